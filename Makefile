@@ -1,0 +1,45 @@
+# The README's two commands are `make run` and `make test`; each builds .venv on first use.
+VENV   := .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test test-js lint format clean
+
+$(BIN)/pip:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): setup.cfg pyproject.toml | $(BIN)/pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): setup.cfg pyproject.toml | $(BIN)/pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@ $(RUN_STAMP)
+
+## run: the embedded default on http://127.0.0.1:5000/chat (SQLite + in-process broker)
+run: $(RUN_STAMP)
+	$(BIN)/python wsgi.py
+
+## test: the whole suite (Python, then the browser modules' unit tests under Node)
+test: $(TEST_STAMP) test-js
+	$(BIN)/pytest
+
+test-js:
+	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
+	elif [ "$$CI" = "true" ]; then echo "CI needs node for tests/js" >&2; exit 1; \
+	else echo "node not found: skipping tests/js (the browser tests still run)"; fi
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff format --check devtone tests wsgi.py
+	$(BIN)/ruff check devtone tests wsgi.py
+	$(BIN)/lint-imports
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff format devtone tests wsgi.py
+	$(BIN)/ruff check --fix devtone tests wsgi.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""devtone: a live-support chat server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from devtone import cli, config, extensions, realtime
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured devtone app; tests pass `overrides`. No I/O happens here."""
+    # DEVTONE_INSTANCE_PATH moves the SQLite file and the secret (tests, packaged installs).
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("DEVTONE_INSTANCE_PATH") or None,
+    )
+    app.config.from_mapping(config.load(os.environ, app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+        if "SQLALCHEMY_DATABASE_URI" in overrides or "DB_POOL_SIZE" in overrides:
+            app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(
+                app.config["SQLALCHEMY_DATABASE_URI"]
+            )
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
+                app.config["SQLALCHEMY_DATABASE_URI"],
+                app.config["DB_POOL_SIZE"],
+                app.config["DB_POOL_TIMEOUT"],
+            )
+    app.json.sort_keys = False
+    extensions.init_app(app)
+    realtime.init_app(app)
+    # Imported here, not at the top: the composition root is the only importer of the
+    # HTTP edge, and `import devtone` alone should not pull in every view.
+    from devtone import blueprints
+
+    blueprints.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,15 @@
+"""The one place that imports and registers every blueprint."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from devtone.blueprints import api, chat, errors, ops
+
+
+def register(app: Flask) -> None:
+    """Register devtone's blueprints and its error rendering on `app`."""
+    app.register_blueprint(api.bp)
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(ops.bp)
+    errors.register(app)

@@ -1,0 +1,144 @@
+"""Settings from the environment, with safe defaults and errors that name the key."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting in the environment has a value devtone cannot use."""
+
+
+def _int(key: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a whole number.") from None
+
+
+def _positive_float(key: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a number.") from None
+    if value <= 0:
+        raise ConfigError(f"{key}={raw!r} must be greater than zero.")
+    return value
+
+
+def _positive_int(key: str, raw: str) -> int:
+    value = _int(key, raw)
+    if value <= 0:
+        raise ConfigError(f"{key}={raw!r} must be greater than zero.")
+    return value
+
+
+def _tiers(key: str, raw: str) -> tuple[str, ...]:
+    known = ("sse", "longpoll", "poll")
+    tiers = tuple(t.strip() for t in raw.split(",") if t.strip())
+    unknown = [t for t in tiers if t not in known]
+    if unknown or not tiers:
+        raise ConfigError(f"{key}={raw!r}: choose one or more of {', '.join(known)}.")
+    # The order of the tiers is the negotiator's order, whatever the operator wrote.
+    return tuple(t for t in known if t in tiers)
+
+
+# key in the environment -> (config key, cast, default)
+_SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", lambda k, v: v, None),
+    "REDIS_URL": ("REDIS_URL", lambda k, v: v, None),
+    "SECRET_KEY": ("SECRET_KEY", lambda k, v: v, None),
+    "DEVTONE_DB_POOL_SIZE": ("DB_POOL_SIZE", _positive_int, "10"),
+    "DEVTONE_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", _positive_float, "10"),
+    "DEVTONE_SSE_HEARTBEAT": ("SSE_HEARTBEAT", _positive_float, "15"),
+    "DEVTONE_SSE_RETRY_MS": ("SSE_RETRY_MS", _positive_int, "3000"),
+    "DEVTONE_SSE_HELLO_TIMEOUT": ("SSE_HELLO_TIMEOUT", _positive_float, "10"),
+    "DEVTONE_SUBSCRIBER_QUEUE": ("SUBSCRIBER_QUEUE", _positive_int, "256"),
+    "DEVTONE_LONGPOLL_WAIT": ("LONGPOLL_WAIT", _positive_float, "25"),
+    "DEVTONE_POLL_INTERVAL": ("POLL_INTERVAL", _positive_float, "30"),
+    "DEVTONE_TIERS": ("TIERS", _tiers, "sse"),
+    "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
+    "DEVTONE_PORT": ("PORT", _int, "5000"),
+}
+
+SECRET_FILE = "secret_key"
+
+#: JSON request bodies are small; anything larger is refused with 413 before parsing.
+MAX_CONTENT_LENGTH = 16 * 1024
+
+
+def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Read devtone's settings from `environ`, falling back to safe defaults."""
+    settings: dict[str, Any] = {}
+    for env_key, (config_key, cast, default) in _SETTINGS.items():
+        raw = environ.get(env_key, default)
+        settings[config_key] = None if raw is None else cast(env_key, raw)
+
+    if settings["SQLALCHEMY_DATABASE_URI"] is None:
+        settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(instance_path) / "devtone.sqlite3"
+        )
+    if settings["SECRET_KEY"] is None:
+        settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    settings["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        settings["SQLALCHEMY_DATABASE_URI"],
+        settings["DB_POOL_SIZE"],
+        settings["DB_POOL_TIMEOUT"],
+    )
+    return settings
+
+
+def database_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver psycogreen makes cooperative.
+
+    SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3, which gevent cannot patch
+    the same way; `postgres://` is the spelling many hosting providers hand out.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str, pool_size: int, pool_timeout: float) -> dict[str, Any]:
+    """SQLAlchemy engine options: a bounded pool, so a flood of requests queues, not grows."""
+    options: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout,
+        "pool_pre_ping": True,
+    }
+    if url.startswith("sqlite"):
+        # Writers wait for each other instead of failing with "database is locked".
+        options["connect_args"] = {"timeout": 15}
+    return options
+
+
+def _instance_secret(instance: Path) -> str:
+    """The secret kept in the instance folder by `init-db`, or a random one for this run.
+
+    Never a guessable default; the factory only reads, the `init-db` command writes.
+    """
+    try:
+        return (instance / SECRET_FILE).read_text().strip()
+    except FileNotFoundError:
+        return secrets.token_hex(32)
+
+
+def write_instance_secret(instance_path: str) -> bool:
+    """Create the instance folder's secret once; return whether one was written."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(instance / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return True

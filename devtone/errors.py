@@ -1,0 +1,64 @@
+"""Domain errors with a stable code; `blueprints/errors.py` renders them as JSON."""
+
+from __future__ import annotations
+
+
+class DevtoneError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class Invalid(DevtoneError):
+    """The input breaks a rule (blank body, name too long, bad cursor …)."""
+
+    code = "invalid"
+
+
+class BadRequest(DevtoneError):
+    """The request cannot be read at all (not JSON, wrong shape)."""
+
+    code = "bad_request"
+
+
+class UnsupportedMediaType(DevtoneError):
+    """The body is not `application/json`."""
+
+    code = "unsupported_media_type"
+
+
+class Unauthorized(DevtoneError):
+    """No credentials, or credentials that cannot be read."""
+
+    code = "unauthorized"
+
+
+class Forbidden(DevtoneError):
+    """Credentials that do not open this conversation."""
+
+    code = "forbidden"
+
+
+class NotFound(DevtoneError):
+    """No such conversation."""
+
+    code = "not_found"
+
+
+class Conflict(DevtoneError):
+    """The request clashes with the conversation's state."""
+
+    code = "conflict"
+
+
+class Closed(Conflict):
+    """The conversation is closed and takes no new messages."""
+
+    code = "conversation_closed"

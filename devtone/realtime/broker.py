@@ -1,0 +1,135 @@
+"""The broker interface and the in-process MemoryBroker.
+
+A broker only wakes readers up: publishing is at most once, and a subscriber that may
+have missed something is told so (it then reads the gap from the database). Queues are
+bounded, so a slow reader never grows memory. This module imports nothing of devtone.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+
+class _Missed:
+    """Returned by `Subscription.get` when published items may have been dropped."""
+
+    def __repr__(self) -> str:
+        return "MISSED"
+
+
+MISSED = _Missed()
+
+
+class Subscription:
+    """What one reader receives from some channels: a bounded queue and a missed flag."""
+
+    def __init__(self, broker: Broker, channels: Iterable[str], maxsize: int):
+        self.channels = frozenset(channels)
+        self._broker = broker
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize)
+        self._missed = False
+        self.closed = False
+
+    def get(self, timeout: float) -> dict[str, Any] | _Missed | None:
+        """The next published item, MISSED if some were dropped, or None on timeout."""
+        if self._missed:
+            self._missed = False
+            return MISSED
+        try:
+            item = self._queue.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+        if item is MISSED or self._missed:
+            self._missed = False
+            return MISSED
+        return item
+
+    def deliver(self, item: dict[str, Any]) -> None:
+        """Queue `item`, or remember that this reader missed something if it is full."""
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self._missed = True
+
+    def mark_missed(self) -> None:
+        """Tell this reader it may have missed items (overflow, broker reconnect)."""
+        self._missed = True
+        try:
+            self._queue.put_nowait(MISSED)  # wakes a reader blocked in get()
+        except queue.Full:
+            pass  # a full queue wakes it anyway; the flag is read on the next get()
+
+    def close(self) -> None:
+        """Stop receiving; idempotent."""
+        if not self.closed:
+            self.closed = True
+            self._broker.unsubscribe(self)
+
+
+class Broker(Protocol):
+    """Publish to channels; subscribe to some of them."""
+
+    def publish(self, channel: str, item: dict[str, Any]) -> None:
+        """Send `item` to every current subscriber of `channel`, at most once."""
+
+    def subscribe(self, channels: Iterable[str]) -> Subscription:
+        """A new subscription to `channels`; close it when done."""
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget `subscription`."""
+
+    def subscriber_count(self) -> int:
+        """How many subscriptions are open in this process."""
+
+    def close(self) -> None:
+        """Release whatever the broker holds."""
+
+
+class MemoryBroker:
+    """Pub/sub inside one process: the zero-setup default."""
+
+    def __init__(self, queue_size: int = 256):
+        self.queue_size = queue_size
+        self._lock = threading.Lock()
+        self._by_channel: dict[str, set[Subscription]] = {}
+
+    def publish(self, channel: str, item: dict[str, Any]) -> None:
+        """Deliver `item` to every subscriber of `channel` in this process."""
+        with self._lock:
+            subscribers = list(self._by_channel.get(channel, ()))
+        for subscription in subscribers:
+            subscription.deliver(item)
+
+    def subscribe(self, channels: Iterable[str]) -> Subscription:
+        """A bounded subscription to `channels`."""
+        subscription = Subscription(self, channels, self.queue_size)
+        with self._lock:
+            for channel in subscription.channels:
+                self._by_channel.setdefault(channel, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget `subscription` and any channel left without subscribers."""
+        with self._lock:
+            for channel in subscription.channels:
+                subscribers = self._by_channel.get(channel)
+                if subscribers is not None:
+                    subscribers.discard(subscription)
+                    if not subscribers:
+                        del self._by_channel[channel]
+
+    def subscriber_count(self) -> int:
+        """How many subscriptions are open."""
+        with self._lock:
+            return len({s for subs in self._by_channel.values() for s in subs})
+
+    def close(self) -> None:
+        """Tell every subscriber it may have missed items and forget them all."""
+        with self._lock:
+            subscribers = {s for subs in self._by_channel.values() for s in subs}
+            self._by_channel.clear()
+        for subscription in subscribers:
+            subscription.mark_missed()

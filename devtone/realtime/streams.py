@@ -1,0 +1,134 @@
+"""SSE streams: backlog by cursor, then live entries, with heartbeat repair.
+
+Order of work, so nothing falls between the backlog and the live feed: subscribe first,
+then read the backlog from the database, then drain the subscription, dropping what
+the backlog already sent (seq <= cursor) and reading any gap from the database. No
+database connection is held while waiting: the domain ends its transaction on return.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from devtone import conversations
+from devtone.models import isoformat
+from devtone.realtime import sse
+from devtone.realtime.broker import MISSED, Broker
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Timings of one stream."""
+
+    heartbeat: float
+    retry_ms: int
+
+
+def conversation_events(
+    conversation_id: int,
+    cursor: int,
+    broker: Broker,
+    settings: StreamSettings,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[str]:
+    """The SSE frames of one conversation from `cursor` on, until the client goes."""
+    subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
+    try:
+        yield sse.encode(
+            "hello",
+            {"time": _now(), "tier": "sse", "cursor": cursor,
+             "heartbeat_ms": round(settings.heartbeat * 1000)},
+            retry=settings.retry_ms,
+        )
+        catch_up = _CatchUp(conversation_id, cursor)
+        yield from catch_up.read()
+        next_beat = clock() + settings.heartbeat
+        while True:
+            item = subscription.get(timeout=next_beat - clock())
+            if item is None:
+                next_beat = clock() + settings.heartbeat
+                yield sse.encode("ping", {"time": _now()})
+                # A lost publish is repaired here, within one heartbeat.
+                if catch_up.behind():
+                    yield from catch_up.read()
+            elif item is MISSED:
+                yield from catch_up.read()
+            else:
+                yield from catch_up.live(item["message"])
+    finally:
+        subscription.close()
+
+
+class _CatchUp:
+    """The stream's cursor, and reads of the log after it."""
+
+    def __init__(self, conversation_id: int, cursor: int):
+        self.conversation_id = conversation_id
+        self.cursor = cursor
+
+    def read(self) -> Iterator[str]:
+        """Every entry after the cursor, from the database, page by page."""
+        while True:
+            page = conversations.messages_after(self.conversation_id, None, self.cursor)
+            yield from map(self._frame, page.messages)
+            if len(page.messages) < conversations.PAGE_MAX:
+                return
+
+    def live(self, message: dict[str, Any]) -> Iterator[str]:
+        """A published entry: send it if it is next, repair a gap, drop a repeat."""
+        if message["seq"] <= self.cursor:
+            return
+        if message["seq"] == self.cursor + 1:
+            yield self._frame(message)
+        else:
+            yield from self.read()
+
+    def behind(self) -> bool:
+        """Whether the database holds entries this stream has not sent."""
+        head = conversations.last_seq(self.conversation_id)
+        return head is not None and head > self.cursor
+
+    def _frame(self, message: dict[str, Any]) -> str:
+        self.cursor = message["seq"]
+        return sse.encode("message", message, id=message["seq"])
+
+
+def _now() -> str:
+    return isoformat(datetime.now(UTC))
+
+
+def wait_for_messages(
+    conversation_id: int,
+    caller: conversations.Caller,
+    after: int,
+    limit: int,
+    wait: float,
+    broker: Broker,
+    settings: StreamSettings,
+    clock: Callable[[], float] = time.monotonic,
+) -> conversations.Page:
+    """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s."""
+    page = conversations.messages_after(conversation_id, caller, after, limit)
+    if page.messages or wait <= 0:
+        return page
+    subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
+    try:
+        deadline = clock() + wait
+        # Read again now that we are subscribed: an entry committed in between would
+        # otherwise wait out the whole `wait`.
+        page = conversations.messages_after(conversation_id, None, after, limit)
+        while not page.messages:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                return page
+            item = subscription.get(timeout=min(remaining, settings.heartbeat))
+            if item is None and (conversations.last_seq(conversation_id) or 0) <= after:
+                continue  # a quiet heartbeat: nothing was lost, keep waiting
+            page = conversations.messages_after(conversation_id, None, after, limit)
+        return page
+    finally:
+        subscription.close()

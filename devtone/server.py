@@ -1,0 +1,29 @@
+"""The embedded default server behind `make run`: one gevent process, no other service."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from gevent.pywsgi import WSGIServer
+
+from devtone import cli
+
+
+def serve(app: Flask) -> None:
+    """Create the schema if missing, then serve `app` until interrupted.
+
+    gevent's server gives every request (and every open SSE stream) a greenlet, so
+    thousands of streams cost memory, not threads. Call after monkey-patching.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    cli.init_db(app)
+    host, port = app.config["HOST"], app.config["PORT"]
+    server = WSGIServer((host, port), app, log=logging.getLogger("devtone.access"))
+    server.start()  # binds now, so port 0 resolves to the real port before we print it
+    # print, not log: this line is what a newcomer (and the test of `make run`) looks for.
+    print(f"devtone is serving on http://{host}:{server.server_port}/chat", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop(timeout=5)

@@ -1,0 +1,147 @@
+/**
+ * ApiClient: the customer side of devtone's HTTP surface (DESIGN.md §3).
+ *
+ * JSON in and out, `Authorization: Bearer <visitor token>`, errors as ApiError. Requests
+ * that are safe to repeat (GETs, and posts carrying a client_id, which the server stores
+ * once) are retried on network failures and 5xx with the realtime backoff.
+ */
+import { backoff } from "./realtime/backoff.js";
+
+/** An error answer from the server, or status 0 when the server could not be reached. */
+export class ApiError extends Error {
+  /** Fields of the `{"error": {code, message, field}}` shape plus the HTTP status. */
+  constructor({ status = 0, code = "error", message = "Something went wrong", field = null } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** A random v4 UUID; works without `crypto.randomUUID`, which plain-http LAN pages lack. */
+export function newClientId(crypto = globalThis.crypto) {
+  if (typeof crypto?.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const RETRIES = 4;
+
+/** Fetch wrapper for /api: JSON, bearer token, error shape, idempotent retries. */
+export class ApiClient {
+  /** The visitor token sent as `Authorization: Bearer`; null sends none. */
+  token;
+
+  #base;
+  #fetch;
+  #sleep;
+  #random;
+
+  /** `fetch`, `sleep(ms)` and `random` are injectable for tests. */
+  constructor({
+    base = "/api",
+    token = null,
+    fetch = (...args) => globalThis.fetch(...args),
+    sleep = (ms) => new Promise((resolve) => globalThis.setTimeout(resolve, ms)),
+    random = Math.random,
+  } = {}) {
+    this.#base = base.replace(/\/+$/, "");
+    this.token = token;
+    this.#fetch = fetch;
+    this.#sleep = sleep;
+    this.#random = random;
+  }
+
+  /** POST /conversations → {conversation, token}. Not retried: it has no idempotency key. */
+  startConversation({ name, email } = {}) {
+    const body = { name };
+    if (email) body.email = email;
+    return this.#request("POST", "/conversations", { body });
+  }
+
+  /** GET /conversations/<id> → {conversation}. */
+  getConversation(id) {
+    return this.#request("GET", `/conversations/${encodeURIComponent(id)}`, { retry: true });
+  }
+
+  /** GET /conversations/<id>/messages?after=N&limit=L → {messages, cursor, conversation}. */
+  listMessages(id, after = 0, limit = 200) {
+    const query = new URLSearchParams({ after: String(after), limit: String(limit) });
+    return this.#request("GET", `/conversations/${encodeURIComponent(id)}/messages?${query}`, {
+      retry: true,
+    });
+  }
+
+  /** POST /conversations/<id>/messages → {message}; retried with the same client_id. */
+  postMessage(id, body, clientId = newClientId()) {
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/messages`, {
+      body: { body, client_id: clientId },
+      retry: true,
+    });
+  }
+
+  async #request(method, path, { body, retry = false } = {}) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const init = {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    };
+
+    for (let attempt = 1; ; attempt += 1) {
+      let response;
+      try {
+        response = await this.#fetch(`${this.#base}${path}`, init);
+      } catch (error) {
+        // fetch rejects with a TypeError when the request never got an answer.
+        if (!(error instanceof TypeError)) throw error;
+        if (retry && attempt <= RETRIES) {
+          await this.#wait(attempt);
+          continue;
+        }
+        throw new ApiError({ status: 0, code: "network_error", message: "Could not reach the server" });
+      }
+      if (response.ok) return readJson(response);
+      if (retry && response.status >= 500 && attempt <= RETRIES) {
+        await this.#wait(attempt);
+        continue;
+      }
+      throw await errorFrom(response);
+    }
+  }
+
+  #wait(attempt) {
+    return this.#sleep(backoff(attempt, { random: this.#random }));
+  }
+}
+
+async function readJson(response) {
+  if (response.status === 204) return null;
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError({ status: response.status, code: "bad_response", message: "The server sent no JSON" });
+  }
+}
+
+async function errorFrom(response) {
+  let error = {};
+  try {
+    error = (await response.json())?.error ?? {};
+  } catch {
+    // A proxy's HTML error page: keep the status, invent the rest.
+  }
+  return new ApiError({
+    status: response.status,
+    code: error.code ?? `http_${response.status}`,
+    message: error.message ?? (response.statusText || `HTTP ${response.status}`),
+    field: error.field ?? null,
+  });
+}

@@ -1,0 +1,247 @@
+"""Fixtures: an app with its own database per test, on SQLite and (when configured) on
+PostgreSQL; a client; visitors made through the domain; real servers on loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from devtone import config, conversations, create_app
+from devtone.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+ON_CI = os.environ.get("CI", "").lower() == "true"
+_PG_ENV = os.environ.get("DEVTONE_TEST_DATABASE_URL")
+PG_URL = config.database_url(_PG_ENV) if _PG_ENV else None
+_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with `reason` on a machine without the service; fail under CI=true."""
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _reset_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's own DEVTONE_*/DATABASE_URL out of every test."""
+    for key in list(os.environ):
+        if key.startswith("DEVTONE_") and not key.startswith("DEVTONE_TEST_"):
+            monkeypatch.delenv(key)
+    for key in _ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+
+# -- storage backends -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[None]:
+    """Start the session from an empty PostgreSQL schema of the current models."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the current schema, emptied after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'devtone.sqlite3'}"
+        return
+    require(PG_URL is not None, "DEVTONE_TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    request.getfixturevalue("_postgres_schema")
+    yield PG_URL
+    engine = create_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE messages, conversations RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str):
+    """A devtone app on its own database, schema created, short timings."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SSE_HEARTBEAT": 0.2,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def broker(app):
+    return app.extensions["devtone.broker"]
+
+
+# -- data through the domain ------------------------------------------------------------
+
+
+@dataclass
+class VisitorSession:
+    """A visitor's conversation and the credentials to act on it."""
+
+    conversation: dict
+    token: str
+
+    @property
+    def id(self) -> int:
+        return self.conversation["id"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def start_visitor(app):
+    """Start conversations through the domain, as `POST /api/conversations` would."""
+
+    def start(name: str = "Ada", email: str | None = None) -> VisitorSession:
+        with app.app_context():
+            conversation, token = conversations.start_conversation(name, email)
+        return VisitorSession(conversation, token)
+
+    return start
+
+
+@pytest.fixture
+def visitor(start_visitor) -> VisitorSession:
+    return start_visitor()
+
+
+def stored_counts(app) -> tuple[int, int, int]:
+    """(conversations, messages, sum of last_seq): what a rejected request must not move."""
+    with app.app_context():
+        row = db.session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM conversations),"
+                " (SELECT count(*) FROM messages),"
+                " (SELECT coalesce(sum(last_seq), 0) FROM conversations)"
+            )
+        ).one()
+        db.session.remove()
+    return tuple(int(x) for x in row)
+
+
+# -- real servers on loopback ports -----------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    """A gunicorn + gevent devtone on a free loopback port."""
+
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def live_server(app, tmp_path: Path) -> Iterator:
+    """Start servers on the test's database: `live_server(**env)` → LiveServer."""
+    started: list[LiveServer] = []
+
+    def start(**env: str) -> LiveServer:
+        # Bind port 0 here and hand the socket to gunicorn (fd://), so the port is ours
+        # from the start: no race for a "free" port between two test runs.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(2048)
+        port = listener.getsockname()[1]
+        environment = {
+            **os.environ,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "DEVTONE_SSE_HEARTBEAT": "0.5",
+            **env,
+        }
+        log = open(tmp_path / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "--worker-class", "gevent",
+                "--workers", "1",
+                "--worker-connections", "2000",
+                "--graceful-timeout", "2",
+                "--bind", f"fd://{listener.fileno()}",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=environment,
+            pass_fds=(listener.fileno(),),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        listener.close()
+        log.close()
+        server = LiveServer(f"http://127.0.0.1:{port}", process)
+        started.append(server)
+        _wait_until_up(server, tmp_path / f"gunicorn-{port}.log")
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def _wait_until_up(server: LiveServer, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited:\n{log.read_text()}")
+        try:
+            if requests.get(server.url + "/healthz", timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    server.stop()
+    pytest.fail(f"the server did not answer within 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, which Playwright drives (it never downloads its own)."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    require(Path(path).exists(), "Chromium is not installed (apt-get install chromium)")
+    return path

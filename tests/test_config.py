@@ -1,0 +1,72 @@
+"""Settings: safe defaults, typed casts, errors that name the key, a factory without I/O."""
+
+import pytest
+
+from devtone import config, create_app
+
+
+def test_defaults_need_no_environment(tmp_path):
+    settings = config.load({}, str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/devtone.sqlite3"
+    assert settings["SSE_HEARTBEAT"] == 15
+    assert settings["TIERS"] == ("sse",)
+    assert settings["MAX_CONTENT_LENGTH"] == 16 * 1024
+    assert len(settings["SECRET_KEY"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("DEVTONE_SSE_HEARTBEAT", "abc"),
+        ("DEVTONE_SSE_HEARTBEAT", "0"),
+        ("DEVTONE_DB_POOL_SIZE", "two"),
+        ("DEVTONE_PORT", "50x"),
+        ("DEVTONE_TIERS", "sse,websocket"),
+        ("DEVTONE_TIERS", ""),
+    ],
+)
+def test_a_bad_setting_fails_at_start_naming_its_key(tmp_path, key, value):
+    with pytest.raises(config.ConfigError, match=key):
+        config.load({key: value}, str(tmp_path))
+
+
+def test_tiers_keep_the_negotiators_order(tmp_path):
+    settings = config.load({"DEVTONE_TIERS": "poll, sse"}, str(tmp_path))
+    assert settings["TIERS"] == ("sse", "poll")
+
+
+def test_the_secret_written_by_init_db_is_kept_across_starts(tmp_path):
+    assert config.write_instance_secret(str(tmp_path)) is True
+    assert config.write_instance_secret(str(tmp_path)) is False
+    first = config.load({}, str(tmp_path))["SECRET_KEY"]
+    assert config.load({}, str(tmp_path))["SECRET_KEY"] == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_without_a_stored_secret_each_start_gets_a_random_one(tmp_path):
+    assert config.load({}, str(tmp_path))["SECRET_KEY"] != config.load(
+        {}, str(tmp_path)
+    )["SECRET_KEY"]
+
+
+def test_create_app_needs_no_services(monkeypatch, tmp_path):
+    # Nothing listens on port 9; a factory that connected would fail here.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg2://")
+    assert not (tmp_path / "instance").exists()
+
+
+def test_overrides_rebuild_the_pool_options(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x", "DB_POOL_SIZE": 2})
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 2
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["max_overflow"] == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u@h/db", "postgres://u@h/db", "postgresql+psycopg2://u@h/db"]
+)
+def test_postgresql_urls_use_psycopg2_which_psycogreen_patches(tmp_path, url):
+    settings = config.load({"DATABASE_URL": url}, str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
