@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { ApiClient, ApiError, newClientId } from "../../devtone/static/js/api.js";
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function json(status, body) {
+  return { ok: status >= 200 && status < 300, status, statusText: "", json: async () => body };
+}
+
+/** A client whose fetch answers from a script of responses (or thrown errors). */
+function client(script, { token = "tok" } = {}) {
+  const requests = [];
+  const sleeps = [];
+  const api = new ApiClient({
+    token,
+    fetch: async (url, init) => {
+      requests.push({ url, init, body: init.body && JSON.parse(init.body) });
+      const next = script.shift();
+      if (next instanceof Error) throw next;
+      return next;
+    },
+    sleep: async (ms) => sleeps.push(ms),
+    random: () => 0.5,
+  });
+  return { api, requests, sleeps };
+}
+
+test("startConversation posts name and email as JSON", async () => {
+  const { api, requests } = client([json(201, { conversation: { id: 1 }, token: "t1" })], { token: null });
+  const answer = await api.startConversation({ name: "Ann", email: "ann@example.com" });
+  assert.deepEqual(answer, { conversation: { id: 1 }, token: "t1" });
+  assert.equal(requests[0].url, "/api/conversations");
+  assert.equal(requests[0].init.method, "POST");
+  assert.equal(requests[0].init.headers["Content-Type"], "application/json");
+  assert.equal(requests[0].init.headers.Authorization, undefined);
+  assert.deepEqual(requests[0].body, { name: "Ann", email: "ann@example.com" });
+});
+
+test("an empty email is left out", async () => {
+  const { api, requests } = client([json(201, {})], { token: null });
+  await api.startConversation({ name: "Ann", email: "" });
+  assert.deepEqual(requests[0].body, { name: "Ann" });
+});
+
+test("the visitor token goes in the Authorization header", async () => {
+  const { api, requests } = client([json(200, { conversation: { id: 4 } })]);
+  await api.getConversation(4);
+  assert.equal(requests[0].url, "/api/conversations/4");
+  assert.equal(requests[0].init.headers.Authorization, "Bearer tok");
+});
+
+test("listMessages asks for the page after the cursor", async () => {
+  const page = { messages: [], cursor: 0, conversation: { id: 4, last_seq: 0 } };
+  const { api, requests } = client([json(200, page)]);
+  assert.deepEqual(await api.listMessages(4, 200, 200), page);
+  assert.equal(requests[0].url, "/api/conversations/4/messages?after=200&limit=200");
+});
+
+test("error answers become ApiError with code, message and field", async () => {
+  const { api } = client([json(422, { error: { code: "invalid", message: "Name is required", field: "name" } })]);
+  await assert.rejects(api.startConversation({ name: "" }), (error) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 422);
+    assert.equal(error.code, "invalid");
+    assert.equal(error.message, "Name is required");
+    assert.equal(error.field, "name");
+    return true;
+  });
+});
+
+test("an error page that is not JSON still becomes an ApiError", async () => {
+  const { api } = client([
+    { ok: false, status: 413, statusText: "Payload Too Large", json: async () => JSON.parse("<html>") },
+  ]);
+  await assert.rejects(api.startConversation({ name: "x" }), { status: 413, code: "http_413", message: "Payload Too Large" });
+});
+
+test("postMessage retries network failures with the same client_id", async () => {
+  const stored = { message: { seq: 3, client_id: "c-1" } };
+  const { api, requests, sleeps } = client([
+    new TypeError("Failed to fetch"),
+    json(503, { error: { code: "unavailable", message: "down" } }),
+    json(201, stored),
+  ]);
+  assert.deepEqual(await api.postMessage(4, "hello", "c-1"), stored);
+  assert.equal(requests.length, 3);
+  for (const request of requests) assert.deepEqual(request.body, { body: "hello", client_id: "c-1" });
+  assert.deepEqual(sleeps, [1000, 2000]);
+});
+
+test("postMessage gives up after four retries", async () => {
+  const failures = Array.from({ length: 5 }, () => new TypeError("Failed to fetch"));
+  const { api, requests, sleeps } = client(failures);
+  await assert.rejects(api.postMessage(4, "hello", "c-1"), { status: 0, code: "network_error" });
+  assert.equal(requests.length, 5);
+  assert.deepEqual(sleeps, [1000, 2000, 4000, 8000]);
+});
+
+test("client errors are not retried", async () => {
+  const { api, requests } = client([json(409, { error: { code: "closed", message: "Conversation is closed" } })]);
+  await assert.rejects(api.postMessage(4, "hello", "c-1"), { status: 409, code: "closed" });
+  assert.equal(requests.length, 1);
+});
+
+test("startConversation is not retried, having no idempotency key", async () => {
+  const { api, requests } = client([new TypeError("Failed to fetch"), json(201, {})], { token: null });
+  await assert.rejects(api.startConversation({ name: "Ann" }), { status: 0 });
+  assert.equal(requests.length, 1);
+});
+
+test("postMessage makes a client_id when none is given", async () => {
+  const { api, requests } = client([json(201, { message: {} })]);
+  await api.postMessage(4, "hi");
+  assert.match(requests[0].body.client_id, UUID_V4);
+});
+
+test("newClientId uses randomUUID when the page is a secure context", () => {
+  assert.equal(newClientId({ randomUUID: () => "from-randomUUID" }), "from-randomUUID");
+});
+
+test("newClientId builds a v4 UUID from getRandomValues on plain http", () => {
+  const insecure = { getRandomValues: (bytes) => globalThis.crypto.getRandomValues(bytes) };
+  const ids = new Set(Array.from({ length: 100 }, () => newClientId(insecure)));
+  assert.equal(ids.size, 100);
+  for (const id of ids) assert.match(id, UUID_V4);
+  const zeros = { getRandomValues: (bytes) => bytes };
+  assert.equal(newClientId(zeros), "00000000-0000-4000-8000-000000000000");
+});
