@@ -65,7 +65,7 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
 
-SECRET_FILE = "secret_key"
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 #: JSON request bodies are small; anything larger is refused with 413 before parsing.
 MAX_CONTENT_LENGTH = 16 * 1024

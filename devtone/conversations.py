@@ -166,9 +166,7 @@ def messages_after(
     limit = max(1, min(limit, PAGE_MAX))
     try:
         conversation = (
-            _load(conversation_id, caller)
-            if caller is not None
-            else _get_or_404(conversation_id)
+            _load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)
         )
         rows = db.session.scalars(
             select(Message)
@@ -196,7 +194,7 @@ def last_seq(conversation_id: int) -> int | None:
 # -- transactions ---------------------------------------------------------------------
 
 
-def _append(conversation_id: int, **entry: Any) -> Message | None:  # noqa: ANN401
+def _append(conversation_id: int, **entry: Any) -> Message | None:
     """Insert the next entry of the log under the conversation's row lock.
 
     The UPDATE … RETURNING takes the row lock (PostgreSQL) or the write lock (SQLite)
@@ -288,7 +286,10 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
     return {
         "id": conversation.id,
         "status": conversation.status,
-        "visitor": {"name": conversation.visitor_name, "email": conversation.visitor_email},
+        "visitor": {
+            "name": conversation.visitor_name,
+            "email": conversation.visitor_email,
+        },
         "agent": None,
         "created_at": isoformat(conversation.created_at),
         "updated_at": isoformat(conversation.updated_at),
@@ -325,7 +326,9 @@ def _clean_body(body: object) -> str:
         )
     if _CONTROL.search(body):
         raise Invalid(
-            "The message contains control characters.", field="body", code="invalid_text"
+            "The message contains control characters.",
+            field="body",
+            code="invalid_text",
         )
     return body
 
@@ -341,9 +344,7 @@ def _clean_name(name: object) -> str:
             code="too_long",
         )
     if _CONTROL.search(name) or "\n" in name or "\r" in name:
-        raise Invalid(
-            "The name contains control characters.", field="name", code="invalid_text"
-        )
+        raise Invalid("The name contains control characters.", field="name", code="invalid_text")
     return name
 
 

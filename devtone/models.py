@@ -35,12 +35,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ANN401
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given; devtone stores UTC only")
         return None if value is None else value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ANN401
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -80,9 +80,7 @@ class Message(db.Model):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16), default="text")
     sender: Mapped[str] = mapped_column(String(16))
@@ -98,7 +96,5 @@ class Message(db.Model):
         # Readers walk the log by (conversation_id, seq); the unique index is both the
         # gapless-log guard and the cursor read's access path.
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
-        UniqueConstraint(
-            "conversation_id", "client_id", name="uq_messages_conversation_client_id"
-        ),
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client_id"),
     )

@@ -159,21 +159,77 @@ def stored_counts(app) -> tuple[int, int, int]:
 # -- real servers on loopback ports -----------------------------------------------------
 
 
-@dataclass
 class LiveServer:
-    """A gunicorn + gevent devtone on a free loopback port."""
+    """A gunicorn + gevent devtone on a loopback port that survives restarts.
 
-    url: str
-    process: subprocess.Popen
+    The test binds port 0 and hands the listening socket to gunicorn (`fd://`), so the
+    port is ours from the start (no race for a "free" port) and stays the same across
+    `stop()` and `start()`: clients see a server that went away and came back.
+    """
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env = env
+        self.log = log
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(2048)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LiveServer:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("gunicorn")),
+                    "--worker-class",
+                    "gevent",
+                    "--workers",
+                    "1",
+                    "--worker-connections",
+                    "2000",
+                    "--graceful-timeout",
+                    "2",
+                    "--bind",
+                    f"fd://{self.listener.fileno()}",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                pass_fds=(self.listener.fileno(),),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_up()
+        return self
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+    def close(self) -> None:
+        self.stop()
+        self.listener.close()
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the server exited:\n{self.log.read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"the server did not answer within 30 s:\n{self.log.read_text()}")
 
 
 @pytest.fixture
@@ -182,61 +238,20 @@ def live_server(app, tmp_path: Path) -> Iterator:
     started: list[LiveServer] = []
 
     def start(**env: str) -> LiveServer:
-        # Bind port 0 here and hand the socket to gunicorn (fd://), so the port is ours
-        # from the start: no race for a "free" port between two test runs.
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(2048)
-        port = listener.getsockname()[1]
         environment = {
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "DEVTONE_INSTANCE_PATH": str(tmp_path / "instance"),
             "DEVTONE_SSE_HEARTBEAT": "0.5",
             **env,
         }
-        log = open(tmp_path / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "--worker-class", "gevent",
-                "--workers", "1",
-                "--worker-connections", "2000",
-                "--graceful-timeout", "2",
-                "--bind", f"fd://{listener.fileno()}",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=environment,
-            pass_fds=(listener.fileno(),),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        listener.close()
-        log.close()
-        server = LiveServer(f"http://127.0.0.1:{port}", process)
+        server = LiveServer(environment, tmp_path / f"gunicorn-{len(started)}.log")
         started.append(server)
-        _wait_until_up(server, tmp_path / f"gunicorn-{port}.log")
-        return server
+        return server.start()
 
     yield start
     for server in started:
-        server.stop()
-
-
-def _wait_until_up(server: LiveServer, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"the server exited:\n{log.read_text()}")
-        try:
-            if requests.get(server.url + "/healthz", timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    pytest.fail(f"the server did not answer within 30 s:\n{log.read_text()}")
+        server.close()
 
 
 @pytest.fixture(scope="session")

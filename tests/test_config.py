@@ -44,9 +44,9 @@ def test_the_secret_written_by_init_db_is_kept_across_starts(tmp_path):
 
 
 def test_without_a_stored_secret_each_start_gets_a_random_one(tmp_path):
-    assert config.load({}, str(tmp_path))["SECRET_KEY"] != config.load(
-        {}, str(tmp_path)
-    )["SECRET_KEY"]
+    assert (
+        config.load({}, str(tmp_path))["SECRET_KEY"] != config.load({}, str(tmp_path))["SECRET_KEY"]
+    )
 
 
 def test_create_app_needs_no_services(monkeypatch, tmp_path):

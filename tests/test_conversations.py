@@ -14,9 +14,7 @@ from devtone.visitors import Visitor
 
 def _post(app, visitor, body, client_id=None):
     with app.app_context():
-        return conversations.post_message(
-            visitor.id, Visitor(visitor.token), body, client_id
-        )
+        return conversations.post_message(visitor.id, Visitor(visitor.token), body, client_id)
 
 
 def _stored_seqs(app, conversation_id):

@@ -24,9 +24,7 @@ WAIT_MAX = 30
 def start_conversation() -> tuple[dict[str, Any], int]:
     """Open a conversation; the answer carries the visitor's token, once."""
     fields = _json_object()
-    conversation, token = conversations.start_conversation(
-        fields.get("name"), fields.get("email")
-    )
+    conversation, token = conversations.start_conversation(fields.get("name"), fields.get("email"))
     return {"conversation": conversation, "token": token}, 201
 
 

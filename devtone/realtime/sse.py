@@ -11,8 +11,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def encode(
     event: str | None = None,
-    data: Any = None,  # noqa: ANN401 - anything JSON can carry, or a str sent as is
-    id: int | str | None = None,  # noqa: A002 - the field's name in the spec
+    data: Any = None,
+    id: int | str | None = None,
     retry: int | None = None,
 ) -> str:
     """One SSE frame: non-str `data` is sent as JSON, and every line break is honoured.
@@ -42,6 +42,6 @@ def encode(
     return "\n".join(lines) + "\n\n"
 
 
-def dumps(data: Any) -> str:  # noqa: ANN401
+def dumps(data: Any) -> str:
     """Compact JSON; never contains a raw line break, so it is one `data:` line."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -40,8 +40,12 @@ def conversation_events(
     try:
         yield sse.encode(
             "hello",
-            {"time": _now(), "tier": "sse", "cursor": cursor,
-             "heartbeat_ms": round(settings.heartbeat * 1000)},
+            {
+                "time": _now(),
+                "tier": "sse",
+                "cursor": cursor,
+                "heartbeat_ms": round(settings.heartbeat * 1000),
+            },
             retry=settings.retry_ms,
         )
         catch_up = _CatchUp(conversation_id, cursor)

@@ -9,7 +9,10 @@ def test_starting_a_conversation_returns_it_and_a_token(client):
     answer = client.post("/api/conversations", json={"name": "Ada", "email": "ada@example.com"})
     assert answer.status_code == 201
     body = answer.get_json()
-    assert body["conversation"]["visitor"] == {"name": "Ada", "email": "ada@example.com"}
+    assert body["conversation"]["visitor"] == {
+        "name": "Ada",
+        "email": "ada@example.com",
+    }
     assert body["conversation"]["status"] == "waiting"
     assert body["conversation"]["last_seq"] == 0
     assert len(body["token"]) == 43

@@ -11,7 +11,9 @@ from tests.conftest import stored_counts
 def _post(client, visitor, body, client_id=None):
     payload = {"body": body, "client_id": client_id or str(uuid.uuid4())}
     return client.post(
-        f"/api/conversations/{visitor.id}/messages", json=payload, headers=visitor.headers
+        f"/api/conversations/{visitor.id}/messages",
+        json=payload,
+        headers=visitor.headers,
     )
 
 
@@ -62,7 +64,12 @@ def test_the_messages_get_accepts_the_token_in_the_query_for_long_poll(client, v
 
 @pytest.mark.parametrize(
     "body",
-    ["<img src=x onerror=alert(1)>", "🙂👍🏽", "مرحبا بالعالم", "a\u200bb\u200dc\ufeff"],
+    [
+        "<img src=x onerror=alert(1)>",
+        "🙂👍🏽",
+        "مرحبا بالعالم",
+        "a\u200bb\u200dc\ufeff",
+    ],
 )
 def test_text_round_trips_unchanged_through_the_api(client, visitor, body):
     assert _post(client, visitor, body).get_json()["message"]["body"] == body
@@ -78,7 +85,12 @@ def test_text_round_trips_unchanged_through_the_api(client, visitor, body):
         ({"body": "x" * 4001, "client_id": "c1"}, 422, "too_long", "body"),
         ({"client_id": "c1"}, 422, "required", "body"),
         ({"body": ["list"], "client_id": "c1"}, 422, "required", "body"),
-        ({"body": "hi", "client_id": "has spaces"}, 422, "invalid_client_id", "client_id"),
+        (
+            {"body": "hi", "client_id": "has spaces"},
+            422,
+            "invalid_client_id",
+            "client_id",
+        ),
         ({"body": "hi", "client_id": "x" * 65}, 422, "invalid_client_id", "client_id"),
         ({"body": "hi", "client_id": 12}, 422, "invalid_client_id", "client_id"),
         ("just a string", 400, "invalid_json", None),
@@ -89,7 +101,9 @@ def test_a_bad_message_is_refused_and_stores_nothing(
 ):
     before = stored_counts(app)
     answer = client.post(
-        f"/api/conversations/{visitor.id}/messages", json=payload, headers=visitor.headers
+        f"/api/conversations/{visitor.id}/messages",
+        json=payload,
+        headers=visitor.headers,
     )
     assert answer.status_code == status
     assert answer.get_json()["error"] == {
@@ -151,7 +165,10 @@ def test_posting_with_another_conversations_token_stores_nothing(app, client, st
         json={"body": "hi", "client_id": "c1"},
         headers=bob.headers,
     )
-    assert (answer.status_code, answer.get_json()["error"]["code"]) == (403, "forbidden")
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (
+        403,
+        "forbidden",
+    )
     assert stored_counts(app) == before
 
 
@@ -162,7 +179,10 @@ def test_posting_to_an_unknown_conversation_is_404(app, client, visitor):
         json={"body": "hi", "client_id": "c1"},
         headers=visitor.headers,
     )
-    assert (answer.status_code, answer.get_json()["error"]["code"]) == (404, "not_found")
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (
+        404,
+        "not_found",
+    )
     assert stored_counts(app) == before
 
 
@@ -176,7 +196,10 @@ def test_posting_to_a_closed_conversation_is_409(app, client, visitor):
     assert stored_counts(app) == before
 
 
-@pytest.mark.parametrize("query", ["after=-1", "after=abc", "after=1.5", "after=٣", "limit=0", "wait=31", "wait=-2"])
+@pytest.mark.parametrize(
+    "query",
+    ["after=-1", "after=abc", "after=1.5", "after=٣", "limit=0", "wait=31", "wait=-2"],
+)
 def test_a_bad_cursor_is_refused_with_422(client, visitor, query):
     answer = client.get(
         f"/api/conversations/{visitor.id}/messages?{query}", headers=visitor.headers

@@ -16,7 +16,15 @@ pytestmark = pytest.mark.live
 class SseReader:
     """One open SSE stream; collects `message` seqs, counts pings, in a background thread."""
 
-    def __init__(self, base_url: str, conversation_id: int, token: str, *, last_event_id=None, after=None):
+    def __init__(
+        self,
+        base_url: str,
+        conversation_id: int,
+        token: str,
+        *,
+        last_event_id=None,
+        after=None,
+    ):
         url = f"{base_url}/api/conversations/{conversation_id}/events"
         params = {"token": token}
         if after is not None:
@@ -24,7 +32,9 @@ class SseReader:
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
-        self.response = requests.get(url, params=params, headers=headers, stream=True, timeout=(5, 30))
+        self.response = requests.get(
+            url, params=params, headers=headers, stream=True, timeout=(5, 30)
+        )
         self.response.raise_for_status()
         self.hello = None
         self.seqs: list[int] = []
@@ -47,7 +57,7 @@ class SseReader:
                     elif event.event == "ping":
                         self.pings += 1
                     self._changed.notify_all()
-        except BaseException as error:  # noqa: BLE001 - reported by wait()
+        except BaseException as error:
             with self._changed:
                 self.error = error
                 self._changed.notify_all()
@@ -61,7 +71,9 @@ class SseReader:
                     raise AssertionError(f"the stream failed: {self.error!r}")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"timed out; seqs so far: {self.seqs[-5:]}, pings {self.pings}")
+                    raise AssertionError(
+                        f"timed out; seqs so far: {self.seqs[-5:]}, pings {self.pings}"
+                    )
                 self._changed.wait(remaining)
 
     def wait_for_seq(self, seq: int, timeout: float = 60) -> None:

@@ -1,8 +1,8 @@
 """SSE against a real gunicorn + gevent server on a loopback port, with a real SSE client."""
 
 import threading
-import uuid
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -131,9 +131,7 @@ def _server_side_connections(port: int) -> int:
     return count
 
 
-def test_streams_end_on_the_server_when_their_clients_go_away(
-    live_server, visitor, open_reader
-):
+def test_streams_end_on_the_server_when_their_clients_go_away(live_server, visitor, open_reader):
     server = live_server()
     port = int(server.url.rsplit(":", 1)[1])
     readers = [open_reader(server.url, visitor.id, visitor.token) for _ in range(5)]

@@ -13,13 +13,25 @@ from devtone.realtime.sse import encode
         ({"data": "a\nb"}, "data: a\ndata: b\n\n"),
         ({"data": "a\r\nb\rc"}, "data: a\ndata: b\ndata: c\n\n"),
         ({"data": "ends with break\n"}, "data: ends with break\ndata: \n\n"),
-        ({"id": 0, "event": "message", "data": "x"}, "id: 0\nevent: message\ndata: x\n\n"),
+        (
+            {"id": 0, "event": "message", "data": "x"},
+            "id: 0\nevent: message\ndata: x\n\n",
+        ),
         ({"id": 42, "data": {"seq": 42}}, 'id: 42\ndata: {"seq":42}\n\n'),
-        ({"data": {"body": "héllo 👋 שלום\u200b"}}, 'data: {"body":"héllo 👋 שלום\u200b"}\n\n'),
+        (
+            {"data": {"body": "héllo 👋 שלום\u200b"}},
+            'data: {"body":"héllo 👋 שלום\u200b"}\n\n',
+        ),
         ({"data": {"body": "two\nlines"}}, 'data: {"body":"two\\nlines"}\n\n'),
-        ({"retry": 3000, "event": "hello", "data": {}}, "retry: 3000\nevent: hello\ndata: {}\n\n"),
+        (
+            {"retry": 3000, "event": "hello", "data": {}},
+            "retry: 3000\nevent: hello\ndata: {}\n\n",
+        ),
         ({"retry": 0, "data": "x"}, "retry: 0\ndata: x\n\n"),
-        ({"event": "ping", "data": {"time": "t"}}, 'event: ping\ndata: {"time":"t"}\n\n'),
+        (
+            {"event": "ping", "data": {"time": "t"}},
+            'event: ping\ndata: {"time":"t"}\n\n',
+        ),
     ],
 )
 def test_encode_writes_the_frame(kwargs, frame):

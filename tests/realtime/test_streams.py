@@ -92,9 +92,7 @@ def test_a_stream_starts_with_retry_and_hello_and_the_sse_headers(open_stream, v
     assert "id" not in hello
 
 
-def test_the_backlog_comes_first_then_live_entries_with_their_seq_as_id(
-    app, open_stream, visitor
-):
+def test_the_backlog_comes_first_then_live_entries_with_their_seq_as_id(app, open_stream, visitor):
     for n in range(3):
         post(app, visitor, f"m{n}")
     stream = open_stream(visitor, after=1)
@@ -175,7 +173,10 @@ def test_entries_already_sent_are_never_sent_again(app, open_stream, visitor, br
     for seq in (1, 2):
         with app.app_context():
             page = conversations.messages_after(visitor.id, None, seq - 1, limit=1)
-        broker.publish(conversations.conversation_channel(visitor.id), {"message": page.messages[0]})
+        broker.publish(
+            conversations.conversation_channel(visitor.id),
+            {"message": page.messages[0]},
+        )
     post(app, visitor, "three")
     assert messages(stream.until_seq(3)) == [3]
 
@@ -221,7 +222,11 @@ def test_a_bad_cursor_is_refused_before_the_stream_starts(
 def test_a_stream_needs_the_conversations_token(client, visitor, broker, token):
     answer = client.get(f"/api/conversations/{visitor.id}/events?token={token}")
     assert answer.status_code in (401, 403)
-    assert answer.get_json()["error"]["code"] in ("missing_token", "invalid_token", "forbidden")
+    assert answer.get_json()["error"]["code"] in (
+        "missing_token",
+        "invalid_token",
+        "forbidden",
+    )
     assert broker.subscriber_count() == 0
 
 
@@ -231,7 +236,8 @@ def test_a_stream_needs_the_conversations_token(client, visitor, broker, token):
 def test_long_poll_answers_at_once_when_entries_exist(app, client, visitor):
     post(app, visitor, "already here")
     answer = client.get(
-        f"/api/conversations/{visitor.id}/messages?after=0&wait=30", headers=visitor.headers
+        f"/api/conversations/{visitor.id}/messages?after=0&wait=30",
+        headers=visitor.headers,
     )
     assert [m["seq"] for m in answer.get_json()["messages"]] == [1]
 
@@ -246,7 +252,8 @@ def test_long_poll_returns_as_soon_as_an_entry_is_committed(app, client, visitor
     poster = threading.Thread(target=post_when_waiting)
     poster.start()
     answer = client.get(
-        f"/api/conversations/{visitor.id}/messages?after=0&wait=30", headers=visitor.headers
+        f"/api/conversations/{visitor.id}/messages?after=0&wait=30",
+        headers=visitor.headers,
     )
     poster.join()
     body = answer.get_json()
@@ -258,7 +265,8 @@ def test_long_poll_returns_as_soon_as_an_entry_is_committed(app, client, visitor
 def test_long_poll_answers_empty_when_the_wait_ends(app, client, visitor, broker):
     post(app, visitor, "old")
     answer = client.get(
-        f"/api/conversations/{visitor.id}/messages?after=1&wait=1", headers=visitor.headers
+        f"/api/conversations/{visitor.id}/messages?after=1&wait=1",
+        headers=visitor.headers,
     )
     body = answer.get_json()
     assert (body["messages"], body["cursor"]) == ([], 1)
@@ -277,7 +285,8 @@ def test_long_poll_repairs_a_dropped_publish_at_the_heartbeat(
     poster = threading.Thread(target=post_soon)
     poster.start()
     answer = client.get(
-        f"/api/conversations/{visitor.id}/messages?after=0&wait=30", headers=visitor.headers
+        f"/api/conversations/{visitor.id}/messages?after=0&wait=30",
+        headers=visitor.headers,
     )
     poster.join()
     assert [m["body"] for m in answer.get_json()["messages"]] == ["quiet"]

@@ -33,9 +33,7 @@ const RETRIES = 4;
 
 /** Fetch wrapper for /api: JSON, bearer token, error shape, idempotent retries. */
 export class ApiClient {
-  /** The visitor token sent as `Authorization: Bearer`; null sends none. */
-  token;
-
+  #token;
   #base;
   #fetch;
   #sleep;
@@ -50,10 +48,19 @@ export class ApiClient {
     random = Math.random,
   } = {}) {
     this.#base = base.replace(/\/+$/, "");
-    this.token = token;
+    this.#token = token;
     this.#fetch = fetch;
     this.#sleep = sleep;
     this.#random = random;
+  }
+
+  /** The visitor token sent as `Authorization: Bearer`; null sends none. */
+  get token() {
+    return this.#token;
+  }
+
+  set token(value) {
+    this.#token = value || null;
   }
 
   /** POST /conversations → {conversation, token}. Not retried: it has no idempotency key. */
@@ -87,7 +94,7 @@ export class ApiClient {
   async #request(method, path, { body, retry = false } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
     const init = {
       method,
       headers,

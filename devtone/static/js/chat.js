@@ -174,6 +174,7 @@ class ChatPage {
     newConversation.hidden = false;
     this.#indicator.render({ state: "connecting", tier: "none" });
     this.#list.clear();
+    this.#setClosed(false); // a previous conversation may have left the composer disabled
 
     try {
       await this.#loadHistory(visitor);
@@ -184,7 +185,8 @@ class ChatPage {
         this.#showStartForm("Your previous conversation is no longer available. Start a new one.");
         return;
       }
-      // Unreachable for now: the stream sends the backlog after the cursor too, so go on.
+      // The server is unreachable for now; the stream replays the backlog after the
+      // cursor as well, so connect anyway and let the negotiator retry.
       this.#showComposerError(apiError.message);
     }
     if (this.#visitor !== visitor) return;
@@ -221,9 +223,6 @@ class ChatPage {
     });
     negotiator.addEventListener("statechange", (event) => this.#indicator.render(event.detail));
     negotiator.addEventListener("message", (event) => this.#show(event.detail));
-    negotiator.addEventListener("hello", (event) =>
-      this.#setConversationStatus(event.detail?.conversation?.status),
-    );
     this.#negotiator = negotiator;
     negotiator.start();
   }
@@ -235,8 +234,10 @@ class ChatPage {
   }
 
   #setConversationStatus(status) {
-    if (!CONVERSATION_STATUSES.has(status)) return;
-    const closed = status === "closed";
+    if (CONVERSATION_STATUSES.has(status)) this.#setClosed(status === "closed");
+  }
+
+  #setClosed(closed) {
     const form = this.#el.messageForm;
     for (const control of form.elements) control.disabled = closed;
     form.classList.toggle("composer--closed", closed);
@@ -274,7 +275,7 @@ class ChatPage {
       if (this.#visitor !== visitor) return;
       const apiError = asApiError(error);
       this.#list.markFailed(clientId);
-      if (apiError.status === 409) this.#setConversationStatus("closed");
+      if (apiError.status === 409) this.#setClosed(true);
       else this.#showComposerError(apiError.message);
     }
   }

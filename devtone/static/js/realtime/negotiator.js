@@ -5,7 +5,7 @@
  * one owner of timers (#schedule / #clearTimers). Browser APIs are injected so it runs in
  * Node tests without a DOM. Events: `statechange` (detail {state, tier, previous, reason,
  * nextRetryAt}), `message` (detail = one new entry, in seq order), `hello` (detail = the
- * server's hello data, which carries the conversation).
+ * server's hello data: time, tier, cursor, heartbeat).
  */
 import { backoff } from "./backoff.js";
 import { SseTransport } from "./transports.js";

@@ -1,0 +1,89 @@
+"""The customer page in headless Chromium against a real server."""
+
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def start_chat(page, url, name):
+    page.goto(f"{url}/chat")
+    page.fill("#start-name", name)
+    page.click("#start-form button[type=submit]")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(page.locator("#connection")).to_have_attribute("data-tier", "sse")
+    return page.evaluate("JSON.parse(localStorage.getItem('devtone.visitor'))")
+
+
+def api_post(url, visitor, body):
+    answer = requests.post(
+        f"{url}/api/conversations/{visitor['conversationId']}/messages",
+        json={"body": body, "client_id": str(uuid.uuid4())},
+        headers={"Authorization": f"Bearer {visitor['token']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 201
+    return answer.json()["message"]
+
+
+def test_two_visitors_each_see_only_their_own_conversation_live_and_after_reload(
+    live_server, new_page
+):
+    server = live_server()
+    ada_page, bob_page = new_page(), new_page()
+    ada = start_chat(ada_page, server.url, "Ada")
+    bob = start_chat(bob_page, server.url, "Bob")
+    assert ada["conversationId"] != bob["conversationId"]
+    expect(ada_page.locator("#connection")).to_contain_text("Live")
+
+    # Posted through the API, not the page: it arrives over SSE without a reload.
+    api_post(server.url, ada, XSS)
+    api_post(server.url, bob, "only for Bob")
+    ada_messages = ada_page.locator("#messages li.message")
+    expect(ada_messages).to_have_count(1)
+    expect(ada_messages.first).to_contain_text(XSS)
+    expect(bob_page.locator("#messages li.message")).to_have_count(1)
+    expect(bob_page.locator("#messages li.message").first).to_contain_text("only for Bob")
+
+    # Typed in the page: shown at once, confirmed by its stored seq.
+    ada_page.fill("#message-body", "typed here 👋 שלום")
+    ada_page.press("#message-body", "Enter")
+    expect(ada_page.locator("#messages li.message[data-seq='2']")).to_contain_text(
+        "typed here 👋 שלום"
+    )
+
+    ada_page.reload()
+    expect(ada_page.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(ada_messages).to_have_count(2)
+    assert [ada_messages.nth(i).get_attribute("data-seq") for i in range(2)] == [
+        "1",
+        "2",
+    ]
+    api_post(server.url, ada, "after the reload")
+    expect(ada_messages).to_have_count(3)
+
+    # HTML in a message is text: no element was made from it and no script ran.
+    assert ada_page.locator("#messages img").count() == 0
+    assert ada_page.dialogs == [] and ada_page.errors == []
+    assert bob_page.errors == []
+    expect(bob_page.locator("#messages li.message")).to_have_count(1)
+
+
+def test_the_indicator_goes_offline_when_the_server_goes_and_live_when_it_returns(
+    live_server, new_page
+):
+    server = live_server(DEVTONE_SSE_HELLO_TIMEOUT="1")
+    page = new_page()
+    visitor = start_chat(page, server.url, "Ada")
+    server.stop()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=15_000)
+    expect(page.locator("#connection")).to_contain_text("Offline")
+    server.start()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=30_000)
+    api_post(server.url, visitor, "back again")
+    expect(page.locator("#messages li.message")).to_have_count(1)
