@@ -37,6 +37,14 @@ def _positive_int(key: str, raw: str) -> int:
     return value
 
 
+def _longpoll_wait(key: str, raw: str) -> int:
+    # Whole seconds, within what GET …/messages?wait= accepts.
+    value = _positive_int(key, raw)
+    if value > 30:
+        raise ConfigError(f"{key}={raw!r} must be 30 seconds or less.")
+    return value
+
+
 def _tiers(key: str, raw: str) -> tuple[str, ...]:
     known = ("sse", "longpoll", "poll")
     tiers = tuple(t.strip() for t in raw.split(",") if t.strip())
@@ -58,9 +66,11 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_SSE_RETRY_MS": ("SSE_RETRY_MS", _positive_int, "3000"),
     "DEVTONE_SSE_HELLO_TIMEOUT": ("SSE_HELLO_TIMEOUT", _positive_float, "10"),
     "DEVTONE_SUBSCRIBER_QUEUE": ("SUBSCRIBER_QUEUE", _positive_int, "256"),
-    "DEVTONE_LONGPOLL_WAIT": ("LONGPOLL_WAIT", _positive_float, "25"),
+    "DEVTONE_LONGPOLL_WAIT": ("LONGPOLL_WAIT", _longpoll_wait, "25"),
     "DEVTONE_POLL_INTERVAL": ("POLL_INTERVAL", _positive_float, "30"),
-    "DEVTONE_TIERS": ("TIERS", _tiers, "sse"),
+    "DEVTONE_TIERS": ("TIERS", _tiers, "sse,longpoll,poll"),
+    "DEVTONE_BACKOFF_INITIAL_MS": ("BACKOFF_INITIAL_MS", _positive_int, "1000"),
+    "DEVTONE_BACKOFF_MAX_MS": ("BACKOFF_MAX_MS", _positive_int, "30000"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
@@ -84,6 +94,8 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         )
     if settings["SECRET_KEY"] is None:
         settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    if settings["BACKOFF_MAX_MS"] < settings["BACKOFF_INITIAL_MS"]:
+        raise ConfigError("DEVTONE_BACKOFF_MAX_MS must not be below DEVTONE_BACKOFF_INITIAL_MS.")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(

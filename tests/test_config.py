@@ -9,7 +9,7 @@ def test_defaults_need_no_environment(tmp_path):
     settings = config.load({}, str(tmp_path))
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/devtone.sqlite3"
     assert settings["SSE_HEARTBEAT"] == 15
-    assert settings["TIERS"] == ("sse",)
+    assert settings["TIERS"] == ("sse", "longpoll", "poll")
     assert settings["MAX_CONTENT_LENGTH"] == 16 * 1024
     assert len(settings["SECRET_KEY"]) == 64
 
@@ -23,6 +23,9 @@ def test_defaults_need_no_environment(tmp_path):
         ("DEVTONE_PORT", "50x"),
         ("DEVTONE_TIERS", "sse,websocket"),
         ("DEVTONE_TIERS", ""),
+        ("DEVTONE_BACKOFF_INITIAL_MS", "-5"),
+        ("DEVTONE_LONGPOLL_WAIT", "2.5"),
+        ("DEVTONE_LONGPOLL_WAIT", "31"),
     ],
 )
 def test_a_bad_setting_fails_at_start_naming_its_key(tmp_path, key, value):
@@ -70,3 +73,11 @@ def test_overrides_rebuild_the_pool_options(tmp_path):
 def test_postgresql_urls_use_psycopg2_which_psycogreen_patches(tmp_path, url):
     settings = config.load({"DATABASE_URL": url}, str(tmp_path))
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
+
+
+def test_a_backoff_cap_below_its_start_is_refused(tmp_path):
+    with pytest.raises(config.ConfigError, match="DEVTONE_BACKOFF_MAX_MS"):
+        config.load(
+            {"DEVTONE_BACKOFF_INITIAL_MS": "5000", "DEVTONE_BACKOFF_MAX_MS": "1000"},
+            str(tmp_path),
+        )

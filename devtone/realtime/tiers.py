@@ -7,7 +7,8 @@ from typing import Any
 
 #: The client's watchdog gives up on a live stream after this many silent heartbeats.
 WATCHDOG_HEARTBEATS = 2.5
-BACKOFF = {"initial_ms": 1000, "max_ms": 30000, "jitter": 0.2}
+#: Each retry waits initial × 2^(attempt-1), capped, then ± this share at random.
+BACKOFF_JITTER = 0.2
 
 
 def negotiation(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -20,6 +21,10 @@ def negotiation(config: Mapping[str, Any]) -> dict[str, Any]:
             "watchdog_heartbeats": WATCHDOG_HEARTBEATS,
             "longpoll_wait_s": config["LONGPOLL_WAIT"],
             "poll_interval_ms": round(config["POLL_INTERVAL"] * 1000),
-            "backoff": dict(BACKOFF),
+            "backoff": {
+                "initial_ms": config["BACKOFF_INITIAL_MS"],
+                "max_ms": config["BACKOFF_MAX_MS"],
+                "jitter": BACKOFF_JITTER,
+            },
         },
     }
