@@ -254,6 +254,120 @@ def live_server(app, tmp_path: Path) -> Iterator:
         server.close()
 
 
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+{user}
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream devtone {{
+        server 127.0.0.1:{upstream};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://devtone;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            {page_directives}
+        }}
+        {api_location}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """A real nginx on a loopback port in front of a LiveServer, reconfigurable live."""
+
+    def __init__(self, binary: str, directory: Path, upstream: LiveServer):
+        self.binary = binary
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.upstream = upstream
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()  # nginx binds it itself; the gap is a few milliseconds
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def configure(self, page_directives: str = "", api_location: str = "") -> Nginx:
+        """Write the config; start nginx, or reload it (the port and clients stay)."""
+        (self.dir / "nginx.conf").write_text(
+            NGINX_CONF.format(
+                dir=self.dir,
+                user="user root;" if os.geteuid() == 0 else "",
+                upstream=self.upstream.port,
+                port=self.port,
+                page_directives=page_directives,
+                api_location=api_location,
+            )
+        )
+        command = [self.binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")]
+        if self.process is None:
+            self.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        else:
+            subprocess.run([*command, "-s", "reload"], check=True, capture_output=True)
+            time.sleep(0.5)  # old workers finish their requests; new ones take the port
+        self._wait_until_up()
+        return self
+
+    def access_count(self, fragment: str) -> int:
+        """How many logged requests contain `fragment`."""
+        log = self.dir / "access.log"
+        return log.read_text().count(fragment) if log.exists() else 0
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"nginx exited:\n{(self.dir / 'error.log').read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        pytest.fail(f"nginx did not answer:\n{(self.dir / 'error.log').read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # graceful: lets workers finish
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator:
+    """`nginx(upstream)` → an Nginx proxying to that LiveServer; stopped after the test."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    require(Path(binary).exists(), "nginx is not installed (apt-get install nginx)")
+    started: list[Nginx] = []
+
+    def start(upstream: LiveServer) -> Nginx:
+        proxy = Nginx(binary, tmp_path / f"nginx-{len(started)}", upstream)
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Debian's Chromium, which Playwright drives (it never downloads its own)."""

@@ -40,7 +40,9 @@ def new_page(browser):
         page = context.new_page()
         page.errors = []
         page.dialogs = []
+        page.console = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda message: page.console.append(message.text))
         page.on(
             "dialog",
             lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()),
@@ -50,3 +52,14 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# Every timing shortened through config, so the tier scenarios take seconds, not minutes.
+FAST_TIMINGS = {
+    "DEVTONE_SSE_HELLO_TIMEOUT": "1",
+    "DEVTONE_SSE_HEARTBEAT": "0.5",
+    "DEVTONE_LONGPOLL_WAIT": "3",
+    "DEVTONE_POLL_INTERVAL": "1",
+    "DEVTONE_BACKOFF_INITIAL_MS": "200",
+    "DEVTONE_BACKOFF_MAX_MS": "2000",
+}

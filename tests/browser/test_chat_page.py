@@ -1,34 +1,13 @@
 """The customer page in headless Chromium against a real server."""
 
-import uuid
-
 import pytest
-import requests
 from playwright.sync_api import expect
+
+from tests.browser.pages import api_post, start_chat
 
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-def start_chat(page, url, name):
-    page.goto(f"{url}/chat")
-    page.fill("#start-name", name)
-    page.click("#start-form button[type=submit]")
-    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
-    expect(page.locator("#connection")).to_have_attribute("data-tier", "sse")
-    return page.evaluate("JSON.parse(localStorage.getItem('devtone.visitor'))")
-
-
-def api_post(url, visitor, body):
-    answer = requests.post(
-        f"{url}/api/conversations/{visitor['conversationId']}/messages",
-        json={"body": body, "client_id": str(uuid.uuid4())},
-        headers={"Authorization": f"Bearer {visitor['token']}"},
-        timeout=10,
-    )
-    assert answer.status_code == 201
-    return answer.json()["message"]
 
 
 def test_two_visitors_each_see_only_their_own_conversation_live_and_after_reload(
