@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+
+#: Alembic revisions live at the top of the repository, next to the package.
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 class Base(DeclarativeBase):
@@ -14,11 +21,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
 
 
 def init_app(app: Flask) -> None:
     """Bind every extension to `app`."""
     db.init_app(app)
+    # render_as_batch lets the same revisions ALTER tables on SQLite, which cannot in place.
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
 
 
 @event.listens_for(Engine, "connect")

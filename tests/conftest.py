@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from devtone import config, conversations, create_app
 from devtone.extensions import db
@@ -50,32 +51,25 @@ def _reset_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- storage backends -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def _postgres_schema() -> Iterator[None]:
-    """Start the session from an empty PostgreSQL schema of the current models."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of the current schema, emptied after the test."""
+    """An empty database of the test's own: a SQLite file, or a PostgreSQL database
+    created for this test and dropped after it (so live servers and concurrent
+    connections see real commits, and nothing leaks between tests)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'devtone.sqlite3'}"
         return
     require(PG_URL is not None, "DEVTONE_TEST_DATABASE_URL is not set (PostgreSQL tests)")
-    request.getfixturevalue("_postgres_schema")
-    yield PG_URL
-    engine = create_engine(PG_URL)
-    with engine.begin() as connection:
-        connection.execute(text("TRUNCATE messages, conversations RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    name = f"devtone_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
