@@ -181,12 +181,17 @@ def messages_after(
         db.session.close()
 
 
-def last_seq(conversation_id: int) -> int | None:
-    """The head of the conversation's log, or None if it does not exist."""
+def heads(conversation_ids: set[int]) -> dict[int, int]:
+    """`last_seq` of each existing conversation in `conversation_ids`, in one query."""
+    if not conversation_ids:
+        return {}
     try:
-        return db.session.scalar(
-            select(Conversation.last_seq).where(Conversation.id == conversation_id)
-        )
+        rows = db.session.execute(
+            select(Conversation.id, Conversation.last_seq).where(
+                Conversation.id.in_(conversation_ids)
+            )
+        ).all()
+        return dict(rows)
     finally:
         db.session.close()
 

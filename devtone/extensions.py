@@ -11,7 +11,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-
 #: Alembic revisions live at the top of the repository, next to the package.
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -85,6 +85,7 @@ def app(database_url: str):
     with app.app_context():
         db.create_all()
     yield app
+    app.extensions["devtone.heads"].close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from devtone import conversations, errors
-from devtone.realtime import broker_of, streams, tiers
+from devtone.realtime import broker_of, heads_of, streams, tiers
 from devtone.visitors import Visitor
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -54,7 +54,7 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
     limit = _whole_number("limit", request.args.get("limit"), default=100, low=1)
     wait = _whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     page = streams.wait_for_messages(
-        conversation_id, caller, after, limit, wait, broker_of(current_app), _settings()
+        conversation_id, caller, after, limit, wait, broker_of(current_app), heads_of(current_app)
     )
     return {
         "messages": page.messages,
@@ -73,7 +73,7 @@ def conversation_events(conversation_id: int) -> Response:
         cursor = _whole_number("after", request.args.get("after"), default=0)
     conversations.authorize(conversation_id, caller)
     stream = streams.conversation_events(
-        conversation_id, cursor, broker_of(current_app), _settings()
+        conversation_id, cursor, broker_of(current_app), heads_of(current_app), _settings()
     )
     return Response(
         stream_with_context(stream),

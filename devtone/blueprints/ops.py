@@ -24,7 +24,7 @@ def readyz() -> tuple[dict[str, Any], int]:
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
-    except Exception:
+    except Exception:  # whatever the failure, the answer is "not ready"
         database = "unavailable"
     finally:
         db.session.close()

@@ -2,7 +2,9 @@
 
 A broker only wakes readers up: publishing is at most once, and a subscriber that may
 have missed something is told so (it then reads the gap from the database). Queues are
-bounded, so a slow reader never grows memory. This module imports nothing of devtone.
+bounded, so a slow reader never grows memory. For a graceful shutdown the broker can end
+every subscription (`end_all`): its reader then finishes, and the client reconnects to
+another process and resumes from its cursor. This module imports nothing of devtone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ class _Missed:
 MISSED = _Missed()
 
 
+class _Ended:
+    """Returned by `Subscription.get` once the broker has ended the subscription."""
+
+    def __repr__(self) -> str:
+        return "ENDED"
+
+
+ENDED = _Ended()
+
+
 class Subscription:
     """What one reader receives from some channels: a bounded queue and a missed flag."""
 
@@ -32,9 +44,12 @@ class Subscription:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize)
         self._missed = False
         self.closed = False
+        self.ended = False
 
-    def get(self, timeout: float) -> dict[str, Any] | _Missed | None:
-        """The next published item, MISSED if some were dropped, or None on timeout."""
+    def get(self, timeout: float) -> dict[str, Any] | _Missed | _Ended | None:
+        """The next item, MISSED if some were dropped, ENDED from `end()` on, or None."""
+        if self.ended:
+            return ENDED
         if self._missed:
             self._missed = False
             return MISSED
@@ -42,6 +57,10 @@ class Subscription:
             item = self._queue.get(timeout=max(0.0, timeout))
         except queue.Empty:
             return None
+        # Checked after the wait too: end() may have come while the queue was full, in
+        # which case what woke us is an ordinary item, not the ENDED marker.
+        if self.ended:
+            return ENDED
         if item is MISSED or self._missed:
             self._missed = False
             return MISSED
@@ -49,6 +68,8 @@ class Subscription:
 
     def deliver(self, item: dict[str, Any]) -> None:
         """Queue `item`, or remember that this reader missed something if it is full."""
+        if self.ended:
+            return
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -61,6 +82,21 @@ class Subscription:
             self._queue.put_nowait(MISSED)  # wakes a reader blocked in get()
         except queue.Full:
             pass  # a full queue wakes it anyway; the flag is read on the next get()
+
+    def end(self) -> None:
+        """Finish this subscription (graceful shutdown): get() returns ENDED from now on."""
+        self.ended = True
+        # What is still queued is never read (the client resumes from its cursor
+        # elsewhere), so free it, which also makes room for the wake-up below.
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        try:
+            self._queue.put_nowait(ENDED)  # wakes a reader blocked in get()
+        except queue.Full:
+            pass  # a racing deliver() filled it: that wakes the reader just as well
 
     def close(self) -> None:
         """Stop receiving; idempotent."""
@@ -84,8 +120,11 @@ class Broker(Protocol):
     def subscriber_count(self) -> int:
         """How many subscriptions are open in this process."""
 
+    def end_all(self) -> None:
+        """End every open subscription (get() → ENDED) and forget it."""
+
     def close(self) -> None:
-        """Release whatever the broker holds."""
+        """Release whatever the broker holds; subscribers left are told they missed."""
 
 
 class MemoryBroker:
@@ -126,10 +165,18 @@ class MemoryBroker:
         with self._lock:
             return len({s for subs in self._by_channel.values() for s in subs})
 
+    def end_all(self) -> None:
+        """End every subscription so its stream finishes (graceful shutdown); forget them."""
+        for subscription in self._forget_all():
+            subscription.end()
+
     def close(self) -> None:
         """Tell every subscriber it may have missed items and forget them all."""
+        for subscription in self._forget_all():
+            subscription.mark_missed()
+
+    def _forget_all(self) -> set[Subscription]:
         with self._lock:
             subscribers = {s for subs in self._by_channel.values() for s in subs}
             self._by_channel.clear()
-        for subscription in subscribers:
-            subscription.mark_missed()
+        return subscribers

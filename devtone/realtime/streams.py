@@ -1,4 +1,4 @@
-"""SSE streams: backlog by cursor, then live entries, with heartbeat repair.
+"""SSE streams and long-poll waits: backlog by cursor, then live entries.
 
 Order of work, so nothing falls between the backlog and the live feed: subscribe first,
 then read the backlog from the database, then drain the subscription, dropping what
@@ -18,6 +18,7 @@ from devtone import conversations
 from devtone.models import isoformat
 from devtone.realtime import sse
 from devtone.realtime.broker import MISSED, Broker
+from devtone.realtime.heads import HeadWatcher
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,13 @@ def conversation_events(
     conversation_id: int,
     cursor: int,
     broker: Broker,
+    heads: HeadWatcher,
     settings: StreamSettings,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[str]:
     """The SSE frames of one conversation from `cursor` on, until the client goes."""
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
+    catch_up = _CatchUp(conversation_id, cursor)
     try:
         yield sse.encode(
             "hello",
@@ -48,21 +51,20 @@ def conversation_events(
             },
             retry=settings.retry_ms,
         )
-        catch_up = _CatchUp(conversation_id, cursor)
         yield from catch_up.read()
-        next_beat = clock() + settings.heartbeat
-        while True:
-            item = subscription.get(timeout=next_beat - clock())
-            if item is None:
-                next_beat = clock() + settings.heartbeat
-                yield sse.encode("ping", {"time": _now()})
-                # A lost publish is repaired here, within one heartbeat.
-                if catch_up.behind():
+        # A lost publish is repaired by the process's head watcher: at its next tick it
+        # sees this stream behind the log's head and wakes it with MISSED.
+        with heads.watching(conversation_id, subscription, lambda: catch_up.cursor):
+            next_beat = clock() + settings.heartbeat
+            while True:
+                item = subscription.get(timeout=next_beat - clock())
+                if item is None:
+                    next_beat = clock() + settings.heartbeat
+                    yield sse.encode("ping", {"time": _now()})
+                elif item is MISSED:
                     yield from catch_up.read()
-            elif item is MISSED:
-                yield from catch_up.read()
-            else:
-                yield from catch_up.live(item["message"])
+                else:
+                    yield from catch_up.live(item["message"])
     finally:
         subscription.close()
 
@@ -91,11 +93,6 @@ class _CatchUp:
         else:
             yield from self.read()
 
-    def behind(self) -> bool:
-        """Whether the database holds entries this stream has not sent."""
-        head = conversations.last_seq(self.conversation_id)
-        return head is not None and head > self.cursor
-
     def _frame(self, message: dict[str, Any]) -> str:
         self.cursor = message["seq"]
         return sse.encode("message", message, id=message["seq"])
@@ -112,7 +109,7 @@ def wait_for_messages(
     limit: int,
     wait: float,
     broker: Broker,
-    settings: StreamSettings,
+    heads: HeadWatcher,
     clock: Callable[[], float] = time.monotonic,
 ) -> conversations.Page:
     """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s."""
@@ -125,14 +122,13 @@ def wait_for_messages(
         # Read again now that we are subscribed: an entry committed in between would
         # otherwise wait out the whole `wait`.
         page = conversations.messages_after(conversation_id, None, after, limit)
-        while not page.messages:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                return page
-            item = subscription.get(timeout=min(remaining, settings.heartbeat))
-            if item is None and (conversations.last_seq(conversation_id) or 0) <= after:
-                continue  # a quiet heartbeat: nothing was lost, keep waiting
-            page = conversations.messages_after(conversation_id, None, after, limit)
+        with heads.watching(conversation_id, subscription, lambda: after):
+            while not page.messages:
+                remaining = deadline - clock()
+                if remaining <= 0:
+                    return page
+                if subscription.get(timeout=remaining) is not None:
+                    page = conversations.messages_after(conversation_id, None, after, limit)
         return page
     finally:
         subscription.close()

@@ -138,7 +138,8 @@ def test_a_dropped_publish_reaches_the_stream_at_the_next_heartbeat(
 def test_a_gap_in_the_live_feed_is_read_from_the_database(
     app, open_stream, visitor, broker, monkeypatch
 ):
-    app.config["SSE_HEARTBEAT"] = 30  # the repair must not wait for a heartbeat
+    app.config["SSE_HEARTBEAT"] = 30  # the repair must not wait for a heartbeat…
+    app.extensions["devtone.heads"].interval = 30  # …nor for the head watcher
     stream = open_stream(visitor)
     stream.next()
     publish = broker.publish
@@ -182,10 +183,12 @@ def test_entries_already_sent_are_never_sent_again(app, open_stream, visitor, br
 
 
 def test_a_waiting_stream_holds_no_database_connection(app, open_stream, visitor):
+    app.extensions["devtone.heads"].interval = 3600  # ticked by hand, below
     post(app, visitor, "backlog")
     stream = open_stream(visitor)
     stream.until_seq(1)
-    stream.next()  # a ping: the heartbeat's catch-up query ran and returned its connection
+    stream.next()  # a ping: the stream is past its backlog, waiting
+    app.extensions["devtone.heads"].tick()  # and the repair query ran meanwhile
     with app.app_context():
         assert db.engine.pool.checkedout() == 0
 

@@ -1,0 +1,296 @@
+"""RedisBroker: the broker for several processes and hosts sharing one Redis.
+
+Each process holds ONE pub/sub connection, subscribed to one Redis channel that carries
+every envelope `{"channel": ..., "item": ...}` as JSON; one listener thread (a greenlet
+under gevent's monkey-patching) fans them out to this process's subscribers, each with
+its own bounded queue. Publishing is best effort and never raises when Redis is down:
+the database is the truth, and readers repair from it. When the listener's connection
+comes back, every local subscriber is told it may have missed something. This module
+imports nothing of devtone but the broker interface, so it can be tested alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.client import PubSub
+from redis.retry import Retry
+
+from devtone.realtime.broker import Subscription
+
+logger = logging.getLogger(__name__)
+
+RECONNECT_FIRST = 0.1  # seconds before the first reconnect attempt, then doubling...
+RECONNECT_CAP = 5.0  # ...up to this
+CONNECT_TIMEOUT = 1.0  # connecting, and each publish or ping: a request must not hang on Redis
+PUBLISH_CONNECTIONS = 8  # publishes share a few connections; a burst waits, it never opens more
+POLL_INTERVAL = 0.25  # how often the listener looks up from its socket, so close() is prompt
+PING_AFTER = 5.0  # a quiet pub/sub connection is pinged after this long...
+PONG_TIMEOUT = 5.0  # ...and counted dead if nothing comes back in this long
+WARN_EVERY = 30.0  # at most one warning per kind of failure in this many seconds
+JOIN_TIMEOUT = 3.0  # close() waits this long for the listener to stop
+
+
+def reconnect_delay(attempt: int) -> float:
+    """Seconds to wait before reconnect `attempt` (0, 1, …): 0.1 s doubling to 5 s, jittered."""
+    ceiling = min(RECONNECT_CAP, RECONNECT_FIRST * 2 ** min(attempt, 16))
+    # Jitter only downwards, so the cap holds, and so that processes which lost Redis
+    # together do not all come back at the same instant.
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - spreading load, not security
+
+
+class _Throttle:
+    """Lets one warning through per `interval` seconds and counts the ones it holds back."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._held = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        """Log `message` at warning level unless one went out less than `interval` ago."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                self._held += 1
+                return
+            held, self._held = self._held, 0
+            self._next = now + self.interval
+        if held:
+            message, args = message + " (and %d more since the last warning)", (*args, held)
+        logger.warning(message, *args)
+
+
+class RedisBroker:
+    """Pub/sub across processes through one Redis channel and one connection per process."""
+
+    def __init__(self, url: str, queue_size: int = 256, channel: str = "devtone:events"):
+        self.url = url
+        self.queue_size = queue_size
+        self.channel = channel
+        self.connected = False  # the listener is subscribed on Redis right now
+        self.publish_failures = 0
+        self.reconnects = 0
+        # No I/O here (the app factory builds the broker): pools connect on first use.
+        # No client-side retries either: a retried PUBLISH could arrive twice, and the
+        # listener must see every drop, because a silent resubscribe would hide a gap
+        # from the readers.
+        options: dict[str, Any] = {
+            "socket_connect_timeout": CONNECT_TIMEOUT,
+            "socket_timeout": CONNECT_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        self._publish_pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=PUBLISH_CONNECTIONS, timeout=CONNECT_TIMEOUT, **options
+        )
+        self._listen_pool = redis.ConnectionPool.from_url(url, **options)
+        self._publisher = redis.Redis(connection_pool=self._publish_pool)
+        self._lock = threading.Lock()
+        self._by_channel: dict[str, set[Subscription]] = {}
+        self._listener: threading.Thread | None = None
+        self._first_attempt_done = threading.Event()
+        self._has_connected = False
+        self._stop = threading.Event()
+        self._closed = False
+        self._publish_warnings = _Throttle(WARN_EVERY)
+        self._listen_warnings = _Throttle(WARN_EVERY)
+
+    # -- the Broker interface ------------------------------------------------------------
+
+    def publish(self, channel: str, item: dict[str, Any]) -> None:
+        """Send `item` to `channel`'s subscribers in every process; Redis down never raises."""
+        # An item that is not JSON does raise: that is a bug, not an outage.
+        envelope = json.dumps({"channel": channel, "item": item}, separators=(",", ":"))
+        if self._closed:
+            return
+        try:
+            self._publisher.publish(self.channel, envelope)
+        except (redis.RedisError, OSError) as error:
+            with self._lock:
+                self.publish_failures += 1
+            self._publish_warnings.warning(
+                "Redis publish failed, readers will repair: %s: %s", type(error).__name__, error
+            )
+
+    def subscribe(self, channels: Iterable[str]) -> Subscription:
+        """A bounded subscription to `channels`; the first one starts the listener."""
+        if self._closed:
+            raise RuntimeError("this RedisBroker is closed")
+        self._start_listener()
+        # A reader reads its backlog right after subscribing, so wait (briefly) for the
+        # listener's first SUBSCRIBE: a publish in between would otherwise be lost to
+        # it. If Redis does not answer in time, the subscription is registered while
+        # disconnected and is marked missed once the listener connects.
+        self._first_attempt_done.wait(3 * CONNECT_TIMEOUT)
+        subscription = Subscription(self, channels, self.queue_size)
+        with self._lock:
+            for channel in subscription.channels:
+                self._by_channel.setdefault(channel, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget `subscription` and any channel left without subscribers."""
+        with self._lock:
+            for channel in subscription.channels:
+                subscribers = self._by_channel.get(channel)
+                if subscribers is not None:
+                    subscribers.discard(subscription)
+                    if not subscribers:
+                        del self._by_channel[channel]
+
+    def subscriber_count(self) -> int:
+        """How many subscriptions are open in this process."""
+        with self._lock:
+            return len({s for subs in self._by_channel.values() for s in subs})
+
+    def end_all(self) -> None:
+        """End every subscription so its stream finishes (graceful shutdown); forget them."""
+        for subscription in self._forget_all():
+            subscription.end()
+
+    def close(self) -> None:
+        """Stop the listener, close the connections, tell subscribers they missed; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            listener = self._listener
+        self._stop.set()
+        if listener is not None and listener is not threading.current_thread():
+            listener.join(JOIN_TIMEOUT)
+        self._publish_pool.disconnect()
+        self._listen_pool.disconnect()
+        self.connected = False
+        for subscription in self._forget_all():
+            subscription.mark_missed()
+
+    # -- operations --------------------------------------------------------------------
+
+    def ping(self) -> bool:
+        """Whether Redis answers within a short timeout (for /readyz)."""
+        if self._closed:
+            return False
+        try:
+            return bool(self._publisher.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    # -- the listener --------------------------------------------------------------------
+
+    def _start_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None:
+                return
+            # Under gevent's monkey-patching this thread is a greenlet; unpatched (tests)
+            # it is a real thread. Daemon, so it never holds up interpreter exit.
+            self._listener = threading.Thread(
+                target=self._listen, name="devtone-redis-listener", daemon=True
+            )
+        self._listener.start()
+
+    def _listen(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            pubsub: PubSub | None = None
+            try:
+                pubsub = self._open_pubsub()
+                self._on_connected()
+                attempt = 0
+                self._pump(pubsub)
+            except Exception as error:  # a bug must not end delivery: log, reconnect
+                self._listen_warnings.warning(
+                    "Redis pub/sub unavailable, reconnecting: %s: %s", type(error).__name__, error
+                )
+            finally:
+                self.connected = False
+                self._first_attempt_done.set()
+                if pubsub is not None:
+                    _close_quietly(pubsub)
+            if self._stop.wait(reconnect_delay(attempt)):
+                return
+            attempt += 1
+
+    def _open_pubsub(self) -> PubSub:
+        pubsub = redis.Redis(connection_pool=self._listen_pool).pubsub()
+        try:
+            pubsub.subscribe(self.channel)
+            # Connected only once Redis confirms: before that a publish could be missed.
+            deadline = time.monotonic() + CONNECT_TIMEOUT
+            while (remaining := deadline - time.monotonic()) > 0:
+                message = pubsub.get_message(timeout=remaining)
+                if message is not None and message["type"] == "subscribe":
+                    return pubsub
+            raise redis.TimeoutError("Redis did not confirm SUBSCRIBE in time")
+        except BaseException:
+            _close_quietly(pubsub)
+            raise
+
+    def _on_connected(self) -> None:
+        with self._lock:
+            # Under the lock with the snapshot, so a subscribe() woken below registers
+            # after it and is not told it missed anything.
+            self.connected = True
+            subscribers = {s for subs in self._by_channel.values() for s in subs}
+            reconnect, self._has_connected = self._has_connected, True
+            if reconnect:
+                self.reconnects += 1
+        self._first_attempt_done.set()
+        if reconnect:
+            logger.info("Redis pub/sub reconnected; %d subscribers will catch up", len(subscribers))
+        # Whatever was published while this process was not subscribed is lost to them.
+        for subscription in subscribers:
+            subscription.mark_missed()
+
+    def _pump(self, pubsub: PubSub) -> None:
+        last_heard = time.monotonic()
+        pinged_at: float | None = None
+        while not self._stop.is_set():
+            message = pubsub.get_message(timeout=POLL_INTERVAL)
+            now = time.monotonic()
+            if message is not None:
+                last_heard, pinged_at = now, None
+                if message["type"] == "message":
+                    self._dispatch(message["data"])
+            elif pinged_at is not None and now - pinged_at > PONG_TIMEOUT:
+                # A half-open TCP connection looks quiet forever; only a reply proves it.
+                raise redis.ConnectionError("Redis did not answer PING")
+            elif pinged_at is None and now - last_heard > PING_AFTER:
+                pubsub.ping()
+                pinged_at = now
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            envelope = json.loads(data)
+        except ValueError as error:
+            envelope = error
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("channel"), str):
+            # Another version or another program on our Redis channel: not ours to crash on.
+            self._listen_warnings.warning("Dropped a malformed envelope: %.200r", data)
+            return
+        channel, item = envelope["channel"], envelope.get("item")
+        with self._lock:
+            subscribers = list(self._by_channel.get(channel, ()))
+        for subscription in subscribers:
+            subscription.deliver(item)
+
+    def _forget_all(self) -> set[Subscription]:
+        with self._lock:
+            subscribers = {s for subs in self._by_channel.values() for s in subs}
+            self._by_channel.clear()
+        return subscribers
+
+
+def _close_quietly(pubsub: PubSub) -> None:
+    try:
+        pubsub.close()
+    except (redis.RedisError, OSError):
+        pass  # the connection is being thrown away; nothing to tell anyone
