@@ -59,6 +59,7 @@ def _tiers(key: str, raw: str) -> tuple[str, ...]:
 _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", lambda k, v: v, None),
     "REDIS_URL": ("REDIS_URL", lambda k, v: v, None),
+    "DEVTONE_REDIS_CHANNEL": ("REDIS_CHANNEL", lambda k, v: v, "devtone:events"),
     "SECRET_KEY": ("SECRET_KEY", lambda k, v: v, None),
     "DEVTONE_DB_POOL_SIZE": ("DB_POOL_SIZE", _positive_int, "10"),
     "DEVTONE_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", _positive_float, "10"),

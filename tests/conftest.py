@@ -24,6 +24,7 @@ from devtone.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_URL = os.environ.get("DEVTONE_TEST_REDIS_URL")
 _PG_ENV = os.environ.get("DEVTONE_TEST_DATABASE_URL")
 PG_URL = config.database_url(_PG_ENV) if _PG_ENV else None
 _ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
@@ -73,12 +74,29 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def app(database_url: str):
-    """A devtone app on its own database, schema created, short timings."""
+def redis_url(database_url: str) -> str | None:
+    """Redis goes with PostgreSQL (the production pair), the in-process broker with SQLite."""
+    if database_url.startswith("sqlite"):
+        return None
+    require(REDIS_URL is not None, "DEVTONE_TEST_REDIS_URL is not set (Redis broker tests)")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_channel() -> str:
+    """A pub/sub channel of the test's own: Redis channels ignore the database number."""
+    return f"devtone:test:{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def app(database_url: str, redis_url: str | None, redis_channel: str):
+    """A devtone app on its own database (and Redis channel), schema created, short timings."""
     app = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": redis_url,
+            "REDIS_CHANNEL": redis_channel,
             "SSE_HEARTBEAT": 0.2,
         }
     )
@@ -86,6 +104,7 @@ def app(database_url: str):
         db.create_all()
     yield app
     app.extensions["devtone.heads"].close()
+    app.extensions["devtone.broker"].close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -236,6 +255,8 @@ def live_server(app, tmp_path: Path) -> Iterator:
         environment = {
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            **({"REDIS_URL": app.config["REDIS_URL"]} if app.config["REDIS_URL"] else {}),
+            "DEVTONE_REDIS_CHANNEL": app.config["REDIS_CHANNEL"],
             "DEVTONE_INSTANCE_PATH": str(tmp_path / "instance"),
             "DEVTONE_SSE_HEARTBEAT": "0.5",
             **env,

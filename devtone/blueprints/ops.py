@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from sqlalchemy import text
 
 from devtone.extensions import db
+from devtone.realtime import broker_of
 
 bp = Blueprint("ops", __name__)
 
@@ -20,7 +21,13 @@ def healthz() -> dict[str, Any]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
-    """Ready: the database answers (the in-process broker always does)."""
+    """Ready: the database answers; the broker's state is reported too.
+
+    Without the database nothing works: 503, take this process out of rotation. Without
+    the broker everything still works, only slower (streams repair from the database at
+    each heartbeat): 200 with status "degraded", because pulling every process out of
+    the load balancer over a Redis outage would turn slow into down.
+    """
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
@@ -28,7 +35,8 @@ def readyz() -> tuple[dict[str, Any], int]:
         database = "unavailable"
     finally:
         db.session.close()
-    ready = database == "ok"
-    return {"status": "ok" if ready else "unavailable", "database": database}, (
-        200 if ready else 503
-    )
+    broker = "ok" if broker_of(current_app).ping() else "unavailable"
+    if database != "ok":
+        return {"status": "unavailable", "database": database, "broker": broker}, 503
+    status = "ok" if broker == "ok" else "degraded"
+    return {"status": status, "database": database, "broker": broker}, 200

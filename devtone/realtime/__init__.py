@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.config import ConfigError
 from devtone.realtime.broker import Broker, MemoryBroker
 from devtone.realtime.heads import HeadWatcher
+from devtone.realtime.redis_broker import RedisBroker
 
 EXTENSION_KEY = "devtone.broker"
 HEADS_KEY = "devtone.heads"
 
 
 def init_app(app: Flask) -> None:
-    """Choose this app's broker from config; it connects lazily, never here."""
+    """Choose this app's broker from config (Redis when REDIS_URL is set); no I/O here."""
     if app.config.get("REDIS_URL"):
-        # Several processes would silently miss each other's messages on the in-process
-        # broker; refuse rather than half-work until the Redis broker lands.
-        raise ConfigError("REDIS_URL is set, but this build has no Redis broker yet.")
-    app.extensions[EXTENSION_KEY] = MemoryBroker(app.config["SUBSCRIBER_QUEUE"])
+        broker: Broker = RedisBroker(
+            app.config["REDIS_URL"],
+            queue_size=app.config["SUBSCRIBER_QUEUE"],
+            channel=app.config["REDIS_CHANNEL"],
+        )
+    else:
+        broker = MemoryBroker(app.config["SUBSCRIBER_QUEUE"])
+    app.extensions[EXTENSION_KEY] = broker
     app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
 
 
@@ -30,3 +34,13 @@ def broker_of(app: Flask) -> Broker:
 def heads_of(app: Flask) -> HeadWatcher:
     """The head watcher that repairs `app`'s readers."""
     return app.extensions[HEADS_KEY]
+
+
+def end_streams(app: Flask) -> None:
+    """Graceful shutdown: finish every open stream and long-poll of this process now.
+
+    Clients reconnect (to another worker, behind a load balancer) and resume from their
+    cursor, instead of being cut off when the server's graceful timeout runs out.
+    """
+    heads_of(app).close()
+    broker_of(app).end_all()

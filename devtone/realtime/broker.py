@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -48,23 +49,26 @@ class Subscription:
 
     def get(self, timeout: float) -> dict[str, Any] | _Missed | _Ended | None:
         """The next item, MISSED if some were dropped, ENDED from `end()` on, or None."""
-        if self.ended:
-            return ENDED
-        if self._missed:
-            self._missed = False
-            return MISSED
-        try:
-            item = self._queue.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
-        # Checked after the wait too: end() may have come while the queue was full, in
-        # which case what woke us is an ordinary item, not the ENDED marker.
-        if self.ended:
-            return ENDED
-        if item is MISSED or self._missed:
-            self._missed = False
-            return MISSED
-        return item
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            # Checked before and after each wait: end() may come while the queue is full,
+            # in which case what woke us is an ordinary item, not the ENDED marker.
+            if self.ended:
+                return ENDED
+            if self._missed:
+                self._missed = False
+                return MISSED
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if item is MISSED or item is ENDED:
+                # A wake-up marker whose flag was already reported above: one repair
+                # per mark_missed(), not two.
+                continue
+            if self._missed or self.ended:
+                continue
+            return item
 
     def deliver(self, item: dict[str, Any]) -> None:
         """Queue `item`, or remember that this reader missed something if it is full."""
@@ -123,6 +127,9 @@ class Broker(Protocol):
     def end_all(self) -> None:
         """End every open subscription (get() → ENDED) and forget it."""
 
+    def ping(self) -> bool:
+        """Whether the broker can deliver right now (for /readyz)."""
+
     def close(self) -> None:
         """Release whatever the broker holds; subscribers left are told they missed."""
 
@@ -164,6 +171,10 @@ class MemoryBroker:
         """How many subscriptions are open."""
         with self._lock:
             return len({s for subs in self._by_channel.values() for s in subs})
+
+    def ping(self) -> bool:
+        """Always: the in-process broker cannot be unreachable."""
+        return True
 
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""

@@ -17,7 +17,7 @@ from typing import Any
 from devtone import conversations
 from devtone.models import isoformat
 from devtone.realtime import sse
-from devtone.realtime.broker import MISSED, Broker
+from devtone.realtime.broker import ENDED, MISSED, Broker
 from devtone.realtime.heads import HeadWatcher
 
 
@@ -63,6 +63,10 @@ def conversation_events(
                     yield sse.encode("ping", {"time": _now()})
                 elif item is MISSED:
                     yield from catch_up.read()
+                elif item is ENDED:
+                    # The process is shutting down: finish the response cleanly, so the
+                    # browser reconnects (elsewhere) with Last-Event-ID after `retry` ms.
+                    return
                 else:
                     yield from catch_up.live(item["message"])
     finally:
@@ -127,7 +131,10 @@ def wait_for_messages(
                 remaining = deadline - clock()
                 if remaining <= 0:
                     return page
-                if subscription.get(timeout=remaining) is not None:
+                item = subscription.get(timeout=remaining)
+                if item is ENDED:
+                    return page  # shutting down: answer now, the client asks again elsewhere
+                if item is not None:
                     page = conversations.messages_after(conversation_id, None, after, limit)
         return page
     finally:

@@ -10,7 +10,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from devtone import conversations
+from devtone import conversations, create_app
 from devtone.extensions import db
 from devtone.models import Message
 from devtone.visitors import Visitor
@@ -111,11 +111,15 @@ def test_a_publish_the_broker_never_delivered_arrives_at_the_next_heartbeat(
     server = live_server()
     reader = open_reader(server.url, visitor.id, visitor.token)
     reader.wait(lambda r: r.pings >= 1)
-    # Written by this test process: the commit lands in the shared database, but the
-    # publish goes to this process's own broker, which the server never hears.
-    # That is exactly a dropped publish, seen from the server.
-    with app.app_context():
+    # Written by a process of its own whose broker is in-process: the commit lands in the
+    # shared database, but the publish goes nowhere the server can hear. That is exactly
+    # a dropped publish, seen from the server.
+    elsewhere = create_app(
+        {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": None}
+    )
+    with elsewhere.app_context():
         conversations.post_message(visitor.id, Visitor(visitor.token), "sent elsewhere", "x1")
+        db.engine.dispose()
     reader.wait_for_seq(1)
     assert reader.seqs == [1]
 

@@ -1,31 +1,136 @@
-"""MemoryBroker: delivery to subscribers, bounded queues, and the missed signal."""
+"""Both brokers: delivery, bounded queues, the missed and ended signals. RedisBroker alone:
+processes sharing one Redis, one pub/sub connection per process, Redis down or restarted."""
 
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
 import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from devtone.realtime.broker import MISSED, MemoryBroker
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from devtone.realtime.broker import ENDED, MISSED, MemoryBroker, Subscription
+from devtone.realtime.redis_broker import RedisBroker, reconnect_delay
+from tests.conftest import require
+
+REDIS_URL = os.environ.get("DEVTONE_TEST_REDIS_URL")
+NO_REDIS = "DEVTONE_TEST_REDIS_URL is not set (Redis broker tests)"
+AnyBroker = MemoryBroker | RedisBroker
 
 
-def test_publish_reaches_every_subscriber_of_the_channel_only():
-    broker = MemoryBroker()
-    a = broker.subscribe(["conversation:1"])
-    b = broker.subscribe(["conversation:1"])
-    other = broker.subscribe(["conversation:2"])
-    broker.publish("conversation:1", {"n": 1})
-    assert a.get(timeout=1) == {"n": 1}
-    assert b.get(timeout=1) == {"n": 1}
+def unique_channel() -> str:
+    """A Redis channel no other test (or other engineer's run) publishes on."""
+    return f"devtone:test:{uuid.uuid4().hex}"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_broker(request: pytest.FixtureRequest) -> Iterator[Callable[..., AnyBroker]]:
+    """`make_broker(queue_size=256)` → a broker of this run's kind, closed after the test.
+
+    Redis brokers made in one test share a channel of their own, like the processes of
+    one deployment.
+    """
+    if request.param == "redis":
+        require(REDIS_URL is not None, NO_REDIS)
+    channel = unique_channel()
+    made: list[AnyBroker] = []
+
+    def make(queue_size: int = 256) -> AnyBroker:
+        if request.param == "memory":
+            broker: AnyBroker = MemoryBroker(queue_size)
+        else:
+            broker = RedisBroker(REDIS_URL, queue_size, channel=channel)
+        made.append(broker)
+        return broker
+
+    yield make
+    for broker in made:
+        broker.close()
+
+
+@pytest.fixture
+def any_broker(make_broker: Callable[..., AnyBroker]) -> AnyBroker:
+    """One broker of each kind (named so as not to shadow conftest's app-bound `broker`)."""
+    return make_broker()
+
+
+def flush(broker: AnyBroker) -> None:
+    """Return once everything `broker` published so far has reached local subscribers.
+
+    Redis delivers one publisher's messages in order, so when a marker published last
+    arrives, so has everything before it; MemoryBroker delivers at once anyway.
+    """
+    probe = broker.subscribe(["test:flush"])
+    try:
+        broker.publish("test:flush", {"flush": True})
+        assert probe.get(timeout=5) == {"flush": True}
+    finally:
+        probe.close()
+
+
+def next_item(subscription: Subscription, timeout: float = 5) -> Any:
+    """The next published item, skipping MISSED (a marked reader may see it twice)."""
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        item = subscription.get(timeout=remaining)
+        if item is not MISSED:
+            return item
+    return None
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5) -> None:
+    """Poll `condition` until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not true within {timeout} s: {condition}")
+        time.sleep(0.02)
+
+
+# -- both brokers -----------------------------------------------------------------------
+
+
+def test_publish_reaches_every_subscriber_of_the_channel_only(any_broker):
+    a = any_broker.subscribe(["conversation:1"])
+    b = any_broker.subscribe(["conversation:1"])
+    other = any_broker.subscribe(["conversation:2"])
+    any_broker.publish("conversation:1", {"n": 1})
+    assert a.get(timeout=5) == {"n": 1}
+    assert b.get(timeout=5) == {"n": 1}
+    flush(any_broker)
     assert other.get(timeout=0) is None
 
 
-def test_get_returns_none_after_the_timeout_when_nothing_is_published():
-    subscription = MemoryBroker().subscribe(["c"])
+def test_items_arrive_in_the_order_they_were_published(any_broker):
+    subscription = any_broker.subscribe(["c"])
+    for n in range(20):
+        any_broker.publish("c", {"n": n})
+    assert [subscription.get(timeout=5) for _ in range(20)] == [{"n": n} for n in range(20)]
+
+
+def test_get_returns_none_after_the_timeout_when_nothing_is_published(any_broker):
+    subscription = any_broker.subscribe(["c"])
     assert subscription.get(timeout=0.01) is None
 
 
-def test_a_full_queue_drops_and_then_reports_missed_instead_of_growing():
-    broker = MemoryBroker(queue_size=2)
+def test_a_full_queue_drops_and_then_reports_missed_instead_of_growing(make_broker):
+    broker = make_broker(queue_size=2)
     subscription = broker.subscribe(["c"])
     for n in range(5):
         broker.publish("c", {"n": n})
+    flush(broker)
     assert subscription.get(timeout=0) is MISSED
     # After MISSED the reader re-reads the database; what is still queued is older.
     assert subscription.get(timeout=0) == {"n": 0}
@@ -33,8 +138,8 @@ def test_a_full_queue_drops_and_then_reports_missed_instead_of_growing():
     assert subscription.get(timeout=0) is None
 
 
-def test_mark_missed_wakes_a_blocked_reader():
-    subscription = MemoryBroker().subscribe(["c"])
+def test_mark_missed_wakes_a_blocked_reader(any_broker):
+    subscription = any_broker.subscribe(["c"])
     got = []
     reader = threading.Thread(target=lambda: got.append(subscription.get(timeout=5)))
     reader.start()
@@ -43,20 +148,355 @@ def test_mark_missed_wakes_a_blocked_reader():
     assert got == [MISSED]
 
 
-def test_close_unsubscribes_and_is_idempotent():
-    broker = MemoryBroker()
-    subscription = broker.subscribe(["c", "d"])
-    assert broker.subscriber_count() == 1
+def test_mark_missed_on_an_idle_reader_asks_for_one_repair_not_two(any_broker):
+    subscription = any_broker.subscribe(["c"])
+    subscription.mark_missed()
+    assert subscription.get(timeout=0) is MISSED
+    assert subscription.get(timeout=0.05) is None
+
+
+def test_close_unsubscribes_and_is_idempotent(any_broker):
+    subscription = any_broker.subscribe(["c", "d"])
+    assert any_broker.subscriber_count() == 1
     subscription.close()
     subscription.close()
-    assert broker.subscriber_count() == 0
-    broker.publish("c", {"n": 1})
+    assert any_broker.subscriber_count() == 0
+    any_broker.publish("c", {"n": 1})
+    flush(any_broker)
     assert subscription.get(timeout=0) is None
 
 
-def test_closing_the_broker_tells_subscribers_they_may_have_missed():
-    broker = MemoryBroker()
+def test_closing_the_broker_tells_subscribers_they_may_have_missed(any_broker):
+    subscription = any_broker.subscribe(["c"])
+    any_broker.close()
+    any_broker.close()
+    assert subscription.get(timeout=0) is MISSED
+    assert any_broker.subscriber_count() == 0
+
+
+def test_end_all_ends_every_subscription_for_good_without_draining_its_queue(any_broker):
+    a = any_broker.subscribe(["c"])
+    b = any_broker.subscribe(["d"])
+    any_broker.publish("c", {"n": 1})
+    flush(any_broker)
+    any_broker.end_all()
+    # The client reconnects elsewhere and resumes from its cursor: nothing more to send.
+    assert a.get(timeout=0) is ENDED
+    assert a.get(timeout=0) is ENDED
+    assert b.get(timeout=0) is ENDED
+    assert any_broker.subscriber_count() == 0
+
+
+def test_end_all_wakes_a_blocked_reader(any_broker):
+    subscription = any_broker.subscribe(["c"])
+    got = []
+    reader = threading.Thread(target=lambda: got.append(subscription.get(timeout=5)))
+    reader.start()
+    any_broker.end_all()
+    reader.join(timeout=5)
+    assert got == [ENDED]
+
+
+def test_ended_wins_over_missed_and_later_publishes(make_broker):
+    broker = make_broker(queue_size=1)
     subscription = broker.subscribe(["c"])
+    for n in range(3):
+        broker.publish("c", {"n": n})
+    flush(broker)
+    subscription.end()
+    subscription.mark_missed()
+    broker.publish("c", {"n": 3})
+    flush(broker)
+    assert subscription.get(timeout=0) is ENDED
+
+
+def test_the_broker_serves_new_subscribers_after_end_all(any_broker):
+    any_broker.subscribe(["c"])
+    any_broker.end_all()
+    subscription = any_broker.subscribe(["c"])
+    any_broker.publish("c", {"n": 1})
+    assert subscription.get(timeout=5) == {"n": 1}
+
+
+# -- RedisBroker alone ------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared test Redis (a database of its own, e.g. redis://127.0.0.1:6379/15)."""
+    require(REDIS_URL is not None, NO_REDIS)
+    return REDIS_URL
+
+
+@pytest.fixture
+def closing() -> Iterator[Callable[[RedisBroker], RedisBroker]]:
+    """`closing(broker)` → broker, closed after the test whatever happened."""
+    brokers: list[RedisBroker] = []
+
+    def register(broker: RedisBroker) -> RedisBroker:
+        brokers.append(broker)
+        return broker
+
+    yield register
+    for broker in brokers:
+        broker.close()
+
+
+def with_query(url: str, **params: str) -> str:
+    """`url` with `params` added to its query string."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query=urlencode([*parse_qsl(parts.query), *params.items()])))
+
+
+def pubsub_connections(url: str, name: str) -> int:
+    """How many connections named `name` the Redis at `url` holds in pub/sub state."""
+    admin = redis.Redis.from_url(url)
+    try:
+        clients = admin.client_list()
+    finally:
+        admin.close()
+    return sum(1 for c in clients if c.get("name") == name and "P" in c.get("flags", ""))
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the server binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A Redis URL that refuses connections: its port is bound by us and never listens."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{holder.getsockname()[1]}/0"
+
+
+class RedisServer:
+    """A redis-server of the test's own on a loopback port; it can stop and start again."""
+
+    def __init__(self, binary: str, directory: Path):
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # No retries: a refused PING must come back at once while the server starts.
+        client = redis.Redis(
+            port=self.port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+        )
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    pytest.fail(f"redis-server exited with {self.process.returncode}")
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    time.sleep(0.02)
+            pytest.fail("redis-server did not answer within 5 s")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A running redis-server of our own, stopped by PID after the test."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    require(Path(binary).exists(), "redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(binary, tmp_path)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_two_brokers_on_one_redis_see_each_others_publishes(redis_url, closing):
+    channel = unique_channel()
+    first = closing(RedisBroker(redis_url, channel=channel))
+    second = closing(RedisBroker(redis_url, channel=channel))
+    on_first = first.subscribe(["conversation:1"])
+    on_second = second.subscribe(["conversation:1"])
+    first.publish("conversation:1", {"from": "first"})
+    second.publish("conversation:1", {"from": "second"})
+    for subscription in (on_first, on_second):
+        assert subscription.get(timeout=5) == {"from": "first"}
+        assert subscription.get(timeout=5) == {"from": "second"}
+
+
+def test_brokers_on_different_redis_channels_do_not_hear_each_other(redis_url, closing):
+    ours = closing(RedisBroker(redis_url, channel=unique_channel()))
+    theirs = closing(RedisBroker(redis_url, channel=unique_channel()))
+    subscription = ours.subscribe(["conversation:1"])
+    theirs.publish("conversation:1", {"n": 1})
+    flush(ours)
+    assert subscription.get(timeout=0) is None
+
+
+def test_one_pubsub_connection_per_broker_however_many_subscribers(redis_url, closing):
+    name = f"devtone-test-{uuid.uuid4().hex[:12]}"
+    url = with_query(redis_url, client_name=name)
+    channel = unique_channel()
+    first = closing(RedisBroker(url, channel=channel))
+    subscriptions = [first.subscribe([f"conversation:{n % 7}"]) for n in range(50)]
+    for n in range(20):
+        first.publish(f"conversation:{n % 7}", {"n": n})
+    flush(first)
+    assert first.subscriber_count() == 50
+    assert pubsub_connections(redis_url, name) == 1
+    # A second process adds exactly one more, whatever it serves.
+    second = closing(RedisBroker(url, channel=channel))
+    for n in range(10):
+        second.subscribe([f"conversation:{n}"])
+    assert pubsub_connections(redis_url, name) == 2
+    for subscription in subscriptions:
+        subscription.close()
+    assert pubsub_connections(redis_url, name) == 2
+
+
+def test_creating_a_redis_broker_connects_to_nothing_and_starts_no_thread():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.2)
+        threads = set(threading.enumerate())
+        broker = RedisBroker(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+        try:
+            assert set(threading.enumerate()) == threads
+            with pytest.raises(TimeoutError):
+                listener.accept()
+            assert not broker.connected
+        finally:
+            broker.close()
+
+
+def test_publish_while_redis_is_unreachable_does_not_raise_and_warns_once(
+    refused_url, closing, caplog
+):
+    caplog.set_level(logging.WARNING, logger="devtone.realtime.redis_broker")
+    broker = closing(RedisBroker(refused_url))
+    for n in range(20):
+        broker.publish("c", {"n": n})
+    assert broker.publish_failures == 20
+    assert not broker.ping()
+    warnings = [r for r in caplog.records if "publish failed" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+
+
+def test_subscribing_while_redis_is_unreachable_returns_a_quiet_subscription(refused_url, closing):
+    broker = closing(RedisBroker(refused_url))
+    started = time.monotonic()
+    subscription = broker.subscribe(["c"])
+    assert time.monotonic() - started < 3.5
+    assert subscription.get(timeout=0.05) is None
+    assert not broker.connected
+    assert broker.subscriber_count() == 1
+
+
+def test_after_redis_restarts_subscribers_are_told_they_missed_and_delivery_resumes(
+    redis_server, closing
+):
+    broker = closing(RedisBroker(redis_server.url))
+    subscription = broker.subscribe(["c"])
+    assert broker.connected
+    broker.publish("c", {"n": 1})
+    assert subscription.get(timeout=5) == {"n": 1}
+
+    redis_server.stop()
+    wait_until(lambda: not broker.connected)
+    broker.publish("c", {"n": 2})  # lost: that is what MISSED is for
+    assert broker.publish_failures == 1
+    during_outage = broker.subscribe(["c"])
+    assert during_outage.get(timeout=0) is None
+
+    redis_server.start()
+    assert subscription.get(timeout=8) is MISSED
+    assert during_outage.get(timeout=1) is MISSED
+    assert broker.connected
+    assert broker.reconnects == 1
+    assert broker.ping()
+    broker.publish("c", {"n": 3})
+    assert next_item(subscription) == {"n": 3}
+    assert next_item(during_outage) == {"n": 3}
+
+
+def test_a_killed_pubsub_connection_is_replaced_and_subscribers_are_told(redis_url, closing):
+    name = f"devtone-test-{uuid.uuid4().hex[:12]}"
+    broker = closing(RedisBroker(with_query(redis_url, client_name=name), channel=unique_channel()))
+    subscription = broker.subscribe(["c"])
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        [pubsub] = [c for c in admin.client_list() if c["name"] == name and "P" in c["flags"]]
+        assert admin.client_kill_filter(_id=pubsub["id"]) == 1
+    finally:
+        admin.close()
+    assert subscription.get(timeout=5) is MISSED
+    assert broker.reconnects == 1
+    broker.publish("c", {"n": 1})
+    assert next_item(subscription) == {"n": 1}
+
+
+def test_a_malformed_envelope_is_dropped_and_the_listener_carries_on(redis_url, closing):
+    channel = unique_channel()
+    broker = closing(RedisBroker(redis_url, channel=channel))
+    subscription = broker.subscribe(["c"])
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        for junk in (b"not json", b"[1, 2]", b'{"channel": ["c"], "item": {}}'):
+            admin.publish(channel, junk)
+    finally:
+        admin.close()
+    broker.publish("c", {"n": 1})
+    assert subscription.get(timeout=5) == {"n": 1}
+    assert broker.connected
+
+
+def test_closing_stops_the_listener_drops_its_connection_and_refuses_new_subscribers(
+    redis_url,
+):
+    name = f"devtone-test-{uuid.uuid4().hex[:12]}"
+    broker = RedisBroker(with_query(redis_url, client_name=name), channel=unique_channel())
+    try:
+        subscription = broker.subscribe(["c"])
+        assert pubsub_connections(redis_url, name) == 1
+    finally:
+        broker.close()
     broker.close()
     assert subscription.get(timeout=0) is MISSED
-    assert broker.subscriber_count() == 0
+    assert not broker.connected
+    assert not broker.ping()
+    wait_until(lambda: pubsub_connections(redis_url, name) == 0, timeout=2)
+    broker.publish("c", {"n": 1})  # a late publish during shutdown is dropped quietly
+    with pytest.raises(RuntimeError):
+        broker.subscribe(["c"])
+
+
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"),
+    [(0, 0.1), (1, 0.2), (2, 0.4), (3, 0.8), (5, 3.2), (6, 5.0), (100, 5.0)],
+)
+def test_reconnect_delay_doubles_from_a_tenth_of_a_second_to_five_with_jitter(attempt, ceiling):
+    delays = [reconnect_delay(attempt) for _ in range(200)]
+    assert all(ceiling / 2 - 1e-9 <= delay <= ceiling + 1e-9 for delay in delays)
+    assert len(set(delays)) > 1

@@ -1,0 +1,42 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+gevent workers, so each open stream is a greenlet, not a thread. Every setting can be
+overridden on the command line or with GUNICORN_CMD_ARGS, as usual with gunicorn.
+"""
+
+import multiprocessing
+import os
+import signal
+
+bind = os.environ.get("DEVTONE_BIND", "127.0.0.1:8000")
+worker_class = "gevent"
+# Streams spend their lives waiting, not computing: one worker per core is enough.
+workers = int(os.environ.get("DEVTONE_WORKERS", multiprocessing.cpu_count()))
+# Open streams per worker (each is one connection). Raise the file-descriptor limit
+# (ulimit -n) above workers x worker_connections.
+worker_connections = int(os.environ.get("DEVTONE_WORKER_CONNECTIONS", "10000"))
+# With gevent workers `timeout` is the worker's heartbeat to the arbiter, not a limit on a
+# request: hour-long streams are fine as long as the worker's loop stays responsive.
+timeout = 30
+# On SIGTERM devtone ends its streams at once (see post_worker_init), so this only bounds
+# ordinary requests still in flight.
+graceful_timeout = 15
+keepalive = 5
+# Access logs: devtone's own stream logs say more; the query string carries visitor tokens.
+accesslog = None
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
+    """On SIGTERM, end every stream at once so clients reconnect to a live worker."""
+    exit_handler = worker.handle_exit
+
+    def handle_exit(signum, frame) -> None:  # noqa: ANN001
+        exit_handler(signum, frame)
+        import gevent
+
+        from devtone.realtime import end_streams
+
+        # Out of the signal handler: ending streams takes locks and wakes greenlets.
+        gevent.spawn(end_streams, worker.wsgi)
+
+    signal.signal(signal.SIGTERM, handle_exit)
