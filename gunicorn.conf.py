@@ -22,6 +22,10 @@ timeout = 30
 # ordinary requests still in flight.
 graceful_timeout = 15
 keepalive = 5
+# gunicorn 27's control socket defaults to one path per user, which a second devtone on
+# the same host (or the test suite's servers) would take over; enable it with a path of
+# its own (--control-socket PATH) if you use gunicornc.
+control_socket_disable = True
 # Access logs: devtone's own stream logs say more; the query string carries visitor tokens.
 accesslog = None
 

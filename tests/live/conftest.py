@@ -40,6 +40,7 @@ class SseReader:
         self.seqs: list[int] = []
         self.pings = 0
         self.error: BaseException | None = None
+        self.ended = False  # the response finished (cleanly, unless `error` is set)
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -57,18 +58,20 @@ class SseReader:
                     elif event.event == "ping":
                         self.pings += 1
                     self._changed.notify_all()
-        except BaseException as error:
+        except BaseException as error:  # reported by wait()
             with self._changed:
                 self.error = error
-                self._changed.notify_all()
+        with self._changed:
+            self.ended = True
+            self._changed.notify_all()
 
     def wait(self, predicate, timeout: float = 30) -> None:
         """Block until `predicate(self)` holds (or fail after `timeout` s)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while not predicate(self):
-                if self.error is not None and not self.closed:
-                    raise AssertionError(f"the stream failed: {self.error!r}")
+                if self.ended and not self.closed:
+                    raise AssertionError(f"the stream ended: {self.error!r}; seqs {self.seqs[-5:]}")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AssertionError(

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from devtone.realtime.broker import ENDED, MISSED, MemoryBroker, Subscription
 from devtone.realtime.redis_broker import RedisBroker, reconnect_delay
@@ -256,79 +251,6 @@ def pubsub_connections(url: str, name: str) -> int:
     finally:
         admin.close()
     return sum(1 for c in clients if c.get("name") == name and "P" in c.get("flags", ""))
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the server binds it a moment later)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def refused_url() -> Iterator[str]:
-    """A Redis URL that refuses connections: its port is bound by us and never listens."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield f"redis://127.0.0.1:{holder.getsockname()[1]}/0"
-
-
-class RedisServer:
-    """A redis-server of the test's own on a loopback port; it can stop and start again."""
-
-    def __init__(self, binary: str, directory: Path):
-        self.binary = binary
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        # No retries: a refused PING must come back at once while the server starts.
-        client = redis.Redis(
-            port=self.port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
-        )
-        try:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    pytest.fail(f"redis-server exited with {self.process.returncode}")
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    time.sleep(0.02)
-            pytest.fail("redis-server did not answer within 5 s")
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A running redis-server of our own, stopped by PID after the test."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    require(Path(binary).exists(), "redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(binary, tmp_path)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 def test_two_brokers_on_one_redis_see_each_others_publishes(redis_url, closing):
