@@ -51,18 +51,3 @@ def test_two_visitors_each_see_only_their_own_conversation_live_and_after_reload
     assert ada_page.dialogs == [] and ada_page.errors == []
     assert bob_page.errors == []
     expect(bob_page.locator("#messages li.message")).to_have_count(1)
-
-
-def test_the_indicator_goes_offline_when_the_server_goes_and_live_when_it_returns(
-    live_server, new_page
-):
-    server = live_server(DEVTONE_SSE_HELLO_TIMEOUT="1")
-    page = new_page()
-    visitor = start_chat(page, server.url, "Ada")
-    server.stop()
-    expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=15_000)
-    expect(page.locator("#connection")).to_contain_text("Offline")
-    server.start()
-    expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=30_000)
-    api_post(server.url, visitor, "back again")
-    expect(page.locator("#messages li.message")).to_have_count(1)

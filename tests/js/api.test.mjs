@@ -128,3 +128,20 @@ test("newClientId builds a v4 UUID from getRandomValues on plain http", () => {
   const zeros = { getRandomValues: (bytes) => bytes };
   assert.equal(newClientId(zeros), "00000000-0000-4000-8000-000000000000");
 });
+
+test("postMessage can leave retrying to its caller and be aborted", async () => {
+  const { api, requests, sleeps } = client([new TypeError("Failed to fetch")]);
+  const controller = new AbortController();
+  await assert.rejects(api.postMessage(4, "hello", "c-1", { retry: false, signal: controller.signal }), {
+    status: 0,
+    code: "network_error",
+  });
+  assert.equal(requests.length, 1);
+  assert.deepEqual(sleeps, []);
+  assert.equal(requests[0].init.signal, controller.signal);
+});
+
+test("an aborted post rejects with the AbortError, not as a network error", async () => {
+  const { api } = client([new DOMException("The operation was aborted.", "AbortError")]);
+  await assert.rejects(api.postMessage(4, "hello", "c-1", { retry: false }), { name: "AbortError" });
+});

@@ -28,7 +28,17 @@ test("the tooltip names the tier", () => {
   indicator.render({ state: "live", tier: "sse" });
   assert.equal(el.title, "Connected (Server-Sent Events)");
   indicator.render({ state: "polling", tier: "longpoll" });
-  assert.match(el.title, /long-polling/);
+  assert.equal(el.title, "Polling (long-poll)");
+  indicator.render({ state: "polling", tier: "poll" });
+  assert.equal(el.title, "Polling (poll)");
+});
+
+test("the polling tooltip names the tier and when the live connection is retried", () => {
+  const el = element();
+  new ConnectionIndicator(el, { formatTime: clock }).render({ state: "polling", tier: "longpoll", nextRetryAt: 7000 });
+  assert.equal(el.title, "Polling (long-poll); retrying live connection at T+7000");
+  assert.equal(el.textContent, "🟡 Polling");
+  assert.deepEqual(el.dataset, { state: "polling", tier: "longpoll" });
 });
 
 test("the offline tooltip names the next retry time", () => {

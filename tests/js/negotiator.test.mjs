@@ -2,80 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { DEFAULT_TIMINGS, TierNegotiator, mergeTimings } from "../../devtone/static/js/realtime/negotiator.js";
-
-// ── fakes ────────────────────────────────────────────────────────────────────────────
-
-/** Timers on a virtual clock: nothing runs until advance(). */
-class FakeClock {
-  now = 1_000_000;
-  #timers = new Map();
-  #nextId = 1;
-
-  setTimeout = (fn, ms) => {
-    const id = this.#nextId++;
-    this.#timers.set(id, { at: this.now + ms, fn });
-    return id;
-  };
-
-  clearTimeout = (id) => {
-    this.#timers.delete(id);
-  };
-
-  get pending() {
-    return this.#timers.size;
-  }
-
-  /** Move time forward, running due timers in order (and timers they set). */
-  advance(ms) {
-    const end = this.now + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      const [id, timer] = due;
-      this.#timers.delete(id);
-      this.now = timer.at;
-      timer.fn();
-    }
-    this.now = end;
-  }
-}
-
-class FakeEventSource {
-  static instances = [];
-  static CLOSED = 2;
-
-  readyState = 0;
-  #listeners = new Map();
-
-  constructor(url) {
-    this.url = url;
-    FakeEventSource.instances.push(this);
-  }
-
-  addEventListener(type, fn) {
-    if (!this.#listeners.has(type)) this.#listeners.set(type, []);
-    this.#listeners.get(type).push(fn);
-  }
-
-  close() {
-    this.readyState = 2;
-    this.closed = true;
-  }
-
-  emit(type, data, id = "") {
-    this.readyState = 1;
-    for (const fn of this.#listeners.get(type) ?? []) fn({ type, data: JSON.stringify(data), lastEventId: id });
-  }
-
-  fail(readyState) {
-    this.readyState = readyState;
-    for (const fn of this.#listeners.get("error") ?? []) fn({ type: "error" });
-  }
-
-  get afterParam() {
-    return new URL(this.url, "http://x").searchParams.get("after");
-  }
-}
+import { FakeClock, FakeEventSource, flush } from "./fakes.mjs";
 
 const NEGOTIATION = {
   tiers: ["sse"],
@@ -89,8 +16,6 @@ const NEGOTIATION = {
   },
   server_time: "2026-11-24T20:00:00Z",
 };
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 function message(seq, body = `m${seq}`) {
   return { seq, conversation_id: 7, kind: "text", sender: "agent", author: { name: "Ada" }, body };

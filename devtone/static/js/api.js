@@ -83,15 +83,19 @@ export class ApiClient {
     });
   }
 
-  /** POST /conversations/<id>/messages → {message}; retried with the same client_id. */
-  postMessage(id, body, clientId = newClientId()) {
+  /**
+   * POST /conversations/<id>/messages → {message}; retried with the same client_id unless
+   * `retry` is false (the Outbox retries by itself). `signal` aborts it (rejects AbortError).
+   */
+  postMessage(id, body, clientId = newClientId(), { retry = true, signal } = {}) {
     return this.#request("POST", `/conversations/${encodeURIComponent(id)}/messages`, {
       body: { body, client_id: clientId },
-      retry: true,
+      retry,
+      signal,
     });
   }
 
-  async #request(method, path, { body, retry = false } = {}) {
+  async #request(method, path, { body, retry = false, signal } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
@@ -101,6 +105,7 @@ export class ApiClient {
       credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
     };
+    if (signal) init.signal = signal;
 
     for (let attempt = 1; ; attempt += 1) {
       let response;

@@ -3,17 +3,21 @@
  *
  * Config comes from `<main id="chat" data-api-base data-negotiate-url>`. The visitor
  * ({conversationId, token, name}) lives in localStorage under `devtone.visitor`, so a
- * reload continues the same conversation.
+ * reload continues the same conversation; messages not yet sent live in the Outbox
+ * (`devtone.outbox.<conversationId>`), so a reload while offline loses none of them.
  */
 import { ApiClient, ApiError, newClientId } from "./api.js";
 import { ConnectionIndicator } from "./indicator.js";
 import { MessageList } from "./message-list.js";
+import { Outbox } from "./outbox.js";
 import { TierNegotiator } from "./realtime/negotiator.js";
 
 const STORAGE_KEY = "devtone.visitor";
 const HISTORY_PAGE = 200;
 const CONVERSATION_STATUSES = new Set(["waiting", "active", "closed"]);
 const FORGET_ON = new Set([401, 403, 404]); // the stored token no longer opens the conversation
+const GONE_NOTICE = "Your previous conversation is no longer available. Start a new one.";
+const DELIVERING = new Set(["live", "polling"]); // states in which the server is reachable
 
 /** localStorage wrapped: it throws in some private modes and when storage is disabled. */
 const visitorStore = {
@@ -68,8 +72,8 @@ class ChatPage {
   #indicator;
   #list;
   #negotiator = null;
+  #outbox = null;
   #visitor = null;
-  #outbox = new Map(); // client_id → body, for "retry" on a failed message
   #el;
 
   constructor(root) {
@@ -89,7 +93,7 @@ class ChatPage {
     };
     this.#indicator = new ConnectionIndicator(this.#el.connection);
     this.#list = new MessageList(this.#el.messages);
-    this.#list.onretry = (clientId) => this.#resend(clientId);
+    this.#list.onretry = (clientId) => this.#outbox?.retry(clientId);
   }
 
   /** Bind the forms and show whichever step the stored visitor calls for. */
@@ -110,6 +114,8 @@ class ChatPage {
       this.#send();
     });
     newConversation.addEventListener("click", () => this.#showStartForm());
+    // The negotiator retries at once on `online` too; the outbox need not wait for it.
+    window.addEventListener("online", () => this.#outbox?.resume());
 
     const visitor = visitorStore.load();
     if (visitor) this.#openConversation(visitor);
@@ -121,8 +127,9 @@ class ChatPage {
   #showStartForm(notice = "") {
     this.#negotiator?.close();
     this.#negotiator = null;
+    this.#outbox?.discard(); // that conversation is left behind, and its unsent messages too
+    this.#outbox = null;
     this.#visitor = null;
-    this.#outbox.clear();
     visitorStore.forget();
     this.#list.clear();
     this.#api.token = null;
@@ -175,6 +182,12 @@ class ChatPage {
     this.#indicator.render({ state: "connecting", tier: "none" });
     this.#list.clear();
     this.#setClosed(false); // a previous conversation may have left the composer disabled
+    // What a previous page left unsent shows at once and is sent again with the same
+    // client_id; a copy the server already stored turns up in the history (or the POST
+    // answer) and confirms it, so nothing is shown or stored twice.
+    this.#outbox?.close();
+    this.#outbox = this.#createOutbox(visitor);
+    this.#outbox.start();
 
     try {
       await this.#loadHistory(visitor);
@@ -182,7 +195,7 @@ class ChatPage {
       if (this.#visitor !== visitor) return; // the visitor started over meanwhile
       const apiError = asApiError(error);
       if (FORGET_ON.has(apiError.status)) {
-        this.#showStartForm("Your previous conversation is no longer available. Start a new one.");
+        this.#showStartForm(GONE_NOTICE);
         return;
       }
       // The server is unreachable for now; the stream replays the backlog after the
@@ -213,23 +226,65 @@ class ChatPage {
 
   #connect(visitor) {
     const base = this.#root.dataset.apiBase || "/api";
-    const streamUrl =
-      `${base.replace(/\/+$/, "")}/conversations/${encodeURIComponent(visitor.conversationId)}` +
-      `/events?token=${encodeURIComponent(visitor.token)}`;
+    // EventSource cannot send headers, so the stream and long-poll URLs carry ?token=.
+    const conversationUrl =
+      `${base.replace(/\/+$/, "")}/conversations/${encodeURIComponent(visitor.conversationId)}`;
+    const token = `token=${encodeURIComponent(visitor.token)}`;
     const negotiator = new TierNegotiator({
       negotiateUrl: this.#negotiateUrl,
-      streamUrl,
+      streamUrl: `${conversationUrl}/events?${token}`,
+      messagesUrl: `${conversationUrl}/messages?${token}`,
       cursor: this.#list.lastSeq,
     });
-    negotiator.addEventListener("statechange", (event) => this.#indicator.render(event.detail));
+    negotiator.addEventListener("statechange", ({ detail }) => {
+      this.#indicator.render(detail);
+      // Typed while offline: kept in order, sent in order once the server answers again.
+      // Only on the way in: a statechange that merely moves the next retry time must not
+      // cut a failing message's own backoff short.
+      const delivering = DELIVERING.has(detail.state);
+      if (delivering && !DELIVERING.has(detail.previous?.state)) this.#outbox?.resume();
+      else if (detail.state === "offline") this.#outbox?.pause();
+    });
     negotiator.addEventListener("message", (event) => this.#show(event.detail));
+    negotiator.addEventListener("hello", ({ detail }) =>
+      // long-poll and poll bring the conversation along; SSE's hello does not
+      this.#setConversationStatus(detail?.conversation?.status),
+    );
+    negotiator.addEventListener("denied", () => {
+      if (this.#visitor === visitor) this.#showStartForm(GONE_NOTICE);
+    });
     this.#negotiator = negotiator;
     negotiator.start();
   }
 
+  #createOutbox(visitor) {
+    const outbox = new Outbox({
+      conversationId: visitor.conversationId,
+      newClientId,
+      post: async (body, clientId, { signal }) => {
+        const answer = await this.#api.postMessage(visitor.conversationId, body, clientId, {
+          retry: false, // the outbox retries, one message at a time
+          signal,
+        });
+        return answer?.message;
+      },
+    });
+    const current = () => this.#outbox === outbox;
+    outbox.addEventListener("pending", ({ detail }) => {
+      if (current()) this.#list.addPending(detail.clientId, detail.body, visitor.name);
+    });
+    outbox.addEventListener("sent", ({ detail }) => {
+      if (current()) this.#show(detail.message);
+    });
+    outbox.addEventListener("failed", ({ detail }) => {
+      if (current()) this.#failed(detail);
+    });
+    return outbox;
+  }
+
   #show(message) {
     this.#list.upsert(message);
-    if (message.client_id) this.#outbox.delete(message.client_id);
+    this.#outbox?.confirm(message); // stream or POST answer, whichever comes first
     if (message.kind === "status") this.#setConversationStatus(message.status);
   }
 
@@ -246,38 +301,28 @@ class ChatPage {
 
   // ── composer ─────────────────────────────────────────────────────────────────────────
 
+  // The composer works offline too: a message shows at once as "sending" and the outbox
+  // sends it when it can (same client_id on every try, so it is stored once).
   #send() {
     const textarea = this.#el.messageForm.elements.namedItem("body");
     const body = textarea.value;
-    if (!this.#visitor || textarea.disabled || !body.trim()) return;
+    if (!this.#visitor || !this.#outbox || textarea.disabled || !body.trim()) return;
     clearErrors(this.#el.messageForm);
-    const clientId = newClientId();
-    this.#outbox.set(clientId, body);
-    this.#list.addPending(clientId, body, this.#visitor.name);
+    this.#outbox.add(body);
     textarea.value = "";
     textarea.focus();
-    this.#post(clientId, body);
   }
 
-  #resend(clientId) {
-    const body = this.#outbox.get(clientId);
-    if (body === undefined || !this.#visitor) return;
-    this.#list.addPending(clientId, body, this.#visitor.name);
-    this.#post(clientId, body); // same client_id: the server stores it at most once
-  }
-
-  async #post(clientId, body) {
-    const visitor = this.#visitor;
-    try {
-      const { message } = await this.#api.postMessage(visitor.conversationId, body, clientId);
-      if (this.#visitor === visitor) this.#show(message);
-    } catch (error) {
-      if (this.#visitor !== visitor) return;
-      const apiError = asApiError(error);
-      this.#list.markFailed(clientId);
-      if (apiError.status === 409) this.#setClosed(true);
-      else this.#showComposerError(apiError.message);
+  #failed({ clientId, error, permanent }) {
+    const apiError = asApiError(error);
+    if (permanent && FORGET_ON.has(apiError.status)) {
+      this.#showStartForm(GONE_NOTICE);
+      return;
     }
+    this.#list.markFailed(clientId);
+    if (apiError.status === 409) this.#setClosed(true);
+    else if (permanent) this.#showComposerError(apiError.message);
+    else this.#showComposerError("Your message could not be sent. Check your connection and retry.");
   }
 
   #showComposerError(message) {

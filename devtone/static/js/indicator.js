@@ -13,8 +13,8 @@ export const CHAT_LABELS = Object.freeze({
 
 const TIER_NAMES = Object.freeze({
   sse: "Server-Sent Events",
-  longpoll: "long-polling",
-  poll: "polling every 30 s",
+  longpoll: "long-poll",
+  poll: "poll",
   none: "no connection",
 });
 
@@ -27,17 +27,21 @@ function defaultFormatTime(epochMs) {
   });
 }
 
-/** Tooltip text naming the tier and, when offline, the next retry time. */
+/**
+ * Tooltip text naming the tier and the next retry time: of the connection while offline,
+ * of the live connection while polling (e.g. "Polling (long-poll); retrying live
+ * connection at 20:01:05").
+ */
 export function describe({ state, tier, nextRetryAt }, formatTime = defaultFormatTime) {
   const via = TIER_NAMES[tier] ?? tier ?? "no connection";
-  const retry = Number.isFinite(nextRetryAt) ? `; next retry at ${formatTime(nextRetryAt)}` : "";
+  const at = Number.isFinite(nextRetryAt) ? formatTime(nextRetryAt) : null;
   switch (state) {
     case "live":
       return `Connected (${via})`;
     case "polling":
-      return `Connected (${via}); trying to get back to real time`;
+      return at ? `Polling (${via}); retrying live connection at ${at}` : `Polling (${via})`;
     case "offline":
-      return `Disconnected${retry}`;
+      return at ? `Disconnected; next retry at ${at}` : "Disconnected";
     default:
       return tier && tier !== "none" ? `Connecting (${via})…` : "Connecting…";
   }

@@ -1,12 +1,19 @@
 /**
  * Transports: one way each of getting a conversation's entries from the server.
  *
- * Every transport has the same shape, so the negotiator can hold an ordered list of them
- * (SSE today; long-poll and poll later): `start(cursor)`, `stop()`, and callbacks the
- * owner sets — `onhello(data)`, `onentry(message)`, `onping(data)`, `onerror(reason)`
- * (recoverable, the transport is retrying by itself), `onclosed(reason)` (gone for good;
- * the owner decides what next). Transports never touch the DOM and never retry on their
- * own once closed: retries belong to the negotiator.
+ * Every transport has the same shape, so the negotiator can hold an ordered list of them:
+ * `start(cursor)`, `stop()`, and callbacks the owner sets —
+ *   `onhello(data)`   the transport proved itself (SSE: the hello event; long-poll and
+ *                     poll: their first successful answer, before its entries);
+ *   `onentry(message)` one log entry, in the order the server sent it;
+ *   `onping(data)`    a heartbeat (SSE only);
+ *   `onerror(reason)` recoverable, the transport is retrying by itself (SSE only);
+ *   `onclosed(reason)` failed and stopped for good; the owner decides what next;
+ *   `ondenied(error)` the token no longer opens the conversation (401/403/404 answered
+ *                     to long-poll or poll; {status, code, message}); also stopped.
+ * Transports never touch the DOM and never retry once closed: retries belong to the
+ * negotiator. The HTTP transports own one timer at a time (a request timeout or the wait
+ * before the next request) and `stop()` clears it and aborts the request in flight.
  */
 
 // EventSource.CLOSED; spelled out so a test fake need not define the constant.
@@ -86,5 +93,255 @@ export class SseTransport {
       // CONNECTING: the browser reconnects by itself (retry: ms, Last-Event-ID).
       this.onerror?.("stream interrupted");
     }
+  }
+}
+
+// The token no longer opens the conversation: not a network failure, never fall back.
+const DENIED = new Set([401, 403, 404]);
+// The server refuses waits above this many seconds (api.py WAIT_MAX).
+const WAIT_MAX_S = 30;
+// An empty answer to a waiting request faster than this means something in between does
+// not wait (a cache, a proxy): slow down rather than loop hot.
+const MIN_EMPTY_WAIT_MS = 1000;
+
+/** Long-poll request timeout: the server's wait plus a grace of max(5 s, 20 % of the wait). */
+export function longPollTimeoutMs(waitS) {
+  const waitMs = waitS * 1000;
+  return waitMs + Math.max(5000, waitMs * 0.2);
+}
+
+/**
+ * The shared part of long-poll and poll: one GET of `messages?after=N&wait=S&limit=L` at a
+ * time, each with an AbortController and a client-side timeout, so a request a proxy never
+ * answers counts as a failure. Subclasses say when the next request goes and how long it
+ * waits (`firstRequest()`, `nextRequest(answer)`).
+ */
+class HttpTransport {
+  onhello = null;
+  onentry = null;
+  onping = null;
+  onerror = null;
+  onclosed = null;
+  ondenied = null;
+
+  #url;
+  #fetch;
+  #setTimeout;
+  #clearTimeout;
+  #now;
+  #limit;
+  #run = null; // {cursor, proven, controller, timer, timedOut}; null when stopped
+
+  /** `url` already carries `?token=`; fetch, timers and clock are injectable for tests. */
+  constructor({
+    url,
+    fetch = (...args) => globalThis.fetch(...args),
+    setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms),
+    clearTimeout = (id) => globalThis.clearTimeout(id),
+    now = () => Date.now(),
+    limit = 100,
+  } = {}) {
+    if (!url) throw new TypeError(`${new.target.name} needs a url`);
+    this.#url = url;
+    this.#fetch = fetch;
+    this.#setTimeout = setTimeout;
+    this.#clearTimeout = clearTimeout;
+    this.#now = now;
+    this.#limit = limit;
+  }
+
+  /** Whether a request is in flight or scheduled. */
+  get running() {
+    return this.#run !== null;
+  }
+
+  /** Begin requesting the entries after `cursor`; a running loop is stopped first. */
+  start(cursor = 0) {
+    this.stop();
+    const run = { cursor, proven: false, controller: null, timer: null, timedOut: false };
+    this.#run = run;
+    const { delayMs, waitS, timeoutMs } = this.firstRequest();
+    this.#later(run, delayMs, waitS, timeoutMs);
+  }
+
+  /** Abort the request in flight and clear the timer; no callback fires after this. */
+  stop() {
+    const run = this.#run;
+    this.#run = null;
+    if (!run) return;
+    if (run.timer !== null) this.#clearTimeout(run.timer);
+    run.timer = null;
+    run.controller?.abort();
+  }
+
+  #later(run, delayMs, waitS, timeoutMs) {
+    if (delayMs <= 0) {
+      this.#request(run, waitS, timeoutMs);
+      return;
+    }
+    run.timer = this.#setTimeout(() => {
+      run.timer = null;
+      if (this.#run === run) this.#request(run, waitS, timeoutMs);
+    }, delayMs);
+  }
+
+  async #request(run, waitS, timeoutMs) {
+    const controller = new AbortController();
+    run.controller = controller;
+    run.timedOut = false;
+    run.timer = this.#setTimeout(() => {
+      run.timer = null;
+      run.timedOut = true;
+      controller.abort(); // also ends a body that never finishes arriving
+    }, timeoutMs);
+    const startedAt = this.#now();
+    let url = withParam(this.#url, "after", run.cursor);
+    url = withParam(url, "wait", waitS);
+    url = withParam(url, "limit", this.#limit);
+
+    const { body, failure, denied } = await this.#fetchPage(run, url, controller.signal);
+    if (this.#run !== run) return; // stopped meanwhile: say nothing
+    this.#clearTimer(run);
+    run.controller = null;
+    if (denied) {
+      this.#run = null;
+      this.ondenied?.(denied);
+    } else if (failure) {
+      this.#run = null;
+      controller.abort();
+      this.onclosed?.(failure);
+    } else {
+      this.#deliver(run, body, this.#now() - startedAt, waitS);
+    }
+  }
+
+  /** One GET, as {body} or {failure: reason} or {denied: {status, code, message}}. */
+  async #fetchPage(run, url, signal) {
+    const failed = (reason) => ({ failure: run.timedOut ? "timed out" : `failed: ${reason}` });
+    let response;
+    try {
+      response = await this.#fetch(url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+        signal,
+      });
+    } catch {
+      return failed("network error");
+    }
+    if (DENIED.has(response.status)) {
+      let error = {};
+      try {
+        error = (await response.json())?.error ?? {};
+      } catch {
+        // A proxy's HTML page: the status says enough.
+      }
+      const { status } = response;
+      return {
+        denied: { status, code: error.code ?? `http_${status}`, message: error.message ?? `HTTP ${status}` },
+      };
+    }
+    if (!response.ok) return failed(`HTTP ${response.status}`);
+    let body;
+    try {
+      body = await response.json();
+    } catch {
+      return failed("answer is not JSON");
+    }
+    if (!Array.isArray(body?.messages)) return failed("answer has no messages");
+    return { body };
+  }
+
+  #deliver(run, body, elapsedMs, waitS) {
+    const { messages } = body;
+    if (!run.proven) {
+      run.proven = true;
+      this.onhello?.({ tier: this.constructor.tier, cursor: body.cursor, conversation: body.conversation });
+    }
+    for (const message of messages) {
+      if (this.#run !== run) return; // the owner stopped us from a callback
+      this.onentry?.(message);
+      if (Number.isInteger(message?.seq)) run.cursor = Math.max(run.cursor, message.seq);
+    }
+    if (this.#run !== run) return;
+    if (Number.isInteger(body.cursor)) run.cursor = Math.max(run.cursor, body.cursor);
+    const next = this.nextRequest({
+      count: messages.length,
+      full: messages.length >= this.#limit,
+      elapsedMs,
+      waitS,
+    });
+    this.#later(run, next.delayMs, next.waitS, next.timeoutMs);
+  }
+
+  #clearTimer(run) {
+    if (run.timer !== null) this.#clearTimeout(run.timer);
+    run.timer = null;
+  }
+}
+
+/**
+ * Long-poll: the server answers as soon as there is an entry after the cursor, or empty
+ * after `waitS` seconds; the next request goes at once from the returned cursor. The first
+ * request does not wait, so the tier proves itself (or fails) within one round trip.
+ */
+export class LongPollTransport extends HttpTransport {
+  /** Tier name shown by the indicator (`data-tier`). */
+  static tier = "longpoll";
+
+  #waitS;
+  #firstTimeoutMs;
+
+  /** `waitS` is the server's longpoll_wait_s; `firstTimeoutMs` bounds the first, quick request. */
+  constructor({ waitS = 25, firstTimeoutMs = 10000, ...options } = {}) {
+    super(options);
+    const whole = Math.round(Number.isFinite(waitS) ? waitS : 25);
+    this.#waitS = Math.min(WAIT_MAX_S, Math.max(1, whole));
+    this.#firstTimeoutMs = firstTimeoutMs;
+  }
+
+  /** The first request: no wait, a short timeout. */
+  firstRequest() {
+    return { delayMs: 0, waitS: 0, timeoutMs: this.#firstTimeoutMs };
+  }
+
+  /** Every next request: at once, waiting `waitS`, timing out after wait + grace. */
+  nextRequest({ count, elapsedMs, waitS }) {
+    const tooFast = count === 0 && waitS > 0 && elapsedMs < MIN_EMPTY_WAIT_MS;
+    return {
+      delayMs: tooFast ? MIN_EMPTY_WAIT_MS : 0,
+      waitS: this.#waitS,
+      timeoutMs: longPollTimeoutMs(this.#waitS),
+    };
+  }
+}
+
+/**
+ * Poll: `wait=0` every `intervalMs` (the first at once), never two requests in flight; a
+ * full page is followed at once by the next one, so a long backlog is read without waiting.
+ */
+export class PollTransport extends HttpTransport {
+  /** Tier name shown by the indicator (`data-tier`). */
+  static tier = "poll";
+
+  #intervalMs;
+  #timeoutMs;
+
+  /** `intervalMs` is the server's poll_interval_ms; `timeoutMs` bounds each request. */
+  constructor({ intervalMs = 30000, timeoutMs = 10000, ...options } = {}) {
+    super(options);
+    this.#intervalMs = Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 30000;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The first request: at once. */
+  firstRequest() {
+    return { delayMs: 0, waitS: 0, timeoutMs: this.#timeoutMs };
+  }
+
+  /** The next request: one interval after the previous one started (at once for a full page). */
+  nextRequest({ full, elapsedMs }) {
+    const delayMs = full ? 0 : Math.max(0, this.#intervalMs - elapsedMs);
+    return { delayMs, waitS: 0, timeoutMs: this.#timeoutMs };
   }
 }

@@ -1,0 +1,322 @@
+/**
+ * Outbox: the visitor's messages on their way to the server, sent one at a time in the
+ * order they were typed.
+ *
+ * Each message gets a client_id once and keeps it through every retry and across a
+ * reload, so the server (idempotent on client_id) stores it at most once. Network
+ * failures and 5xx are retried with backoff; after `maxAttempts` the message, and every
+ * one queued behind it, is marked failed until the visitor retries (or types another
+ * message). A refusal (4xx) drops that one message from the queue. While the connection
+ * is down (`pause()`) nothing is sent; `resume()` sends the queue at once, in order.
+ * The unsent queue lives in storage under `devtone.outbox.<conversationId>`.
+ *
+ * Never touches the DOM: it reports through events, each detail carrying the clientId:
+ * - `pending` {clientId, body, createdAt}: show it as "sending" (again);
+ * - `sent` {clientId, message}: the POST answer, with the stored message and its seq;
+ * - `failed` {clientId, body, error, permanent}: not sent; `permanent` when the server
+ *   refused it (the error's status says why: 409 closed, 401/403/404 no longer yours…).
+ */
+import { backoff } from "./realtime/backoff.js";
+
+/** Storage key prefix; the conversation id follows. */
+export const OUTBOX_KEY_PREFIX = "devtone.outbox.";
+
+/** Whether a failed POST may be sent again as it is (no answer, 5xx, 408, 429). */
+export function isRetryable(error) {
+  const status = error?.status;
+  if (!Number.isInteger(status) || status === 0) return true; // no answer, timeout, abort
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** The visitor's unsent messages for one conversation, in typed order. */
+export class Outbox extends EventTarget {
+  #key;
+  #post;
+  #storage;
+  #newClientId;
+  #setTimeout;
+  #clearTimeout;
+  #random;
+  #now;
+  #maxAttempts;
+  #timeoutMs;
+
+  #queue = []; // [{clientId, body, createdAt, attempts, failed}], typed order
+  #refused = new Map(); // clientId → item the server refused, kept so "retry" can resend it
+  #flight = null; // {item, controller, timer}: the one POST in flight
+  #retryTimer = null;
+  #paused = false;
+  #started = false;
+  #closed = false;
+
+  /**
+   * `post(body, clientId, {signal})` resolves to the stored message or rejects with an
+   * error carrying `status` (0 or none = no answer). Storage, ids, timers and randomness
+   * are injectable for tests.
+   */
+  constructor({
+    conversationId,
+    post,
+    newClientId,
+    storage = defaultStorage(),
+    setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms),
+    clearTimeout = (id) => globalThis.clearTimeout(id),
+    random = Math.random,
+    now = () => Date.now(),
+    maxAttempts = 5,
+    timeoutMs = 15000,
+  } = {}) {
+    super();
+    if (conversationId == null || typeof post !== "function" || typeof newClientId !== "function") {
+      throw new TypeError("Outbox needs a conversationId, post() and newClientId()");
+    }
+    this.#key = `${OUTBOX_KEY_PREFIX}${conversationId}`;
+    this.#post = post;
+    this.#storage = storage;
+    this.#newClientId = newClientId;
+    this.#setTimeout = setTimeout;
+    this.#clearTimeout = clearTimeout;
+    this.#random = random;
+    this.#now = now;
+    this.#maxAttempts = Math.max(1, maxAttempts);
+    this.#timeoutMs = timeoutMs;
+    this.#queue = this.#load();
+  }
+
+  /** The storage key of this conversation's unsent messages. */
+  get key() {
+    return this.#key;
+  }
+
+  /** Unsent messages in order: {clientId, body, createdAt, state: "sending"|"failed"}. */
+  get items() {
+    return this.#queue.map(({ clientId, body, createdAt, failed }) => ({
+      clientId,
+      body,
+      createdAt,
+      state: failed ? "failed" : "sending",
+    }));
+  }
+
+  /** Whether sending waits for the connection to come back. */
+  get paused() {
+    return this.#paused;
+  }
+
+  /** Show what a previous page left unsent (a `pending` each) and start sending. */
+  start() {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    for (const item of this.#queue) this.#announce(item);
+    this.#pump();
+  }
+
+  /** Queue a new message; returns its client_id. Failed messages before it are retried too. */
+  add(body) {
+    if (this.#closed) return null;
+    this.#unfail(); // typing again is a retry: the order must hold, so all go together
+    const item = { clientId: this.#newClientId(), body, createdAt: new Date(this.#now()).toISOString() };
+    Object.assign(item, { attempts: 0, failed: false });
+    this.#queue.push(item);
+    this.#save();
+    this.#announce(item);
+    this.#pump();
+    return item.clientId;
+  }
+
+  /** Send a failed message again with its client_id; false if there is no such message. */
+  retry(clientId) {
+    if (this.#closed) return false;
+    const refused = this.#refused.get(clientId);
+    if (refused) {
+      // Refused messages left the queue; a retry puts it back at the end.
+      this.#refused.delete(clientId);
+      Object.assign(refused, { attempts: 0, failed: false });
+      this.#queue.push(refused);
+      this.#save();
+      this.#announce(refused);
+    } else if (this.#queue.some((item) => item.clientId === clientId)) {
+      this.#unfail();
+      this.#cancelRetry(); // the visitor asked: no more waiting
+    } else {
+      return false;
+    }
+    this.#pump();
+    return true;
+  }
+
+  /** A stored message seen anywhere (stream, history): its queued copy is done. */
+  confirm(message) {
+    const clientId = message?.client_id;
+    if (!clientId || !Number.isInteger(message?.seq)) return false;
+    this.#refused.delete(clientId);
+    const index = this.#queue.findIndex((item) => item.clientId === clientId);
+    if (index === -1) return false;
+    this.#queue.splice(index, 1);
+    this.#save();
+    // A POST for it may still be in flight; its answer is ignored and then the next goes.
+    if (index === 0) this.#cancelRetry();
+    this.#pump();
+    return true;
+  }
+
+  /** The connection is down: send nothing until resume(). */
+  pause() {
+    this.#paused = true;
+    this.#cancelRetry();
+  }
+
+  /** The connection is back (or the browser says online): send the queue now, in order. */
+  resume() {
+    if (this.#closed) return;
+    this.#paused = false;
+    this.#cancelRetry();
+    this.#pump();
+  }
+
+  /** Stop sending: abort the POST in flight and clear the timer. The queue stays stored. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelRetry();
+    const flight = this.#flight;
+    this.#flight = null;
+    if (flight) {
+      this.#clearTimeout(flight.timer);
+      flight.controller.abort();
+    }
+  }
+
+  /** Close and forget the stored queue (the conversation is over or no longer ours). */
+  discard() {
+    this.close();
+    this.#queue = [];
+    this.#refused.clear();
+    this.#save();
+  }
+
+  // ── sending ──────────────────────────────────────────────────────────────────────────
+
+  #pump() {
+    if (!this.#started || this.#closed || this.#paused || this.#flight || this.#retryTimer !== null) return;
+    const item = this.#queue[0];
+    if (!item || item.failed) return; // a failed head holds the rest back, to keep the order
+    this.#send(item);
+  }
+
+  async #send(item) {
+    const controller = new AbortController();
+    const flight = { item, controller, timer: null };
+    // A POST that never answers must not hold the queue forever.
+    flight.timer = this.#setTimeout(() => controller.abort(), this.#timeoutMs);
+    this.#flight = flight;
+    item.attempts += 1;
+
+    let message = null;
+    let error = null;
+    try {
+      message = await this.#post(item.body, item.clientId, { signal: controller.signal });
+    } catch (caught) {
+      error = caught ?? new Error("not sent");
+    }
+    if (this.#flight !== flight) return; // closed meanwhile
+    this.#clearTimeout(flight.timer);
+    this.#flight = null;
+
+    if (!this.#queue.includes(item)) {
+      this.#pump(); // confirmed by the stream while the POST was out
+      return;
+    }
+    if (!error && !Number.isInteger(message?.seq)) error = new Error("The server's answer had no message");
+    if (!error) {
+      this.#queue.splice(this.#queue.indexOf(item), 1);
+      this.#save();
+      this.#emit("sent", { clientId: item.clientId, message });
+    } else if (!isRetryable(error)) {
+      this.#queue.splice(this.#queue.indexOf(item), 1);
+      this.#refused.set(item.clientId, item);
+      this.#save();
+      this.#emit("failed", { clientId: item.clientId, body: item.body, error, permanent: true });
+    } else if (item.attempts >= this.#maxAttempts) {
+      for (const queued of this.#queue) queued.failed = true;
+      for (const queued of this.#queue) {
+        this.#emit("failed", { clientId: queued.clientId, body: queued.body, error, permanent: false });
+      }
+      return;
+    } else {
+      this.#retryTimer = this.#setTimeout(() => {
+        this.#retryTimer = null;
+        this.#pump();
+      }, backoff(item.attempts, { random: this.#random }));
+      return;
+    }
+    this.#pump();
+  }
+
+  #unfail() {
+    for (const item of this.#queue) {
+      if (!item.failed) continue;
+      Object.assign(item, { failed: false, attempts: 0 });
+      this.#announce(item);
+    }
+  }
+
+  #cancelRetry() {
+    if (this.#retryTimer === null) return;
+    this.#clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  #announce({ clientId, body, createdAt }) {
+    this.#emit("pending", { clientId, body, createdAt });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  // ── storage: wrapped, because it throws in some private modes and when full ──────────
+
+  #load() {
+    try {
+      const stored = JSON.parse(this.#storage?.getItem(this.#key) ?? "[]");
+      if (!Array.isArray(stored)) return [];
+      return stored
+        .filter((entry) => typeof entry?.client_id === "string" && typeof entry?.body === "string")
+        .map((entry) => ({
+          clientId: entry.client_id,
+          body: entry.body,
+          createdAt: entry.created_at ?? null,
+          attempts: 0,
+          failed: false,
+        }));
+    } catch {
+      return [];
+    }
+  }
+
+  #save() {
+    try {
+      if (this.#queue.length === 0) {
+        this.#storage?.removeItem(this.#key);
+        return;
+      }
+      const stored = this.#queue.map(({ clientId, body, createdAt }) => ({
+        client_id: clientId,
+        body,
+        created_at: createdAt,
+      }));
+      this.#storage?.setItem(this.#key, JSON.stringify(stored));
+    } catch {
+      // Without storage the queue still works; it just will not survive a reload.
+    }
+  }
+}
+
+function defaultStorage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null; // reading localStorage itself throws when storage is blocked
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The tiers the client knows and the timings it runs them with; the server's
+ * GET /api/realtime/negotiate says which tiers are allowed, in which order, and overrides
+ * the timings. Pure data and factories: no timers, no DOM.
+ */
+import { LongPollTransport, PollTransport, SseTransport } from "./transports.js";
+
+/** Timings used until the server's negotiate answer arrives (same as the server's defaults). */
+export const DEFAULT_TIMINGS = Object.freeze({
+  hello_timeout_ms: 10000,
+  heartbeat_ms: 15000,
+  watchdog_heartbeats: 2.5,
+  longpoll_wait_s: 25,
+  poll_interval_ms: 30000,
+  backoff: Object.freeze({ initial_ms: 1000, max_ms: 30000, jitter: 0.2 }),
+});
+
+/**
+ * Every tier by name. `label` is how log lines name it; `state` is what the indicator shows
+ * once the tier proved itself; `helloTimeout` says whether the negotiator bounds the wait
+ * for that proof (the HTTP tiers bound each request themselves); `available(options)` says
+ * whether the page gave what the tier needs (a URL, EventSource); `create(options)` makes
+ * its transport. options: {streamUrl, messagesUrl, EventSource, fetch, setTimeout,
+ * clearTimeout, now, timings}.
+ */
+export const TIERS = Object.freeze({
+  sse: Object.freeze({
+    tier: "sse",
+    label: "SSE",
+    state: "live",
+    helloTimeout: true,
+    available: ({ streamUrl, EventSource }) => Boolean(streamUrl) && typeof EventSource === "function",
+    create: ({ streamUrl, EventSource }) => new SseTransport({ url: streamUrl, EventSource }),
+  }),
+  longpoll: Object.freeze({
+    tier: "longpoll",
+    label: "long-poll",
+    state: "polling",
+    helloTimeout: false,
+    available: ({ messagesUrl }) => Boolean(messagesUrl),
+    create: ({ messagesUrl, fetch, setTimeout, clearTimeout, now, timings }) =>
+      new LongPollTransport({
+        url: messagesUrl,
+        fetch,
+        setTimeout,
+        clearTimeout,
+        now,
+        waitS: timings.longpoll_wait_s,
+        firstTimeoutMs: proofTimeoutMs(timings),
+      }),
+  }),
+  poll: Object.freeze({
+    tier: "poll",
+    label: "poll",
+    state: "polling",
+    helloTimeout: false,
+    available: ({ messagesUrl }) => Boolean(messagesUrl),
+    create: ({ messagesUrl, fetch, setTimeout, clearTimeout, now, timings }) =>
+      new PollTransport({
+        url: messagesUrl,
+        fetch,
+        setTimeout,
+        clearTimeout,
+        now,
+        intervalMs: timings.poll_interval_ms,
+        timeoutMs: proofTimeoutMs(timings),
+      }),
+  }),
+});
+
+/**
+ * How long a request that does not wait (the first long-poll, every poll) may take: as long
+ * as SSE gets to say hello, since it is the same question — do bytes get through? — with
+ * a floor, so a tiny setting cannot fail a healthy server.
+ */
+export function proofTimeoutMs(timings) {
+  return Math.max(1000, timings.hello_timeout_ms);
+}
+
+/** Merge the server's timings over the defaults, keeping a default for anything unusable. */
+export function mergeTimings(server = {}) {
+  const pick = (value, fallback) => (Number.isFinite(value) && value >= 0 ? value : fallback);
+  const timings = {};
+  for (const [key, fallback] of Object.entries(DEFAULT_TIMINGS)) {
+    if (key !== "backoff") timings[key] = pick(server?.[key], fallback);
+  }
+  timings.backoff = {};
+  for (const [key, fallback] of Object.entries(DEFAULT_TIMINGS.backoff)) {
+    timings.backoff[key] = pick(server?.backoff?.[key], fallback);
+  }
+  return timings;
+}

@@ -1,0 +1,359 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { OUTBOX_KEY_PREFIX, Outbox, isRetryable } from "../../devtone/static/js/outbox.js";
+import { FakeClock, flush } from "./fakes.mjs";
+
+const KEY = `${OUTBOX_KEY_PREFIX}7`;
+
+/** localStorage in memory; `broken` makes every call throw, like a blocked storage. */
+class MemoryStorage {
+  items = new Map();
+
+  constructor(initial = {}, { broken = false } = {}) {
+    for (const [key, value] of Object.entries(initial)) this.items.set(key, value);
+    this.broken = broken;
+  }
+
+  getItem(key) {
+    if (this.broken) throw new DOMException("denied", "SecurityError");
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+
+  setItem(key, value) {
+    if (this.broken) throw new DOMException("full", "QuotaExceededError");
+    this.items.set(key, String(value));
+  }
+
+  removeItem(key) {
+    if (this.broken) throw new DOMException("denied", "SecurityError");
+    this.items.delete(key);
+  }
+
+  stored() {
+    const raw = this.items.get(KEY);
+    return raw ? JSON.parse(raw).map((item) => [item.client_id, item.body]) : [];
+  }
+}
+
+/** An outbox whose POSTs stay open until the test answers or fails them. */
+function setup({ storage = new MemoryStorage(), maxAttempts = 5, start = true } = {}) {
+  const clock = new FakeClock();
+  const posts = [];
+  let seq = 0;
+  let ids = 0;
+  const post = (body, clientId, { signal }) =>
+    new Promise((resolve, reject) => {
+      const request = { body, clientId, signal, settled: false };
+      const settle = (fn) => {
+        if (request.settled) return;
+        request.settled = true;
+        fn();
+      };
+      request.answer = () => settle(() => resolve({ seq: ++seq, client_id: clientId, body, kind: "text" }));
+      request.fail = (status = 0) =>
+        settle(() => reject(Object.assign(new Error(`HTTP ${status}`), { status })));
+      signal.addEventListener("abort", () =>
+        settle(() => {
+          request.aborted = true;
+          reject(new DOMException("aborted", "AbortError"));
+        }),
+      );
+      posts.push(request);
+    });
+  const outbox = new Outbox({
+    conversationId: 7,
+    post,
+    newClientId: () => `c-${++ids}`,
+    storage,
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    random: () => 0.5,
+    now: () => clock.now,
+    maxAttempts,
+  });
+  const events = [];
+  for (const type of ["pending", "sent", "failed"]) {
+    outbox.addEventListener(type, ({ detail }) => {
+      const extra = type === "sent" ? detail.message.seq : type === "failed" ? detail.permanent : detail.body;
+      events.push([type, detail.clientId, extra]);
+    });
+  }
+  if (start) outbox.start();
+  const open = () => posts.filter((request) => !request.settled);
+  const current = () => {
+    const out = open();
+    assert.equal(out.length, 1, "exactly one POST in flight");
+    return out[0];
+  };
+  return { outbox, clock, storage, posts, events, open, current };
+}
+
+test("a message shows at once as sending and the POST answer confirms it", async () => {
+  const { outbox, storage, posts, events, current } = setup();
+  const clientId = outbox.add("hello");
+  assert.equal(clientId, "c-1");
+  assert.deepEqual(events, [["pending", "c-1", "hello"]]);
+  assert.deepEqual(outbox.items.map((item) => item.state), ["sending"]);
+  assert.deepEqual(storage.stored(), [["c-1", "hello"]]);
+  assert.equal(posts[0].clientId, "c-1");
+  current().answer();
+  await flush();
+  assert.deepEqual(events.at(-1), ["sent", "c-1", 1]);
+  assert.deepEqual(outbox.items, []);
+  assert.equal(storage.items.has(KEY), false);
+});
+
+test("messages go one at a time, in the order they were typed", async () => {
+  const { outbox, posts, events, current } = setup();
+  for (const body of ["one", "two", "three"]) outbox.add(body);
+  for (let i = 0; i < 3; i += 1) {
+    current().answer(); // current() asserts a single POST in flight
+    await flush();
+  }
+  assert.deepEqual(
+    posts.map((request) => request.body),
+    ["one", "two", "three"],
+  );
+  assert.deepEqual(
+    events.filter(([type]) => type === "sent").map(([, clientId, seq]) => [clientId, seq]),
+    [
+      ["c-1", 1],
+      ["c-2", 2],
+      ["c-3", 3],
+    ],
+  );
+});
+
+test("network failures are retried with backoff and the same client_id", async () => {
+  const { outbox, clock, posts, events, current } = setup();
+  outbox.add("hello");
+  current().fail(0);
+  await flush();
+  assert.deepEqual(clock.delays, [1000]);
+  clock.advance(999);
+  assert.equal(posts.length, 1);
+  clock.advance(1);
+  current().fail(503);
+  await flush();
+  assert.deepEqual(clock.delays, [2000]);
+  clock.advance(2000);
+  current().answer();
+  await flush();
+  assert.deepEqual(
+    posts.map((request) => request.clientId),
+    ["c-1", "c-1", "c-1"],
+  );
+  assert.deepEqual(events.at(-1), ["sent", "c-1", 1]);
+});
+
+test("after five failed attempts it and the messages behind it show as not sent", async () => {
+  const { outbox, clock, posts, events, open, current } = setup();
+  outbox.add("first");
+  outbox.add("second");
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    current().fail(0);
+    await flush();
+    clock.advance(clock.delays[0] ?? 0);
+  }
+  assert.equal(posts.length, 5);
+  assert.deepEqual(events.slice(-2), [
+    ["failed", "c-1", false],
+    ["failed", "c-2", false],
+  ]);
+  assert.deepEqual(outbox.items.map((item) => item.state), ["failed", "failed"]);
+  assert.equal(clock.pending, 0);
+  assert.equal(open().length, 0);
+
+  // "not sent — retry": both go again, in order, with their client_ids.
+  assert.equal(outbox.retry("c-2"), true);
+  assert.deepEqual(events.slice(-2), [
+    ["pending", "c-1", "first"],
+    ["pending", "c-2", "second"],
+  ]);
+  current().answer();
+  await flush();
+  current().answer();
+  await flush();
+  assert.deepEqual(
+    posts.slice(5).map((request) => request.clientId),
+    ["c-1", "c-2"],
+  );
+  assert.deepEqual(outbox.items, []);
+});
+
+test("typing again after a failure sends the failed messages first", async () => {
+  const { outbox, clock, events, current } = setup({ maxAttempts: 1 });
+  outbox.add("first");
+  current().fail(0);
+  await flush();
+  assert.deepEqual(events.at(-1), ["failed", "c-1", false]);
+  outbox.add("second");
+  assert.deepEqual(events.slice(-2), [
+    ["pending", "c-1", "first"],
+    ["pending", "c-2", "second"],
+  ]);
+  assert.equal(current().clientId, "c-1");
+  assert.equal(clock.pending, 1, "only the POST's own timeout");
+});
+
+test("a message the server refuses is dropped from the queue and the next goes on", async () => {
+  const { outbox, storage, events, current } = setup();
+  outbox.add("far too long");
+  outbox.add("fine");
+  current().fail(422);
+  await flush();
+  assert.deepEqual(events.at(-1), ["failed", "c-1", true]);
+  assert.deepEqual(storage.stored(), [["c-2", "fine"]]);
+  assert.equal(current().clientId, "c-2");
+  // Its retry button puts it back, at the end, with its client_id.
+  assert.equal(outbox.retry("c-1"), true);
+  current().answer();
+  await flush();
+  assert.equal(current().clientId, "c-1");
+});
+
+test("retryable and refused answers are told apart", () => {
+  for (const error of [new TypeError("Failed to fetch"), new DOMException("x", "AbortError"), { status: 0 }]) {
+    assert.equal(isRetryable(error), true);
+  }
+  for (const status of [500, 502, 503, 504, 408, 429]) assert.equal(isRetryable({ status }), true, `${status}`);
+  for (const status of [400, 401, 403, 404, 409, 413, 415, 422]) assert.equal(isRetryable({ status }), false, `${status}`);
+});
+
+test("a POST that never answers is aborted after its timeout and retried", async () => {
+  const { outbox, clock, posts, current } = setup();
+  outbox.add("hello");
+  const first = current();
+  clock.advance(15000);
+  await flush();
+  assert.equal(first.aborted, true);
+  clock.advance(1000);
+  assert.equal(posts.length, 2);
+  assert.equal(current().clientId, "c-1");
+});
+
+test("confirmed by the stream while its POST is out: the answer is ignored and the next waits for it", async () => {
+  const { outbox, posts, events, current } = setup();
+  outbox.add("one");
+  outbox.add("two");
+  assert.equal(outbox.confirm({ seq: 1, client_id: "c-1" }), true);
+  assert.deepEqual(
+    outbox.items.map((item) => item.clientId),
+    ["c-2"],
+  );
+  assert.equal(posts.length, 1, "still one POST in flight");
+  current().answer();
+  await flush();
+  assert.ok(!events.some(([type]) => type === "sent"), "nothing to confirm twice");
+  assert.equal(current().clientId, "c-2");
+});
+
+test("typed while offline: kept in order, sent in order when the connection is back", async () => {
+  const { outbox, clock, posts, events, current } = setup();
+  outbox.pause();
+  for (const body of ["a", "b", "c"]) outbox.add(body);
+  assert.deepEqual(
+    events.map(([type, , body]) => [type, body]),
+    [
+      ["pending", "a"],
+      ["pending", "b"],
+      ["pending", "c"],
+    ],
+  );
+  assert.equal(posts.length, 0);
+  assert.equal(clock.pending, 0);
+  outbox.resume();
+  for (let i = 0; i < 3; i += 1) {
+    current().answer();
+    await flush();
+  }
+  assert.deepEqual(
+    posts.map((request) => request.body),
+    ["a", "b", "c"],
+  );
+});
+
+test("going offline stops a backoff wait, and coming back sends at once", async () => {
+  const { outbox, clock, posts, current } = setup();
+  outbox.add("hello");
+  current().fail(0);
+  await flush();
+  outbox.pause();
+  assert.equal(clock.pending, 0);
+  clock.advance(60000);
+  assert.equal(posts.length, 1);
+  outbox.resume();
+  assert.equal(posts.length, 2);
+  assert.equal(current().clientId, "c-1");
+});
+
+test("the unsent queue survives a reload and is sent again with the same client_ids", async () => {
+  const before = setup();
+  before.outbox.pause(); // offline
+  before.outbox.add("typed offline");
+  before.outbox.add("and this");
+  before.outbox.close(); // the page goes away
+
+  const after = setup({ storage: before.storage, start: false });
+  assert.deepEqual(
+    after.outbox.items.map((item) => [item.clientId, item.body, item.state]),
+    [
+      ["c-1", "typed offline", "sending"],
+      ["c-2", "and this", "sending"],
+    ],
+  );
+  after.outbox.start();
+  assert.deepEqual(after.events, [
+    ["pending", "c-1", "typed offline"],
+    ["pending", "c-2", "and this"],
+  ]);
+  assert.equal(after.current().clientId, "c-1");
+});
+
+test("a restored message the server already stored is confirmed by the history, not sent again", async () => {
+  const storage = new MemoryStorage({
+    [KEY]: JSON.stringify([
+      { client_id: "old-1", body: "made it", created_at: "t" },
+      { client_id: "old-2", body: "did not", created_at: "t" },
+    ]),
+  });
+  const { outbox, posts, events, current } = setup({ storage, start: false });
+  outbox.confirm({ seq: 4, client_id: "old-1" }); // seen in the history
+  outbox.start();
+  assert.deepEqual(events, [["pending", "old-2", "did not"]]);
+  assert.equal(posts.length, 1);
+  assert.equal(current().clientId, "old-2");
+  assert.deepEqual(storage.stored(), [["old-2", "did not"]]);
+});
+
+test("garbage in storage is ignored", () => {
+  for (const raw of ["not json", '{"a": 1}', '[{"body": 1}]']) {
+    const { outbox } = setup({ storage: new MemoryStorage({ [KEY]: raw }), start: false });
+    assert.deepEqual(outbox.items, []);
+  }
+});
+
+test("storage that throws does not stop sending", async () => {
+  const { outbox, current } = setup({ storage: new MemoryStorage({}, { broken: true }) });
+  outbox.add("hello");
+  current().answer();
+  await flush();
+  assert.deepEqual(outbox.items, []);
+});
+
+test("close aborts the POST in flight and clears every timer; discard forgets the queue", async () => {
+  const { outbox, clock, storage, posts, open } = setup();
+  outbox.add("hello");
+  const request = posts[0];
+  outbox.close();
+  await flush();
+  assert.equal(request.aborted, true);
+  assert.equal(open().length, 0);
+  assert.equal(clock.pending, 0);
+  assert.deepEqual(storage.stored(), [["c-1", "hello"]], "kept for the next page");
+  outbox.add("after close");
+  assert.equal(posts.length, 1);
+  outbox.discard();
+  assert.equal(storage.items.has(KEY), false);
+});
