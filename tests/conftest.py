@@ -176,6 +176,25 @@ def stored_counts(app) -> tuple[int, int, int]:
 # -- real servers on loopback ports -----------------------------------------------------
 
 
+def wait_until_healthy(
+    url: str, process: subprocess.Popen, log: Path, on_timeout=None, seconds: float = 30
+) -> None:
+    """Poll `url`/healthz until it answers; fail with the process's log if it never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited:\n{log.read_text() if log.exists() else ''}")
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    if on_timeout is not None:
+        on_timeout()
+    pytest.fail(f"{url} did not answer within {seconds} s:\n{log.read_text()}")
+
+
 class LiveServer:
     """A gunicorn + gevent devtone on a loopback port that survives restarts.
 
@@ -218,7 +237,7 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self._wait_until_up()
+        wait_until_healthy(self.url, self.process, self.log, on_timeout=self.stop)
         return self
 
     def stop(self) -> None:
@@ -233,20 +252,6 @@ class LiveServer:
     def close(self) -> None:
         self.stop()
         self.listener.close()
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited:\n{self.log.read_text()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        pytest.fail(f"the server did not answer within 30 s:\n{self.log.read_text()}")
 
 
 @pytest.fixture
@@ -339,26 +344,13 @@ class Nginx:
         else:
             subprocess.run([*command, "-s", "reload"], check=True, capture_output=True)
             time.sleep(0.5)  # old workers finish their requests; new ones take the port
-        self._wait_until_up()
+        wait_until_healthy(self.url, self.process, self.dir / "error.log")
         return self
 
     def access_count(self, fragment: str) -> int:
         """How many logged requests contain `fragment`."""
         log = self.dir / "access.log"
         return log.read_text().count(fragment) if log.exists() else 0
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"nginx exited:\n{(self.dir / 'error.log').read_text()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        pytest.fail(f"nginx did not answer:\n{(self.dir / 'error.log').read_text()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

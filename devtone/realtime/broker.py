@@ -134,30 +134,20 @@ class Broker(Protocol):
         """Release whatever the broker holds; subscribers left are told they missed."""
 
 
-class MemoryBroker:
-    """Pub/sub inside one process: the zero-setup default."""
+class FanOut:
+    """This process's subscriptions by channel: who gets what a broker receives."""
 
-    def __init__(self, queue_size: int = 256):
-        self.queue_size = queue_size
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_channel: dict[str, set[Subscription]] = {}
 
-    def publish(self, channel: str, item: dict[str, Any]) -> None:
-        """Deliver `item` to every subscriber of `channel` in this process."""
-        with self._lock:
-            subscribers = list(self._by_channel.get(channel, ()))
-        for subscription in subscribers:
-            subscription.deliver(item)
-
-    def subscribe(self, channels: Iterable[str]) -> Subscription:
-        """A bounded subscription to `channels`."""
-        subscription = Subscription(self, channels, self.queue_size)
+    def add(self, subscription: Subscription) -> None:
+        """Start delivering `subscription`'s channels to it."""
         with self._lock:
             for channel in subscription.channels:
                 self._by_channel.setdefault(channel, set()).add(subscription)
-        return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
+    def remove(self, subscription: Subscription) -> None:
         """Forget `subscription` and any channel left without subscribers."""
         with self._lock:
             for channel in subscription.channels:
@@ -167,10 +157,50 @@ class MemoryBroker:
                     if not subscribers:
                         del self._by_channel[channel]
 
+    def deliver(self, channel: str, item: dict[str, Any]) -> None:
+        """Hand `item` to every subscriber of `channel` (each queue is bounded)."""
+        with self._lock:
+            subscribers = list(self._by_channel.get(channel, ()))
+        for subscription in subscribers:
+            subscription.deliver(item)
+
+    def subscriptions(self) -> set[Subscription]:
+        """Every subscription, once."""
+        with self._lock:
+            return {s for subs in self._by_channel.values() for s in subs}
+
+    def take_all(self) -> set[Subscription]:
+        """Every subscription, forgotten."""
+        with self._lock:
+            subscribers = {s for subs in self._by_channel.values() for s in subs}
+            self._by_channel.clear()
+        return subscribers
+
+
+class MemoryBroker:
+    """Pub/sub inside one process: the zero-setup default."""
+
+    def __init__(self, queue_size: int = 256):
+        self.queue_size = queue_size
+        self._fan_out = FanOut()
+
+    def publish(self, channel: str, item: dict[str, Any]) -> None:
+        """Deliver `item` to every subscriber of `channel` in this process."""
+        self._fan_out.deliver(channel, item)
+
+    def subscribe(self, channels: Iterable[str]) -> Subscription:
+        """A bounded subscription to `channels`."""
+        subscription = Subscription(self, channels, self.queue_size)
+        self._fan_out.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget `subscription`."""
+        self._fan_out.remove(subscription)
+
     def subscriber_count(self) -> int:
         """How many subscriptions are open."""
-        with self._lock:
-            return len({s for subs in self._by_channel.values() for s in subs})
+        return len(self._fan_out.subscriptions())
 
     def ping(self) -> bool:
         """Always: the in-process broker cannot be unreachable."""
@@ -178,16 +208,10 @@ class MemoryBroker:
 
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""
-        for subscription in self._forget_all():
+        for subscription in self._fan_out.take_all():
             subscription.end()
 
     def close(self) -> None:
         """Tell every subscriber it may have missed items and forget them all."""
-        for subscription in self._forget_all():
+        for subscription in self._fan_out.take_all():
             subscription.mark_missed()
-
-    def _forget_all(self) -> set[Subscription]:
-        with self._lock:
-            subscribers = {s for subs in self._by_channel.values() for s in subs}
-            self._by_channel.clear()
-        return subscribers

@@ -24,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.client import PubSub
 from redis.retry import Retry
 
-from devtone.realtime.broker import Subscription
+from devtone.realtime.broker import FanOut, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ class RedisBroker:
         )
         self._listen_pool = redis.ConnectionPool.from_url(url, **options)
         self._publisher = redis.Redis(connection_pool=self._publish_pool)
-        self._lock = threading.Lock()
-        self._by_channel: dict[str, set[Subscription]] = {}
+        self._lock = threading.Lock()  # the listener's state and the counters
+        self._fan_out = FanOut()
         self._listener: threading.Thread | None = None
         self._first_attempt_done = threading.Event()
         self._has_connected = False
@@ -132,29 +132,20 @@ class RedisBroker:
         # disconnected and is marked missed once the listener connects.
         self._first_attempt_done.wait(3 * CONNECT_TIMEOUT)
         subscription = Subscription(self, channels, self.queue_size)
-        with self._lock:
-            for channel in subscription.channels:
-                self._by_channel.setdefault(channel, set()).add(subscription)
+        self._fan_out.add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        """Forget `subscription` and any channel left without subscribers."""
-        with self._lock:
-            for channel in subscription.channels:
-                subscribers = self._by_channel.get(channel)
-                if subscribers is not None:
-                    subscribers.discard(subscription)
-                    if not subscribers:
-                        del self._by_channel[channel]
+        """Forget `subscription`."""
+        self._fan_out.remove(subscription)
 
     def subscriber_count(self) -> int:
         """How many subscriptions are open in this process."""
-        with self._lock:
-            return len({s for subs in self._by_channel.values() for s in subs})
+        return len(self._fan_out.subscriptions())
 
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""
-        for subscription in self._forget_all():
+        for subscription in self._fan_out.take_all():
             subscription.end()
 
     def close(self) -> None:
@@ -170,7 +161,7 @@ class RedisBroker:
         self._publish_pool.disconnect()
         self._listen_pool.disconnect()
         self.connected = False
-        for subscription in self._forget_all():
+        for subscription in self._fan_out.take_all():
             subscription.mark_missed()
 
     # -- operations --------------------------------------------------------------------
@@ -236,10 +227,11 @@ class RedisBroker:
 
     def _on_connected(self) -> None:
         with self._lock:
-            # Under the lock with the snapshot, so a subscribe() woken below registers
-            # after it and is not told it missed anything.
+            # Snapshot before waking subscribe() below: those it lets through register
+            # after the snapshot and are not told they missed anything (and one that
+            # slips in anyway only costs a spare catch-up read).
             self.connected = True
-            subscribers = {s for subs in self._by_channel.values() for s in subs}
+            subscribers = self._fan_out.subscriptions()
             reconnect, self._has_connected = self._has_connected, True
             if reconnect:
                 self.reconnects += 1
@@ -276,17 +268,7 @@ class RedisBroker:
             # Another version or another program on our Redis channel: not ours to crash on.
             self._listen_warnings.warning("Dropped a malformed envelope: %.200r", data)
             return
-        channel, item = envelope["channel"], envelope.get("item")
-        with self._lock:
-            subscribers = list(self._by_channel.get(channel, ()))
-        for subscription in subscribers:
-            subscription.deliver(item)
-
-    def _forget_all(self) -> set[Subscription]:
-        with self._lock:
-            subscribers = {s for subs in self._by_channel.values() for s in subs}
-            self._by_channel.clear()
-        return subscribers
+        self._fan_out.deliver(envelope["channel"], envelope.get("item"))
 
 
 def _close_quietly(pubsub: PubSub) -> None:

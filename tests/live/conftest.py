@@ -9,6 +9,10 @@ import time
 import pytest
 import requests
 import sseclient
+from sqlalchemy import select
+
+from devtone.extensions import db
+from devtone.models import Message
 
 pytestmark = pytest.mark.live
 
@@ -106,3 +110,17 @@ def open_reader():
     yield open_
     for reader in readers:
         reader.close()
+
+
+def stored_seqs(app, conversation_id: int) -> list[int]:
+    """The seqs the database holds for a conversation, in order."""
+    with app.app_context():
+        seqs = list(
+            db.session.scalars(
+                select(Message.seq)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.seq)
+            )
+        )
+        db.session.remove()
+    return seqs

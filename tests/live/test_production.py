@@ -11,29 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import requests
-from sqlalchemy import select
-
-from devtone.extensions import db
-from devtone.models import Message
 
 # Two processes only share a log and a broker on the production pair.
+from tests.live.conftest import stored_seqs
+
 pytestmark = [
     pytest.mark.live,
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
 ]
-
-
-def stored_seqs(app, conversation_id):
-    with app.app_context():
-        seqs = list(
-            db.session.scalars(
-                select(Message.seq)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(Message.seq)
-            )
-        )
-        db.session.remove()
-    return seqs
 
 
 def post(url, visitor, body, session=requests):

@@ -8,27 +8,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from devtone import conversations, create_app
 from devtone.extensions import db
-from devtone.models import Message
 from devtone.visitors import Visitor
+from tests.live.conftest import stored_seqs
 
 pytestmark = pytest.mark.live
-
-
-def stored_seqs(app, conversation_id):
-    with app.app_context():
-        seqs = list(
-            db.session.scalars(
-                select(Message.seq)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(Message.seq)
-            )
-        )
-        db.session.remove()
-    return seqs
 
 
 def post(server, visitor, body, client_id=None, session=requests):
