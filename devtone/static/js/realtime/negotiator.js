@@ -2,8 +2,8 @@
  * TierNegotiator: picks how a conversation's entries reach the page and keeps it working.
  *
  * One state machine (connecting | live | polling | offline), one state setter (#setState),
- * one owner of timers (#schedule / #clearTimers). Browser APIs are injected so it runs in
- * Node tests without a DOM.
+ * one owner of timers (a Timers, which #setState clears on every transition). Browser APIs
+ * are injected so it runs in Node tests without a DOM.
  *
  * The ladder (DESIGN.md §2): the server's allowed tiers, in the server's order (normally
  * SSE, long-poll, poll). A tier that fails hands over to the next one; the last one failing
@@ -11,6 +11,11 @@
  * tier is probed in the background with the same backoff; the probe delivers nothing until
  * it proves itself (hello), then it replaces the lower tier. Exactly one tier delivers at
  * a time, and every tier starts from the same cursor, so nothing is shown twice.
+ *
+ * This module is the state machine; each of its parts has its own: negotiate.js (the
+ * negotiate request), tiers.js (tiers and timings), transports.js (one per tier), timers.js
+ * (the timer owner), retries.js (attempts and their backoff), watchdog.js (silent streams),
+ * probe.js (the background climb back to the top tier), wakeups.js (hints to retry now).
  *
  * Events:
  * - `statechange`, detail {state, tier, previous, reason, nextRetryAt}: on every change of
@@ -22,25 +27,22 @@
  * - `denied`, detail {status, code, message}: the token no longer opens the conversation.
  *   The negotiator has then stopped for good (as after close()).
  */
-import { backoff } from "./backoff.js";
-import { TIERS, mergeTimings } from "./tiers.js";
+import { NegotiateRequest } from "./negotiate.js";
+import { Probe } from "./probe.js";
+import { Retries } from "./retries.js";
+import { allowedTiers, mergeTimings } from "./tiers.js";
+import { Timers } from "./timers.js";
+import { listenForWakeUps } from "./wakeups.js";
+import { Watchdog } from "./watchdog.js";
 
 export { DEFAULT_TIMINGS, mergeTimings } from "./tiers.js";
 
 /** Chooses a tier, delivers each new entry once and in order, and reconnects with backoff. */
 export class TierNegotiator extends EventTarget {
-  #negotiateUrl;
-  #streamUrl;
-  #messagesUrl;
-  #fetch;
-  #EventSource;
-  #window;
-  #document;
-  #setTimeout;
-  #clearTimeout;
+  #transportOptions; // what TIERS entries need to make transports; #tierOptions() adds the timings
+  #browser; // {window, document}: where the wake-ups come from
   #logger;
   #now;
-  #random;
 
   #state = "connecting";
   #tier = "none";
@@ -50,17 +52,13 @@ export class TierNegotiator extends EventTarget {
   #tiers = []; // the TIERS entries the server allows, in the server's order
   #tierIndex = -1; // index in #tiers of the delivering (or trying) transport
   #transport = null; // the one transport that may deliver entries
-  #probe = null; // the top tier, tried in the background while a lower tier delivers
-  #probeBacklog = []; // entries a probe sent before its hello, delivered only after it
-  #probeTimer = null;
-  #attempt = 0; // offline retries since any tier last proved itself
-  #probeAttempt = 0; // background retries of the top tier since it last said hello
+  #probe; // the top tier, tried in the background while a lower tier delivers
+  #retries; // offline retries since any tier last proved itself
   #generation = 0; // bumped on every (re)connect and on close; stale async results compare it
-  #abort = null; // AbortController of the negotiate request in flight
-  #timers = new Set();
-  #watchdog = null;
-  #lastEventAt = 0;
-  #listeners = []; // [target, type, handler] to remove on close()
+  #negotiation; // the negotiate request
+  #timers; // every timer of the negotiator and its parts
+  #watchdog; // of the delivering transport while live
+  #stopWakeUps = null; // removes the wake-up listeners on close()
   #started = false;
   #closed = false;
 
@@ -84,19 +82,23 @@ export class TierNegotiator extends EventTarget {
     if (!negotiateUrl || !(streamUrl || messagesUrl)) {
       throw new TypeError("negotiateUrl and a streamUrl or messagesUrl are required");
     }
-    this.#negotiateUrl = negotiateUrl;
-    this.#streamUrl = streamUrl;
-    this.#messagesUrl = messagesUrl;
     this.#cursor = Number.isInteger(cursor) && cursor > 0 ? cursor : 0;
-    this.#fetch = fetch;
-    this.#EventSource = EventSource;
-    this.#window = window;
-    this.#document = document;
-    this.#setTimeout = setTimeout;
-    this.#clearTimeout = clearTimeout;
+    this.#transportOptions = { streamUrl, messagesUrl, EventSource, fetch, setTimeout, clearTimeout, now };
+    this.#browser = { window, document };
     this.#logger = logger;
     this.#now = now;
-    this.#random = random;
+    this.#negotiation = new NegotiateRequest({ url: negotiateUrl, fetch });
+    this.#timers = new Timers({ setTimeout, clearTimeout });
+    const timings = () => this.#timings;
+    this.#retries = new Retries({ timings, random, logger });
+    this.#watchdog = new Watchdog({ timers: this.#timers, now, timings });
+    this.#probe = new Probe({
+      timers: this.#timers,
+      retries: new Retries({ timings, random, logger }),
+      logger,
+      onDue: () => this.#climbNow(),
+      onFailed: (reason) => this.#climbLater(this.#state, this.#tier, reason),
+    });
   }
 
   /** connecting | live | polling | offline */
@@ -123,14 +125,7 @@ export class TierNegotiator extends EventTarget {
   start() {
     if (this.#started || this.#closed) return Promise.resolve();
     this.#started = true;
-    this.#listen(this.#window, "online", () => this.#wake("browser online"));
-    this.#listen(this.#window, "pageshow", (event) =>
-      // Back from the back/forward cache: the old stream is gone even if it looks live.
-      this.#wake("page shown", Boolean(event?.persisted)),
-    );
-    this.#listen(this.#document, "visibilitychange", () => {
-      if (this.#document?.visibilityState === "visible") this.#wake("tab visible");
-    });
+    this.#stopWakeUps = listenForWakeUps(this.#browser, (reason, force) => this.#wake(reason, force));
     return this.#connect("start");
   }
 
@@ -147,8 +142,8 @@ export class TierNegotiator extends EventTarget {
       // Not a transition: only the announced retry time may have moved.
       if (nextRetryAt === this.#nextRetryAt) return;
     } else {
-      this.#clearTimers(); // every transition starts from zero timers…
-      this.#stopProbe(); // …and without a background probe, which belongs to one state
+      this.#timers.clear(); // every transition starts from zero timers…
+      this.#probe.stop(); // …and without a background probe, which belongs to one state
     }
     this.#state = state;
     this.#tier = tier;
@@ -162,44 +157,14 @@ export class TierNegotiator extends EventTarget {
     if (this.#closed) return false;
     this.#closed = true;
     this.#generation += 1;
-    this.#clearTimers();
-    this.#stopProbe();
+    this.#timers.clear();
+    this.#probe.stop();
     this.#stopTransport();
-    this.#abortNegotiate();
-    for (const [target, type, handler] of this.#listeners) target.removeEventListener(type, handler);
-    this.#listeners = [];
+    this.#negotiation.abort();
+    this.#stopWakeUps?.();
+    this.#stopWakeUps = null;
     this.#setState("offline", "none", reason);
     return true;
-  }
-
-  // ── timers: the only place that calls setTimeout / clearTimeout ───────────────────────
-
-  #schedule(fn, ms) {
-    const id = this.#setTimeout(() => {
-      this.#timers.delete(id);
-      fn();
-    }, ms);
-    this.#timers.add(id);
-    return id;
-  }
-
-  #cancel(id) {
-    if (id === null || !this.#timers.has(id)) return;
-    this.#timers.delete(id);
-    this.#clearTimeout(id);
-  }
-
-  #clearTimers() {
-    for (const id of this.#timers) this.#clearTimeout(id);
-    this.#timers.clear();
-    this.#watchdog = null;
-    this.#probeTimer = null;
-  }
-
-  #backoffMs(attempt) {
-    const { initial_ms, max_ms, jitter } = this.#timings.backoff;
-    // A fresh jitter draw for every attempt, so clients dropped together spread out.
-    return backoff(attempt, { initialMs: initial_ms, maxMs: max_ms, jitter, random: this.#random });
   }
 
   // ── connecting ───────────────────────────────────────────────────────────────────────
@@ -207,20 +172,20 @@ export class TierNegotiator extends EventTarget {
   async #connect(reason) {
     if (this.#closed) return;
     const generation = ++this.#generation;
-    this.#stopProbe();
+    this.#probe.stop();
     this.#stopTransport();
-    this.#abortNegotiate();
+    this.#negotiation.abort();
     this.#setState("connecting", "none", reason);
-    this.#clearTimers(); // also when we were already connecting (a wake-up during negotiate)
+    this.#timers.clear(); // also when we were already connecting (a wake-up during negotiate)
     // A negotiate request that never answers must not leave us "connecting" forever.
-    this.#schedule(() => {
-      this.#abortNegotiate();
+    this.#timers.schedule(() => {
+      this.#negotiation.abort();
       this.#retryLater("negotiate timeout");
     }, this.#timings.hello_timeout_ms);
 
     let allowed;
     try {
-      ({ allowed, timings: this.#timings } = await this.#negotiate());
+      ({ allowed, timings: this.#timings } = await this.#negotiation.send());
     } catch (error) {
       if (generation !== this.#generation) return; // closed or superseded meanwhile
       this.#retryLater(`negotiate failed: ${error?.message ?? error}`);
@@ -228,9 +193,7 @@ export class TierNegotiator extends EventTarget {
     }
     if (generation !== this.#generation) return;
 
-    // The server's list and its order; names we do not know (or cannot serve) are skipped.
-    const names = [...new Set(allowed)].filter((name) => Object.hasOwn(TIERS, name));
-    this.#tiers = names.map((name) => TIERS[name]).filter((entry) => entry.available(this.#tierOptions()));
+    this.#tiers = allowedTiers(allowed, this.#tierOptions()); // in the server's order
     if (this.#tiers.length === 0) {
       this.#retryLater("no tier allowed");
       return;
@@ -238,63 +201,29 @@ export class TierNegotiator extends EventTarget {
     this.#openTier(0, reason);
   }
 
-  async #negotiate() {
-    const controller = typeof AbortController === "function" ? new AbortController() : null;
-    this.#abort = controller;
-    try {
-      const response = await this.#fetch(this.#negotiateUrl, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-        signal: controller?.signal,
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = await response.json();
-      if (!Array.isArray(body?.tiers)) throw new Error("no tiers in negotiate response");
-      return { allowed: body.tiers, timings: mergeTimings(body.timings) };
-    } finally {
-      if (this.#abort === controller) this.#abort = null;
-    }
-  }
-
-  #abortNegotiate() {
-    const controller = this.#abort;
-    this.#abort = null;
-    controller?.abort();
-  }
-
   /** What the TIERS entries need to make their transports. */
   #tierOptions() {
-    return {
-      streamUrl: this.#streamUrl,
-      messagesUrl: this.#messagesUrl,
-      EventSource: this.#EventSource,
-      fetch: this.#fetch,
-      setTimeout: this.#setTimeout,
-      clearTimeout: this.#clearTimeout,
-      now: this.#now,
-      timings: this.#timings,
-    };
+    return { ...this.#transportOptions, timings: this.#timings };
   }
 
   /** A new transport for a tier, with its callbacks routed. */
   #create(entry) {
     const transport = entry.create(this.#tierOptions());
-    // Callbacks are routed by who the transport is *now*: the delivering one, the probe,
-    // or neither (replaced or stopped, so its late callbacks are ignored).
+    // Callbacks are routed by who the transport is *now*: the delivering one, the probe's
+    // try, or neither (replaced or stopped, so its late callbacks are ignored).
     const route = (onMain, onProbe) => (arg) => {
       if (this.#closed) return;
       if (transport === this.#transport) onMain(arg);
-      else if (transport === this.#probe) onProbe(arg);
+      else if (this.#probe.carries(transport)) onProbe(arg);
     };
     const label = entry.label;
     transport.onhello = route(
       (data) => this.#onHello(data),
-      (data) => this.#promoteProbe(data),
+      (data) => this.#promote(data),
     );
     transport.onentry = route(
       (message) => this.#onEntry(message),
-      (message) => this.#probeBacklog.push(message), // not before hello
+      (message) => this.#probe.hold(message), // not before hello
     );
     transport.onping = route(
       () => this.#onActivity(),
@@ -306,7 +235,7 @@ export class TierNegotiator extends EventTarget {
     );
     transport.onclosed = route(
       (why) => this.#tierFailed(`${label} ${why}`),
-      (why) => this.#probeFailed(`${label} ${why}`),
+      (why) => this.#probe.fail(`${label} ${why}`),
     );
     transport.ondenied = route(
       (error) => this.#deny(label, error),
@@ -322,7 +251,7 @@ export class TierNegotiator extends EventTarget {
     this.#tierIndex = index;
 
     this.#setState("connecting", entry.tier, reason);
-    this.#clearTimers();
+    this.#timers.clear();
     if (entry.helloTimeout) {
       // A buffering proxy accepts the connection and then delivers nothing: hello proves bytes flow.
       this.#armHelloTimeout();
@@ -336,23 +265,23 @@ export class TierNegotiator extends EventTarget {
   }
 
   #armHelloTimeout() {
-    this.#clearTimers();
-    this.#schedule(() => this.#tierFailed(`${this.#label()} timeout`), this.#timings.hello_timeout_ms);
+    this.#timers.clear();
+    this.#timers.schedule(() => this.#tierFailed(`${this.#label()} timeout`), this.#timings.hello_timeout_ms);
   }
 
   // ── callbacks of the delivering transport ────────────────────────────────────────────
 
   #onHello(data) {
     const entry = this.#tiers[this.#tierIndex];
-    this.#attempt = 0; // only a proof resets it; an open socket proves nothing
+    this.#retries.reset(); // only a proof resets it; an open socket proves nothing
     if (this.#tierIndex === 0) {
-      this.#probeAttempt = 0;
+      this.#probe.reset();
       this.#setState(entry.state, entry.tier, "hello");
-    } else if (this.#probe) {
+    } else if (this.#probe.running) {
       this.#setState(entry.state, entry.tier, "hello"); // a probe is already on its way up
     } else {
       // Below the top tier: deliver from here, and keep trying to climb back.
-      this.#scheduleProbe(entry.state, entry.tier, "hello");
+      this.#climbLater(entry.state, entry.tier, "hello");
     }
     this.#onActivity();
     this.dispatchEvent(new CustomEvent("hello", { detail: data }));
@@ -369,14 +298,9 @@ export class TierNegotiator extends EventTarget {
   }
 
   #onActivity() {
-    this.#lastEventAt = this.#now();
+    this.#watchdog.feed();
     if (this.#state !== "live") return;
-    this.#cancel(this.#watchdog);
-    // Heartbeats are named events, so silence for this long means a dead stream.
-    this.#watchdog = this.#schedule(() => {
-      this.#watchdog = null;
-      this.#tierFailed(`${this.#label()} stream silent for ${this.#watchdogMs()}ms`);
-    }, this.#watchdogMs());
+    this.#watchdog.arm((ms) => this.#tierFailed(`${this.#label()} stream silent for ${ms}ms`));
   }
 
   #onTransportError(why) {
@@ -386,71 +310,37 @@ export class TierNegotiator extends EventTarget {
     this.#armHelloTimeout();
   }
 
-  // ── the background probe of the top tier ─────────────────────────────────────────────
+  // ── climbing back to the top tier (the probe does the climbing) ───────────────────────
 
-  /** Enter (or stay in) `state`/`tier` with the next background retry of the top tier armed. */
-  #scheduleProbe(state, tier, reason) {
-    this.#cancel(this.#probeTimer);
-    this.#probeAttempt += 1;
-    const ms = this.#backoffMs(this.#probeAttempt);
-    this.#logger?.info?.(`Retrying connection in ${ms}ms (attempt ${this.#probeAttempt})`);
-    this.#setState(state, tier, reason, this.#now() + ms); // same state: only the retry time moves
-    this.#probeTimer = this.#schedule(() => this.#startProbe(), ms);
+  /** Enter (or stay in) `state`/`tier`, announcing when the probe tries the top tier next. */
+  #climbLater(state, tier, reason) {
+    this.#probe.schedule((ms) => this.#setState(state, tier, reason, this.#now() + ms));
   }
 
-  #startProbe() {
-    this.#cancel(this.#probeTimer);
-    this.#probeTimer = null;
-    if (this.#closed || this.#probe || this.#tierIndex <= 0) return;
+  /** Try the top tier now, in the background: the probe's wait is over, or a wake-up. */
+  #climbNow() {
+    if (this.#closed || this.#probe.running || this.#tierIndex <= 0) return;
     const entry = this.#tiers[0];
-    const probe = this.#create(entry);
-    this.#probe = probe;
-    this.#probeBacklog = [];
-    if (entry.helloTimeout) {
-      this.#probeTimer = this.#schedule(
-        () => this.#probeFailed(`${entry.label} timeout`),
-        this.#timings.hello_timeout_ms,
-      );
-    }
-    try {
-      probe.start(this.#cursor);
-    } catch (error) {
-      this.#probeFailed(`${entry.label} failed: ${error?.message ?? error}`);
-    }
+    this.#probe.start(entry, this.#create(entry), {
+      cursor: this.#cursor,
+      helloTimeoutMs: this.#timings.hello_timeout_ms,
+    });
   }
 
-  #probeFailed(reason) {
-    this.#stopProbe();
-    this.#logger?.info?.(reason);
-    this.#scheduleProbe(this.#state, this.#tier, reason);
-  }
-
-  #promoteProbe(data) {
-    const probe = this.#probe;
-    const backlog = this.#probeBacklog;
-    this.#probe = null; // taken out first, so the transition below does not stop it
-    this.#probeBacklog = [];
-    this.#cancel(this.#probeTimer);
-    this.#probeTimer = null;
+  /** The probe's try said hello: it becomes the delivering transport; the lower tier stops. */
+  #promote(data) {
+    // Taken out of the probe first, so the transition in #onHello does not stop it.
+    const { transport, backlog } = this.#probe.release();
     this.#stopTransport(); // the lower tier: from here on it delivers nothing
-    this.#transport = probe;
+    this.#transport = transport;
     this.#tierIndex = 0;
     this.#logger?.info?.(`Polling stopped - ${this.#tiers[0].label} reconnected`);
     this.#onHello(data);
     // Whatever the lower tier already delivered is at or below the cursor and dropped.
     for (const message of backlog) {
-      if (this.#transport !== probe) return;
+      if (this.#transport !== transport) return;
       this.#onEntry(message);
     }
-  }
-
-  #stopProbe() {
-    const probe = this.#probe;
-    this.#probe = null;
-    this.#probeBacklog = [];
-    this.#cancel(this.#probeTimer);
-    this.#probeTimer = null;
-    probe?.stop();
   }
 
   // ── failing and retrying ─────────────────────────────────────────────────────────────
@@ -464,16 +354,14 @@ export class TierNegotiator extends EventTarget {
   }
 
   #retryLater(reason) {
-    this.#stopProbe();
+    this.#probe.stop();
     this.#stopTransport();
-    this.#abortNegotiate();
+    this.#negotiation.abort();
     this.#generation += 1; // late answers from what just failed are ignored
-    this.#attempt += 1;
-    const ms = this.#backoffMs(this.#attempt);
-    this.#logger?.info?.(`Retrying connection in ${ms}ms (attempt ${this.#attempt})`);
+    const ms = this.#retries.next(); // logs `Retrying connection in …`
     this.#setState("offline", "none", reason, this.#now() + ms);
-    this.#clearTimers();
-    this.#schedule(() => this.#connect("retry"), ms);
+    this.#timers.clear();
+    this.#timers.schedule(() => this.#connect("retry"), ms);
   }
 
   #deny(label, error) {
@@ -485,15 +373,15 @@ export class TierNegotiator extends EventTarget {
     if (this.#closed) return;
     if (this.#state === "offline") {
       this.#connect(reason);
-    } else if (this.#state === "live" && (force || this.#now() - this.#lastEventAt > this.#watchdogMs())) {
+    } else if (this.#state === "live" && (force || this.#watchdog.overdue)) {
       // Timers are throttled in background tabs and stop during sleep, so the watchdog
       // may not have fired yet although the stream is long dead.
       this.#connect(reason);
-    } else if (this.#tierIndex > 0 && this.#state !== "connecting" && !this.#probe) {
+    } else if (this.#tierIndex > 0 && this.#state !== "connecting" && !this.#probe.running) {
       // On a lower tier: try to climb back now rather than at the scheduled time. Like
       // the offline wake-up, this does not count as an attempt.
       this.#setState(this.#state, this.#tier, reason, null);
-      this.#startProbe();
+      this.#climbNow();
     }
   }
 
@@ -505,17 +393,7 @@ export class TierNegotiator extends EventTarget {
     transport?.stop();
   }
 
-  #watchdogMs() {
-    return this.#timings.heartbeat_ms * this.#timings.watchdog_heartbeats;
-  }
-
   #label() {
     return this.#tiers[this.#tierIndex]?.label ?? this.#tier;
-  }
-
-  #listen(target, type, handler) {
-    if (!target?.addEventListener) return;
-    target.addEventListener(type, handler);
-    this.#listeners.push([target, type, handler]);
   }
 }

@@ -69,6 +69,17 @@ export const TIERS = Object.freeze({
 });
 
 /**
+ * The TIERS entries of the server's allowed `names`, in the server's order; a name we do not
+ * know, a repeat, or a tier the page cannot serve (`available(options)`) is skipped.
+ */
+export function allowedTiers(names, options) {
+  return [...new Set(names)]
+    .filter((name) => Object.hasOwn(TIERS, name))
+    .map((name) => TIERS[name])
+    .filter((entry) => entry.available(options));
+}
+
+/**
  * How long a request that does not wait (the first long-poll, every poll) may take: as long
  * as SSE gets to say hello, since it is the same question — do bytes get through? — with
  * a floor, so a tiny setting cannot fail a healthy server.

@@ -1,0 +1,34 @@
+/**
+ * Wake-ups: the browser's hints that now is a good moment to reconnect rather than wait for
+ * the next scheduled retry (DESIGN.md §2, step 5). What a wake-up does is the negotiator's
+ * call (TierNegotiator #wake); this module only listens, and stops listening.
+ *
+ * `window` and `document` are injected, so it runs in Node tests without a DOM; a target
+ * without addEventListener is skipped.
+ */
+
+/**
+ * Call `wake(reason, force)` when the browser comes back online, the tab becomes visible
+ * again, or the page is shown; `force` is true when it came back from the back/forward cache.
+ * Returns a function that removes every listener added here.
+ */
+export function listenForWakeUps({ window, document }, wake) {
+  const listeners = []; // [target, type, handler]
+  const listen = (target, type, handler) => {
+    if (!target?.addEventListener) return;
+    target.addEventListener(type, handler);
+    listeners.push([target, type, handler]);
+  };
+  listen(window, "online", () => wake("browser online"));
+  listen(window, "pageshow", (event) =>
+    // Back from the back/forward cache: the old stream is gone even if it looks live.
+    wake("page shown", Boolean(event?.persisted)),
+  );
+  listen(document, "visibilitychange", () => {
+    if (document?.visibilityState === "visible") wake("tab visible");
+  });
+  return () => {
+    for (const [target, type, handler] of listeners) target.removeEventListener(type, handler);
+    listeners.length = 0;
+  };
+}
