@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, current_app, request
 
 from devtone import conversations, errors
 from devtone.realtime import broker_of, heads_of, streams, tiers
@@ -73,10 +73,10 @@ def conversation_events(conversation_id: int) -> Response:
         cursor = _whole_number("after", request.args.get("after"), default=0)
     conversations.authorize(conversation_id, caller)
     stream = streams.conversation_events(
-        conversation_id, cursor, broker_of(current_app), heads_of(current_app), _settings()
+        current_app._get_current_object(), conversation_id, cursor, _settings()
     )
     return Response(
-        stream_with_context(stream),
+        stream,
         content_type="text/event-stream",
         headers=SSE_HEADERS,
     )

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask
+
 from devtone import conversations
 from devtone.models import isoformat
-from devtone.realtime import sse
+from devtone.realtime import broker_of, heads_of, sse
 from devtone.realtime.broker import ENDED, MISSED, Broker
 from devtone.realtime.heads import HeadWatcher
 
@@ -30,16 +32,20 @@ class StreamSettings:
 
 
 def conversation_events(
+    app: Flask,
     conversation_id: int,
     cursor: int,
-    broker: Broker,
-    heads: HeadWatcher,
     settings: StreamSettings,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[str]:
-    """The SSE frames of one conversation from `cursor` on, until the client goes."""
+    """The SSE frames of one conversation from `cursor` on, until the client goes.
+
+    Runs after the view has returned, outside any request: it holds no request or app
+    context while it waits, and enters the app only to read the database.
+    """
+    broker, heads = broker_of(app), heads_of(app)
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
-    catch_up = _CatchUp(conversation_id, cursor)
+    catch_up = _CatchUp(app, conversation_id, cursor)
     try:
         yield sse.encode(
             "hello",
@@ -68,7 +74,7 @@ def conversation_events(
                     # browser reconnects (elsewhere) with Last-Event-ID after `retry` ms.
                     return
                 else:
-                    yield from catch_up.live(item["message"])
+                    yield from catch_up.live(item)
     finally:
         subscription.close()
 
@@ -76,24 +82,32 @@ def conversation_events(
 class _CatchUp:
     """The stream's cursor, and reads of the log after it."""
 
-    def __init__(self, conversation_id: int, cursor: int):
+    def __init__(self, app: Flask, conversation_id: int, cursor: int):
+        self.app = app
         self.conversation_id = conversation_id
         self.cursor = cursor
 
     def read(self) -> Iterator[str]:
         """Every entry after the cursor, from the database, page by page."""
         while True:
-            page = conversations.messages_after(self.conversation_id, None, self.cursor)
+            with self.app.app_context():
+                page = conversations.messages_after(self.conversation_id, None, self.cursor)
             yield from map(self._frame, page.messages)
             if len(page.messages) < conversations.PAGE_MAX:
                 return
 
-    def live(self, message: dict[str, Any]) -> Iterator[str]:
+    def live(self, item: dict[str, Any]) -> Iterator[str]:
         """A published entry: send it if it is next, repair a gap, drop a repeat."""
-        if message["seq"] <= self.cursor:
+        seq = item["message"]["seq"]
+        if seq <= self.cursor:
             return
-        if message["seq"] == self.cursor + 1:
-            yield self._frame(message)
+        if seq == self.cursor + 1:
+            # Every local subscriber shares this item: encode it once, not once each.
+            frame = item.get("frame")
+            if frame is None:
+                frame = item["frame"] = sse.encode("message", item["message"], id=seq)
+            self.cursor = seq
+            yield frame
         else:
             yield from self.read()
 

@@ -293,3 +293,23 @@ def test_long_poll_repairs_a_dropped_publish_at_the_heartbeat(
     )
     poster.join()
     assert [m["body"] for m in answer.get_json()["messages"]] == ["quiet"]
+
+
+def test_a_live_entry_is_encoded_once_for_all_its_streams(app, open_stream, visitor, monkeypatch):
+    from devtone.realtime import streams
+
+    streams_open = [open_stream(visitor), open_stream(visitor), open_stream(visitor)]
+    for stream in streams_open:
+        stream.next()  # hello
+        stream.next()  # past the (empty) backlog: a ping, now waiting on the broker
+    encoded = []
+    encode = streams.sse.encode
+    monkeypatch.setattr(
+        streams.sse,
+        "encode",
+        lambda event, *a, **k: encoded.append(event) or encode(event, *a, **k),
+    )
+    post(app, visitor, "to everyone")
+    for stream in streams_open:
+        assert messages(stream.until_seq(1)) == [1]
+    assert encoded.count("message") == 1
