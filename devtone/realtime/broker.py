@@ -9,7 +9,6 @@ another process and resumes from its cursor. This module imports nothing of devt
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Iterable
@@ -37,12 +36,19 @@ ENDED = _Ended()
 
 
 class Subscription:
-    """What one reader receives from some channels: a bounded queue and a missed flag."""
+    """What one reader receives from some channels: a bounded queue and a missed flag.
+
+    A plain list and one Event, not a `queue.Queue`: a process holds one of these per
+    open stream, and a Queue (a lock and three conditions) costs ten times the memory.
+    Under gevent the Event is gevent's; unpatched (tests) it is thread-safe as well.
+    """
 
     def __init__(self, broker: Broker, channels: Iterable[str], maxsize: int):
         self.channels = frozenset(channels)
         self._broker = broker
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize)
+        self._maxsize = maxsize
+        self._items: list[dict[str, Any]] = []
+        self._wake = threading.Event()
         self._missed = False
         self.closed = False
         self.ended = False
@@ -51,56 +57,42 @@ class Subscription:
         """The next item, MISSED if some were dropped, ENDED from `end()` on, or None."""
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
-            # Checked before and after each wait: end() may come while the queue is full,
-            # in which case what woke us is an ordinary item, not the ENDED marker.
+            # Clear before looking, so a deliver() between the look and the wait still
+            # wakes the wait instead of being slept through.
+            self._wake.clear()
             if self.ended:
                 return ENDED
             if self._missed:
                 self._missed = False
                 return MISSED
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
+            if self._items:
+                return self._items.pop(0)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return None
-            if item is MISSED or item is ENDED:
-                # A wake-up marker whose flag was already reported above: one repair
-                # per mark_missed(), not two.
-                continue
-            if self._missed or self.ended:
-                continue
-            return item
+            self._wake.wait(remaining)
 
     def deliver(self, item: dict[str, Any]) -> None:
         """Queue `item`, or remember that this reader missed something if it is full."""
         if self.ended:
             return
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        if len(self._items) >= self._maxsize:
             self._missed = True
+        else:
+            self._items.append(item)
+        self._wake.set()
 
     def mark_missed(self) -> None:
         """Tell this reader it may have missed items (overflow, broker reconnect)."""
         self._missed = True
-        try:
-            self._queue.put_nowait(MISSED)  # wakes a reader blocked in get()
-        except queue.Full:
-            pass  # a full queue wakes it anyway; the flag is read on the next get()
+        self._wake.set()
 
     def end(self) -> None:
         """Finish this subscription (graceful shutdown): get() returns ENDED from now on."""
         self.ended = True
-        # What is still queued is never read (the client resumes from its cursor
-        # elsewhere), so free it, which also makes room for the wake-up below.
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        try:
-            self._queue.put_nowait(ENDED)  # wakes a reader blocked in get()
-        except queue.Full:
-            pass  # a racing deliver() filled it: that wakes the reader just as well
+        # What is still queued is never read: the client resumes from its cursor elsewhere.
+        self._items.clear()
+        self._wake.set()
 
     def close(self) -> None:
         """Stop receiving; idempotent."""
