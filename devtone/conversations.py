@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from devtone import visitors
 from devtone.errors import Closed, Forbidden, Invalid, NotFound
@@ -102,7 +103,7 @@ def post_message(
         if conversation.status == "closed":
             raise Closed("This conversation is closed.")
         message = _append(
-            conversation_id,
+            conversation,
             kind="text",
             sender="visitor",
             author_name=conversation.visitor_name,
@@ -111,6 +112,9 @@ def post_message(
         )
         if message is None:  # a racing poster with the same client_id won the lock first
             return _message_json(_by_client_id(conversation_id, client_id)), False
+        # Built inside the transaction, once per post, so that no reader woken by the
+        # publish needs a query to answer with the conversation's new state.
+        announced = _conversation_json(conversation)
         db.session.commit()
         created = _message_json(message)
     except IntegrityError:
@@ -123,7 +127,7 @@ def post_message(
         return _message_json(stored), False
     finally:
         db.session.close()
-    _publish(conversation_id, created)
+    _publish(conversation_id, created, announced)
     return created, True
 
 
@@ -136,7 +140,7 @@ def close_conversation(conversation_id: int) -> dict[str, Any]:
         if conversation.status == "closed":
             return _conversation_json(conversation)
         entry = _append(
-            conversation_id,
+            conversation,
             kind="status",
             sender="system",
             author_name="devtone",
@@ -145,12 +149,13 @@ def close_conversation(conversation_id: int) -> dict[str, Any]:
         )
         conversation.status = "closed"
         conversation.closed_at = entry.created_at
-        db.session.commit()
+        db.session.flush()
         closed = _conversation_json(conversation)
+        db.session.commit()
         logged = _message_json(entry)
     finally:
         db.session.close()
-    _publish(conversation_id, logged)
+    _publish(conversation_id, logged, closed)
     return closed
 
 
@@ -199,7 +204,7 @@ def heads(conversation_ids: set[int]) -> dict[int, int]:
 # -- transactions ---------------------------------------------------------------------
 
 
-def _append(conversation_id: int, **entry: Any) -> Message | None:
+def _append(conversation: Conversation, **entry: Any) -> Message | None:
     """Insert the next entry of the log under the conversation's row lock.
 
     The UPDATE … RETURNING takes the row lock (PostgreSQL) or the write lock (SQLite)
@@ -210,25 +215,31 @@ def _append(conversation_id: int, **entry: Any) -> Message | None:
     now = utcnow()
     seq = db.session.execute(
         update(Conversation)
-        .where(Conversation.id == conversation_id)
+        .where(Conversation.id == conversation.id)
         .values(last_seq=Conversation.last_seq + 1, updated_at=now)
         .returning(Conversation.last_seq)
         .execution_options(synchronize_session=False)
     ).scalar_one()
     client_id = entry.get("client_id")
-    if client_id is not None and _by_client_id(conversation_id, client_id) is not None:
+    if client_id is not None and _by_client_id(conversation.id, client_id) is not None:
         db.session.rollback()
         return None
-    message = Message(conversation_id=conversation_id, seq=seq, created_at=now, **entry)
+    # The row already holds these; tell the loaded object without marking it dirty.
+    set_committed_value(conversation, "last_seq", seq)
+    set_committed_value(conversation, "updated_at", now)
+    message = Message(conversation_id=conversation.id, seq=seq, created_at=now, **entry)
     db.session.add(message)
     db.session.flush()
     return message
 
 
-def _publish(conversation_id: int, message: dict[str, Any]) -> None:
-    """Announce a committed entry; best effort, readers repair from the database."""
+def _publish(conversation_id: int, message: dict[str, Any], conversation: dict[str, Any]) -> None:
+    """Announce a committed entry and the conversation after it; best effort, readers
+    repair from the database."""
     broker = current_app.extensions["devtone.broker"]
-    broker.publish(conversation_channel(conversation_id), {"message": message})
+    broker.publish(
+        conversation_channel(conversation_id), {"message": message, "conversation": conversation}
+    )
 
 
 def _load(conversation_id: int, caller: Caller) -> Conversation:

@@ -130,26 +130,35 @@ def wait_for_messages(
     heads: HeadWatcher,
     clock: Callable[[], float] = time.monotonic,
 ) -> conversations.Page:
-    """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s."""
+    """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s.
+
+    Woken by the next entry, it answers from the published item (the entry and the
+    conversation after it) without a query; a gap or a repair reads the database.
+    """
     page = conversations.messages_after(conversation_id, caller, after, limit)
     if page.messages or wait <= 0:
         return page
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
     try:
         deadline = clock() + wait
-        # Read again now that we are subscribed: an entry committed in between would
-        # otherwise wait out the whole `wait`.
-        page = conversations.messages_after(conversation_id, None, after, limit)
+        # An entry committed between the read and the subscribe would otherwise wait out
+        # the whole `wait`: one look at the log's head finds it.
+        if conversations.heads({conversation_id}).get(conversation_id, 0) > after:
+            return conversations.messages_after(conversation_id, None, after, limit)
         with heads.watching(conversation_id, subscription, lambda: after):
-            while not page.messages:
-                remaining = deadline - clock()
-                if remaining <= 0:
-                    return page
+            while (remaining := deadline - clock()) > 0:
                 item = subscription.get(timeout=remaining)
+                if item is None:
+                    continue
                 if item is ENDED:
                     return page  # shutting down: answer now, the client asks again elsewhere
-                if item is not None:
-                    page = conversations.messages_after(conversation_id, None, after, limit)
+                if item is not MISSED and item["message"]["seq"] == after + 1:
+                    message = item["message"]
+                    return conversations.Page([message], message["seq"], item["conversation"])
+                if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
+                    found = conversations.messages_after(conversation_id, None, after, limit)
+                    if found.messages:
+                        return found
         return page
     finally:
         subscription.close()

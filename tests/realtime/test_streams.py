@@ -313,3 +313,55 @@ def test_a_live_entry_is_encoded_once_for_all_its_streams(app, open_stream, visi
     for stream in streams_open:
         assert messages(stream.until_seq(1)) == [1]
     assert encoded.count("message") == 1
+
+
+def test_a_publish_carries_the_conversation_after_the_entry(app, visitor, broker):
+    subscription = broker.subscribe([conversations.conversation_channel(visitor.id)])
+    try:
+        post(app, visitor, "first")
+        item = subscription.get(timeout=5)
+    finally:
+        subscription.close()
+    assert item["message"]["seq"] == 1
+    assert item["conversation"]["last_seq"] == 1
+    assert item["conversation"]["last_message"]["body"] == "first"
+    assert item["conversation"]["updated_at"] == item["message"]["created_at"]
+
+
+def test_long_poll_woken_by_the_next_entry_answers_without_reading_the_log(
+    app, client, visitor, broker
+):
+    from sqlalchemy import event
+
+    reads = []  # the thread of every SELECT that touches the messages table
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "messages" in statement:
+            reads.append(threading.get_ident())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    url = f"/api/conversations/{visitor.id}/messages?after=0"
+    try:
+        client.get(url + "&wait=0", headers=visitor.headers)  # what one plain read costs
+        one_read = reads.count(threading.get_ident())
+        reads.clear()
+
+        def post_when_waiting():
+            deadline = time.monotonic() + 10
+            while broker.subscriber_count() == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            post(app, visitor, "wake up")
+
+        poster = threading.Thread(target=post_when_waiting)
+        poster.start()
+        answer = client.get(url + "&wait=30", headers=visitor.headers)
+        poster.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    body = answer.get_json()
+    assert [m["body"] for m in body["messages"]] == ["wake up"]
+    assert body["conversation"]["last_seq"] == 1
+    # The first read, and nothing more: the answer came from the published item.
+    assert reads.count(threading.get_ident()) == one_read
