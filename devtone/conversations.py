@@ -97,24 +97,28 @@ def post_message(
     client_id = _clean_client_id(client_id)
     try:
         conversation = _load(conversation_id, caller)
+        seq, status = _lock_next_seq(conversation)
+        # Checked under the lock, so it is final: a racing retry of the same message
+        # either committed before we got the lock (we answer with it) or waits for us.
         stored = _by_client_id(conversation_id, client_id)
         if stored is not None:
-            return _message_json(stored), False
-        if conversation.status == "closed":
+            answer = _message_json(stored)
+            db.session.rollback()
+            return answer, False
+        if status == "closed":
             raise Closed("This conversation is closed.")
         message = _append(
             conversation,
+            seq,
             kind="text",
             sender="visitor",
             author_name=conversation.visitor_name,
             body=body,
             client_id=client_id,
         )
-        if message is None:  # a racing poster with the same client_id won the lock first
-            return _message_json(_by_client_id(conversation_id, client_id)), False
         # Built inside the transaction, once per post, so that no reader woken by the
         # publish needs a query to answer with the conversation's new state.
-        announced = _conversation_json(conversation)
+        announced = _conversation_json(conversation, last_text=message)
         db.session.commit()
         created = _message_json(message)
     except IntegrityError:
@@ -139,8 +143,10 @@ def close_conversation(conversation_id: int) -> dict[str, Any]:
             raise NotFound("No such conversation.")
         if conversation.status == "closed":
             return _conversation_json(conversation)
+        seq, _ = _lock_next_seq(conversation)
         entry = _append(
             conversation,
+            seq,
             kind="status",
             sender="system",
             author_name="devtone",
@@ -204,30 +210,32 @@ def heads(conversation_ids: set[int]) -> dict[int, int]:
 # -- transactions ---------------------------------------------------------------------
 
 
-def _append(conversation: Conversation, **entry: Any) -> Message | None:
-    """Insert the next entry of the log under the conversation's row lock.
+def _lock_next_seq(conversation: Conversation) -> tuple[int, str]:
+    """Take the conversation's row lock and the log's next seq; return it and the status.
 
     The UPDATE … RETURNING takes the row lock (PostgreSQL) or the write lock (SQLite)
-    and hands out the next seq in the same transaction, so entries commit in seq order
-    with no gap. Returns None if an entry with the same client_id committed while we
-    waited for the lock (the caller then answers with that one).
+    and hands out the next seq in the writing transaction, so entries commit in seq
+    order with no gap; the status it returns is the one under the lock.
     """
     now = utcnow()
-    seq = db.session.execute(
+    seq, status = db.session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id)
         .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq)
+        .returning(Conversation.last_seq, Conversation.status)
         .execution_options(synchronize_session=False)
-    ).scalar_one()
-    client_id = entry.get("client_id")
-    if client_id is not None and _by_client_id(conversation.id, client_id) is not None:
-        db.session.rollback()
-        return None
+    ).one()
     # The row already holds these; tell the loaded object without marking it dirty.
     set_committed_value(conversation, "last_seq", seq)
     set_committed_value(conversation, "updated_at", now)
-    message = Message(conversation_id=conversation.id, seq=seq, created_at=now, **entry)
+    return seq, status
+
+
+def _append(conversation: Conversation, seq: int, **entry: Any) -> Message:
+    """Insert the entry `seq` of the log (its lock taken by `_lock_next_seq`)."""
+    message = Message(
+        conversation_id=conversation.id, seq=seq, created_at=conversation.updated_at, **entry
+    )
     db.session.add(message)
     db.session.flush()
     return message
@@ -283,13 +291,17 @@ def _message_json(message: Message) -> dict[str, Any]:
     }
 
 
-def _conversation_json(conversation: Conversation) -> dict[str, Any]:
-    last_text = db.session.scalar(
-        select(Message)
-        .where(Message.conversation_id == conversation.id, Message.kind == "text")
-        .order_by(Message.seq.desc())
-        .limit(1)
-    )
+def _conversation_json(
+    conversation: Conversation, last_text: Message | None = None
+) -> dict[str, Any]:
+    """The conversation's shape; `last_text` spares the query when the caller knows it."""
+    if last_text is None:
+        last_text = db.session.scalar(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.kind == "text")
+            .order_by(Message.seq.desc())
+            .limit(1)
+        )
     unread = db.session.scalar(
         select(func.count())
         .select_from(Message)
