@@ -75,10 +75,13 @@ def conversation_events(conversation_id: int) -> Response:
     stream = streams.conversation_events(
         current_app._get_current_object(), conversation_id, cursor, _settings()
     )
+    # direct_passthrough: the server iterates our generator of bytes as it is, without
+    # werkzeug's encoding and closing wrappers (two fewer frames on every open stream).
     return Response(
         stream,
         content_type="text/event-stream",
         headers=SSE_HEADERS,
+        direct_passthrough=True,
     )
 
 

@@ -37,7 +37,7 @@ def conversation_events(
     cursor: int,
     settings: StreamSettings,
     clock: Callable[[], float] = time.monotonic,
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """The SSE frames of one conversation from `cursor` on, until the client goes.
 
     Runs after the view has returned, outside any request: it holds no request or app
@@ -47,7 +47,7 @@ def conversation_events(
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
     catch_up = _CatchUp(app, conversation_id, cursor)
     try:
-        yield sse.encode(
+        yield _frame(
             "hello",
             {
                 "time": _now(),
@@ -66,7 +66,7 @@ def conversation_events(
                 item = subscription.get(timeout=next_beat - clock())
                 if item is None:
                     next_beat = clock() + settings.heartbeat
-                    yield sse.encode("ping", {"time": _now()})
+                    yield _frame("ping", {"time": _now()})
                 elif item is MISSED:
                     yield from catch_up.read()
                 elif item is ENDED:
@@ -87,7 +87,7 @@ class _CatchUp:
         self.conversation_id = conversation_id
         self.cursor = cursor
 
-    def read(self) -> Iterator[str]:
+    def read(self) -> Iterator[bytes]:
         """Every entry after the cursor, from the database, page by page."""
         while True:
             with self.app.app_context():
@@ -96,7 +96,7 @@ class _CatchUp:
             if len(page.messages) < conversations.PAGE_MAX:
                 return
 
-    def live(self, item: dict[str, Any]) -> Iterator[str]:
+    def live(self, item: dict[str, Any]) -> Iterator[bytes]:
         """A published entry: send it if it is next, repair a gap, drop a repeat."""
         seq = item["message"]["seq"]
         if seq <= self.cursor:
@@ -105,15 +105,20 @@ class _CatchUp:
             # Every local subscriber shares this item: encode it once, not once each.
             frame = item.get("frame")
             if frame is None:
-                frame = item["frame"] = sse.encode("message", item["message"], id=seq)
+                frame = item["frame"] = _frame("message", item["message"], id=seq)
             self.cursor = seq
             yield frame
         else:
             yield from self.read()
 
-    def _frame(self, message: dict[str, Any]) -> str:
+    def _frame(self, message: dict[str, Any]) -> bytes:
         self.cursor = message["seq"]
-        return sse.encode("message", message, id=message["seq"])
+        return _frame("message", message, id=message["seq"])
+
+
+def _frame(event: str, data: Any, **fields: Any) -> bytes:
+    # Bytes, so the WSGI server writes them as they are (see direct_passthrough).
+    return sse.encode(event, data, **fields).encode()
 
 
 def _now() -> str:
