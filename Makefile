@@ -43,3 +43,14 @@ format: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+
+## bench: one gevent worker against the flask-sse reference (BENCH=full: every size and stack;
+##        BENCH_ARGS="--devtone-ref REF" measures a commit instead of the work tree)
+.PHONY: bench
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): setup.cfg pyproject.toml | $(BIN)/pip
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench --profile $(or $(BENCH),quick) $(BENCH_ARGS)

@@ -1,0 +1,233 @@
+"""Profiles: which servers, stacks, sizes and phases; each phase on a fresh server.
+
+`quick` (make bench): N = 1,000; devtone on the embedded stack and the flask-sse
+reference; SSE pairs, SSE broadcast, and long-poll pairs for devtone. Under 5 minutes.
+`full` (BENCH=full make bench): N = 100, 1,000, 5,000, 10,000; devtone on both stacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import phases
+from bench.adapters import adapter_for
+from bench.phases import Plan
+from bench.procs import Process, raise_fd_limit
+from bench.servers import (
+    HOST,
+    DevtoneServer,
+    FlaskSseServer,
+    Server,
+    Source,
+    pg_available,
+    redis_available,
+    redis_url,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+Phase = Callable[[Server, Any, Plan, Callable[[str], None]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one invocation measures."""
+
+    name: str
+    sizes: tuple[int, ...]
+    stacks: tuple[str, ...]
+    plan: Plan
+    reference: bool = True
+    longpoll: bool = True
+
+
+PROFILES = {
+    "quick": Profile("quick", (1_000,), ("embedded",), Plan(n=1_000)),
+    "full": Profile(
+        "full",
+        (100, 1_000, 5_000, 10_000),
+        ("embedded", "postgres"),
+        Plan(n=0, pairs_seconds=15.0, ramp_step_seconds=4.0, drain_seconds=15.0),
+    ),
+}
+
+
+def _git_state() -> dict[str, Any]:
+    """The commit measured, and whether devtone/ had uncommitted changes (read-only git)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(  # noqa: S603 - a fixed argv
+                ["git", *args],  # noqa: S607 - git as found on the PATH
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "devtone_dirty": bool(git("status", "--porcelain", "--", "devtone", "wsgi.py")),
+    }
+
+
+def log(message: str) -> None:
+    """Progress on stderr-like stdout, flushed, with the time."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Runner:
+    """Runs a profile, writing one JSON line per phase."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        output: Path,
+        run_id: str,
+        ref: str | None = None,
+        root: Path | None = None,
+    ):
+        self.profile = profile
+        self.output = output
+        self.run_id = run_id
+        self.workdir = Path(tempfile.mkdtemp(prefix="devtone-bench-"))
+        if ref:
+            self.source = Source.at(ref, self.workdir)
+        elif root:
+            self.source = Source.directory(root)
+        else:
+            self.source = Source()
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record to the results file."""
+        with open(self.output, "a") as out:
+            out.write(json.dumps(record, default=str) + "\n")
+
+    def header(self) -> dict[str, Any]:
+        """The run's context: machine, limits, what was skipped and why."""
+        soft, hard = raise_fd_limit()
+        load = os.getloadavg()
+        return {
+            "kind": "run",
+            "git": _git_state(),
+            "devtone_source": {
+                "path": str(self.source.path),
+                "commit": self.source.commit or "work tree",
+            },
+            "run": self.run_id,
+            "profile": self.profile.name,
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "host": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "loadavg_at_start": load,
+                "nofile": [soft, hard],
+            },
+        }
+
+    async def phase(self, server: Server, plan: Plan, run_phase: Phase) -> dict[str, Any]:
+        """Start a fresh server, run one phase on it, stop it; the record."""
+        name = run_phase.__name__
+        log(f"{server.label}: {name}, N = {plan.n:,}")
+        record: dict[str, Any] = {
+            "kind": "phase",
+            "run": self.run_id,
+            "profile": self.profile.name,
+            "server": server.kind,
+            "stack": server.stack,
+            "label": server.label,
+            "phase": name,
+            "n": plan.n,
+            "loadavg_at_start": os.getloadavg(),
+        }
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(server.start)
+            adapter = adapter_for(server.kind, HOST, server.port, self.run_id)
+            record.update(await run_phase(server, adapter, plan, lambda m: log(m)))
+            record["server_alive_at_end"] = server.alive()
+            if not server.alive():
+                record["error"] = f"the server died:\n{server.log_tail()}"
+        except Exception as error:
+            record["error"] = f"{type(error).__name__}: {error}"
+            log(f"  FAILED: {record['error']}")
+            tail = server.log_tail()
+            if tail:
+                log("  server log:\n" + tail)
+        finally:
+            await asyncio.to_thread(server.stop)
+        record["seconds"] = time.monotonic() - started
+        self.write(record)
+        return record
+
+    def available(self) -> tuple[bool, list[str], dict[str, str]]:
+        """Whether the reference runs, which stacks run, and why anything is skipped."""
+        skipped: dict[str, str] = {}
+        reference = self.profile.reference
+        if reference and (why := redis_available(redis_url())):
+            skipped["flask-sse"] = f"Redis at {redis_url()} does not answer: {why}"
+            reference = False
+        stacks = list(self.profile.stacks)
+        if "postgres" in stacks:
+            why = pg_available() or redis_available(redis_url())
+            if why:
+                skipped["devtone (postgres)"] = why
+                stacks.remove("postgres")
+        return reference, stacks, skipped
+
+    async def run(self) -> None:
+        """Every size, stack and phase of the profile, servers alternating."""
+        header = self.header()
+        reference, stacks, skipped = self.available()
+        header["skipped"] = skipped
+        self.write(header)
+        for label, why in skipped.items():
+            log(f"skipping {label}: {why}")
+        log(f"open files limit: {header['host']['nofile'][0]:,}; results: {self.output}")
+        for n in self.profile.sizes:
+            plan = replace(self.profile.plan, n=n)
+            connections = n + 2 * plan.posters + 1_000
+            for stack in stacks:
+                with_reference = reference and stack == stacks[0]
+                await self.size(plan, connections, stack, with_reference)
+
+    async def size(self, plan: Plan, connections: int, stack: str, reference: bool) -> None:
+        """The phases at one N on one devtone stack (and the reference, once per N)."""
+
+        def devtone() -> Server:
+            return DevtoneServer(self.workdir, connections, stack, self.run_id, self.source)
+
+        def flask_sse() -> Server:
+            return FlaskSseServer(self.workdir, connections)
+
+        await self.phase(devtone(), plan, phases.sse_pairs)
+        if reference:
+            await self.phase(flask_sse(), plan, phases.sse_pairs)
+        await self.phase(devtone(), plan, phases.sse_broadcast)
+        if reference:
+            await self.phase(flask_sse(), plan, phases.sse_broadcast)
+        if self.profile.longpoll:
+            await self.phase(devtone(), plan, phases.longpoll_pairs)
+
+    def close(self) -> None:
+        """Stop anything still running (Ctrl-C) and remove the work folder."""
+        Process.stop_all()
+        import shutil
+
+        shutil.rmtree(self.workdir, ignore_errors=True)
