@@ -86,6 +86,26 @@ def authorize(conversation_id: int, caller: Caller) -> None:
         db.session.close()
 
 
+def authorized_head(conversation_id: int, caller: Caller) -> int:
+    """The log's head (`last_seq`), for a caller allowed to read it: one single-row query.
+
+    Raises NotFound or Forbidden like `authorize`.
+    """
+    try:
+        row = db.session.execute(
+            select(Conversation.visitor_token_hash, Conversation.last_seq).where(
+                Conversation.id == conversation_id
+            )
+        ).first()
+    finally:
+        db.session.close()
+    if row is None:
+        raise NotFound("No such conversation.")
+    if not visitors.may_access(caller, row.visitor_token_hash):
+        raise Forbidden("This token does not open that conversation.")
+    return row.last_seq
+
+
 def post_message(
     conversation_id: int, caller: Caller, body: object, client_id: object = None
 ) -> tuple[dict[str, Any], bool]:

@@ -137,26 +137,26 @@ def wait_for_messages(
 ) -> conversations.Page:
     """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s.
 
-    Woken by the next entry, it answers from the published item (the entry and the
-    conversation after it) without a query; a gap or a repair reads the database.
+    A client that is up to date costs one query to start waiting (its token and the
+    log's head, read together); woken by the next entry, it is answered from the
+    published item (the entry and the conversation after it) without a query.
     """
-    page = conversations.messages_after(conversation_id, caller, after, limit)
-    if page.messages or wait <= 0:
-        return page
+    if wait <= 0:
+        return conversations.messages_after(conversation_id, caller, after, limit)
+    # Subscribe before looking at the head: an entry committed after the look is then
+    # published to us, and one committed before it is seen by it.
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
     try:
-        deadline = clock() + wait
-        # An entry committed between the read and the subscribe would otherwise wait out
-        # the whole `wait`: one look at the log's head finds it.
-        if conversations.heads({conversation_id}).get(conversation_id, 0) > after:
+        if conversations.authorized_head(conversation_id, caller) > after:
             return conversations.messages_after(conversation_id, None, after, limit)
+        deadline = clock() + wait
         with heads.watching(conversation_id, subscription, lambda: after):
             while (remaining := deadline - clock()) > 0:
                 item = subscription.get(timeout=remaining)
                 if item is None:
                     continue
                 if item is ENDED:
-                    return page  # shutting down: answer now, the client asks again elsewhere
+                    break  # shutting down: answer now, the client asks again elsewhere
                 if item is not MISSED and item["message"]["seq"] == after + 1:
                     message = item["message"]
                     return conversations.Page([message], message["seq"], item["conversation"])
@@ -164,6 +164,6 @@ def wait_for_messages(
                     found = conversations.messages_after(conversation_id, None, after, limit)
                     if found.messages:
                         return found
-        return page
+        return conversations.messages_after(conversation_id, None, after, limit)
     finally:
         subscription.close()
