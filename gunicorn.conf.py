@@ -31,7 +31,15 @@ accesslog = None
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
-    """On SIGTERM, end every stream at once so clients reconnect to a live worker."""
+    """Freeze the start-up heap for the collector; end streams at once on SIGTERM."""
+    import gc
+
+    # The benchmark's profile showed full collections stopping the worker for 100+ ms
+    # with 1,000 open streams, mostly re-scanning what was built at start-up (Flask,
+    # SQLAlchemy, every module). Frozen, those objects are never scanned again.
+    gc.collect()
+    gc.freeze()
+
     exit_handler = worker.handle_exit
 
     def handle_exit(signum, frame) -> None:  # noqa: ANN001
