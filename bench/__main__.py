@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import report
 from bench.procs import Process, raise_fd_limit
-from bench.run import PROFILES, RESULTS, Runner, log
+from bench.run import PHASES, PROFILES, RESULTS, Runner, log
 from bench.servers import Source
 
 
@@ -59,6 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile = replace(profile, reference=False)
     if args.no_longpoll:
         profile = replace(profile, longpoll=False)
+    if args.only:
+        profile = replace(profile, only=tuple(args.only))
     if args.pairs_seconds:
         profile = replace(profile, plan=replace(profile.plan, pairs_seconds=args.pairs_seconds))
     if args.idle_seconds is not None:
@@ -166,6 +168,7 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--stacks", help="embedded,postgres")
         p.add_argument("--no-reference", action="store_true", help="skip flask-sse")
         p.add_argument("--no-longpoll", action="store_true", help="skip long-poll pairs")
+        p.add_argument("--only", action="append", choices=PHASES, help="run only this phase")
         p.add_argument("--pairs-seconds", type=float, help="length of the pairs load")
         p.add_argument("--idle-seconds", type=float, help="idle CPU window (0 skips it)")
         p.add_argument("--output", help="JSON-lines file (default bench/results/<run>.jsonl)")

@@ -64,6 +64,11 @@ class Plan:
         return 30.0 + self.n / 200
 
     @property
+    def phase_timeout(self) -> float:
+        """The bound on a whole phase, whatever the server does."""
+        return 240.0 + 0.04 * self.n
+
+    @property
     def warmup_timeout(self) -> float:
         """How long every reader may take to read its first message."""
         return 20.0 + self.n / 250
@@ -299,7 +304,13 @@ async def warm_up(
     pending = waiting()
     while pending and clock() < deadline:
         rounds += 1
-        keys = await posters.once_each([channels[k] for k in pending])
+        try:
+            keys = await asyncio.wait_for(
+                posters.once_each([channels[k] for k in pending]), max(1.0, deadline - clock())
+            )
+        except TimeoutError:
+            log("  warm-up: the posts did not finish within the time bound")
+            break
         for key, value in keys.items():
             floors[key] = max(floors.get(key, 0), value)
         # Wait while readers keep becoming ready, at most a few seconds per round.
@@ -459,9 +470,14 @@ async def create_channels(
     return [c for c in channels if c is not None]
 
 
-async def sse_pairs(server: Server, adapter: Adapter, plan: Plan, log: Log) -> dict[str, Any]:
-    """N streams on N/2 channels: held streams, PSS per stream, idle CPU, pairs at a rate."""
-    result: dict[str, Any] = {"transport": "sse", "shape": "pairs", "n": plan.n}
+async def sse_pairs(
+    server: Server, adapter: Adapter, plan: Plan, log: Log, result: dict[str, Any]
+) -> dict[str, Any]:
+    """N streams on N/2 channels: held streams, PSS per stream, idle CPU, pairs at a rate.
+
+    Fills `result` as it goes, so a phase cut short by its time bound still reports.
+    """
+    result.update({"transport": "sse", "shape": "pairs", "n": plan.n})
     channels = await create_channels(adapter, max(1, plan.n // 2))
     posters = Posters(adapter, plan.posters)
     try:
@@ -536,9 +552,11 @@ async def _pairs_load(
     }
 
 
-async def sse_broadcast(server: Server, adapter: Adapter, plan: Plan, log: Log) -> dict[str, Any]:
+async def sse_broadcast(
+    server: Server, adapter: Adapter, plan: Plan, log: Log, result: dict[str, Any]
+) -> dict[str, Any]:
     """N streams on one channel; the post rate doubles until deliveries fall behind."""
-    result: dict[str, Any] = {"transport": "sse", "shape": "broadcast", "n": plan.n}
+    result.update({"transport": "sse", "shape": "broadcast", "n": plan.n})
     (channel,) = await create_channels(adapter, 1)
     posters = Posters(adapter, plan.posters)
     try:
@@ -678,9 +696,11 @@ class LongPollLoop:
         self.connection.close()
 
 
-async def longpoll_pairs(server: Server, adapter: Adapter, plan: Plan, log: Log) -> dict[str, Any]:
+async def longpoll_pairs(
+    server: Server, adapter: Adapter, plan: Plan, log: Log, result: dict[str, Any]
+) -> dict[str, Any]:
     """N long-poll loops on N/2 conversations; messages to random ones at the target rate."""
-    result: dict[str, Any] = {"transport": "longpoll", "shape": "pairs", "n": plan.n}
+    result.update({"transport": "longpoll", "shape": "pairs", "n": plan.n})
     channels = await create_channels(adapter, max(1, plan.n // 2))
     posters = Posters(adapter, plan.posters)
     loops = [

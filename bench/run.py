@@ -36,7 +36,10 @@ from bench.servers import (
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
-Phase = Callable[[Server, Any, Plan, Callable[[str], None]], Awaitable[dict[str, Any]]]
+Phase = Callable[
+    [Server, Any, Plan, Callable[[str], None], dict[str, Any]], Awaitable[dict[str, Any]]
+]
+PHASES = ("sse_pairs", "sse_broadcast", "longpoll_pairs")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Profile:
     plan: Plan
     reference: bool = True
     longpoll: bool = True
+    only: tuple[str, ...] = PHASES
 
 
 PROFILES = {
@@ -160,11 +164,15 @@ class Runner:
         try:
             await asyncio.to_thread(server.start)
             adapter = adapter_for(server.kind, HOST, server.port, self.run_id)
-            record.update(await run_phase(server, adapter, plan, lambda m: log(m)))
+            async with asyncio.timeout(plan.phase_timeout):
+                await run_phase(server, adapter, plan, lambda m: log(m), record)
             record["server_alive_at_end"] = server.alive()
             if not server.alive():
                 record["error"] = f"the server died:\n{server.log_tail()}"
-        except Exception as error:
+        except TimeoutError:
+            record["error"] = f"the phase's time bound ({plan.phase_timeout:.0f} s) was reached"
+            log(f"  FAILED: {record['error']}")
+        except Exception as error:  # one failed phase must not end the run
             record["error"] = f"{type(error).__name__}: {error}"
             log(f"  FAILED: {record['error']}")
             tail = server.log_tail()
@@ -216,13 +224,13 @@ class Runner:
         def flask_sse() -> Server:
             return FlaskSseServer(self.workdir, connections)
 
-        await self.phase(devtone(), plan, phases.sse_pairs)
-        if reference:
-            await self.phase(flask_sse(), plan, phases.sse_pairs)
-        await self.phase(devtone(), plan, phases.sse_broadcast)
-        if reference:
-            await self.phase(flask_sse(), plan, phases.sse_broadcast)
-        if self.profile.longpoll:
+        only = self.profile.only
+        for name in ("sse_pairs", "sse_broadcast"):
+            if name in only:
+                await self.phase(devtone(), plan, getattr(phases, name))
+                if reference:
+                    await self.phase(flask_sse(), plan, getattr(phases, name))
+        if self.profile.longpoll and "longpoll_pairs" in only:
             await self.phase(devtone(), plan, phases.longpoll_pairs)
 
     def close(self) -> None:
