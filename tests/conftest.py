@@ -39,7 +39,7 @@ def require(condition: bool, reason: str) -> None:
         return
     if ON_CI:
         pytest.fail(f"CI must provide this: {reason}")
-    pytest.skip(reason)
+    pytest.skip(reason=reason)
 
 
 @pytest.fixture(autouse=True)
