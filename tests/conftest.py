@@ -176,6 +176,18 @@ def stored_counts(app) -> tuple[int, int, int]:
 # -- real servers on loopback ports -----------------------------------------------------
 
 
+def stop_process(process: subprocess.Popen | None, signum: int, grace: float = 5) -> None:
+    """Stop a process this test started, by its PID: `signum`, then SIGKILL after `grace` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signum)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def wait_until_healthy(
     url: str, process: subprocess.Popen, log: Path, on_timeout=None, seconds: float = 30
 ) -> None:
@@ -241,13 +253,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, signal.SIGTERM, grace=10)
 
     def close(self) -> None:
         self.stop()
@@ -353,13 +359,7 @@ class Nginx:
         return log.read_text().count(fragment) if log.exists() else 0
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful: lets workers finish
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, signal.SIGQUIT)  # nginx's graceful stop
 
 
 @pytest.fixture
@@ -433,13 +433,7 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, signal.SIGTERM)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import json
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -245,20 +246,30 @@ def test_long_poll_answers_at_once_when_entries_exist(app, client, visitor):
     assert [m["seq"] for m in answer.get_json()["messages"]] == [1]
 
 
-def test_long_poll_returns_as_soon_as_an_entry_is_committed(app, client, visitor, broker):
+@contextmanager
+def posted_while_waiting(app, visitor, broker, body):
+    """Post `body` from another thread as soon as a long-poll waits on the broker."""
+
     def post_when_waiting():
         deadline = time.monotonic() + 10
         while broker.subscriber_count() == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
-        post(app, visitor, "wake up")
+        post(app, visitor, body)
 
     poster = threading.Thread(target=post_when_waiting)
     poster.start()
-    answer = client.get(
-        f"/api/conversations/{visitor.id}/messages?after=0&wait=30",
-        headers=visitor.headers,
-    )
-    poster.join()
+    try:
+        yield
+    finally:
+        poster.join()
+
+
+def test_long_poll_returns_as_soon_as_an_entry_is_committed(app, client, visitor, broker):
+    with posted_while_waiting(app, visitor, broker, "wake up"):
+        answer = client.get(
+            f"/api/conversations/{visitor.id}/messages?after=0&wait=30",
+            headers=visitor.headers,
+        )
     body = answer.get_json()
     assert [m["body"] for m in body["messages"]] == ["wake up"]
     assert body["cursor"] == 1
@@ -344,17 +355,8 @@ def test_long_poll_woken_by_the_next_entry_answers_without_reading_the_log(
     event.listen(engine, "before_cursor_execute", record)
     url = f"/api/conversations/{visitor.id}/messages?after=0"
     try:
-
-        def post_when_waiting():
-            deadline = time.monotonic() + 10
-            while broker.subscriber_count() == 0 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            post(app, visitor, "wake up")
-
-        poster = threading.Thread(target=post_when_waiting)
-        poster.start()
-        answer = client.get(url + "&wait=30", headers=visitor.headers)
-        poster.join()
+        with posted_while_waiting(app, visitor, broker, "wake up"):
+            answer = client.get(url + "&wait=30", headers=visitor.headers)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     body = answer.get_json()
