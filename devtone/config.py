@@ -55,6 +55,17 @@ def _tiers(key: str, raw: str) -> tuple[str, ...]:
     return tuple(t for t in known if t in tiers)
 
 
+def _rate_limit(key: str, raw: str) -> str:
+    # Flask-Limiter's notation ("5 per minute;30 per hour"), checked now, not at first use.
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a rate limit like '5 per minute'.") from None
+    return raw
+
+
 # key in the environment -> (config key, cast, default)
 _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", lambda k, v: v, None),
@@ -72,6 +83,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_TIERS": ("TIERS", _tiers, "sse,longpoll,poll"),
     "DEVTONE_BACKOFF_INITIAL_MS": ("BACKOFF_INITIAL_MS", _positive_int, "1000"),
     "DEVTONE_BACKOFF_MAX_MS": ("BACKOFF_MAX_MS", _positive_int, "30000"),
+    "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
+    "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
@@ -99,12 +112,31 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         raise ConfigError("DEVTONE_BACKOFF_MAX_MS must not be below DEVTONE_BACKOFF_INITIAL_MS.")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    settings.update(_web_settings(settings))
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         settings["SQLALCHEMY_DATABASE_URI"],
         settings["DB_POOL_SIZE"],
         settings["DB_POOL_TIMEOUT"],
     )
     return settings
+
+
+def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Sessions, CSRF and rate limits, derived from the settings above."""
+    return {
+        # The dashboard's cookie: never readable by scripts, never sent cross-site.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Checked explicitly where a cookie authenticates (see extensions.csrf).
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        # A dashboard tab stays open all day; the token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Shared across processes when Redis is there, so every worker counts the same tries.
+        "RATELIMIT_STORAGE_URI": settings["REDIS_URL"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+    }
 
 
 def database_url(url: str) -> str:

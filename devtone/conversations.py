@@ -1,40 +1,43 @@
-"""The domain: conversations as ordered logs of messages.
+"""The domain: conversations as ordered logs of entries, and what people do with them.
 
 Every public function owns its transaction and ends it before returning, so a caller
 that keeps running (an SSE stream) never holds a database connection between calls.
 Results are plain JSON-ready dicts. Publishing happens after commit and is best effort:
-the database is the truth; the broker only wakes readers up.
+the database is the truth; the broker only wakes readers up (DESIGN.md §1).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
-from devtone import visitors
+from devtone import fields, visitors
+from devtone.agents import AgentIdentity
+from devtone.conversation_log import (
+    advance,
+    append,
+    join,
+    lock,
+    publish,
+    reopen,
+    status_entry,
+)
+from devtone.conversation_log import (
+    conversation_channel as conversation_channel,  # readers subscribe with it
+)
 from devtone.errors import Closed, Forbidden, Invalid, NotFound
 from devtone.extensions import db
-from devtone.models import Conversation, Message, isoformat, utcnow
+from devtone.models import Agent, Conversation, Message, utcnow
+from devtone.shapes import conversation_json, message_json
 
-NAME_MAX = 80
-BODY_MAX = 4000
-CLIENT_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PAGE_MAX = 500
 
-Caller = visitors.Visitor  # agents join in the dashboard issue
-
-
-def conversation_channel(conversation_id: int) -> str:
-    """The broker channel on which a conversation's new entries are announced."""
-    return f"conversation:{conversation_id}"
+#: Who calls the domain: a visitor (by token) or a signed-in agent.
+Caller = visitors.Visitor | AgentIdentity
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,8 @@ class Page:
 
 def start_conversation(name: object, email: object = None) -> tuple[dict[str, Any], str]:
     """Open a conversation for a visitor; return it and the visitor's bearer token."""
-    name = _clean_name(name)
-    email = _clean_email(email)
+    name = fields.clean_name(name)
+    email = fields.clean_email(email)
     token, token_hash = visitors.issue_token()
     now = utcnow()
     conversation = Conversation(
@@ -58,22 +61,29 @@ def start_conversation(name: object, email: object = None) -> tuple[dict[str, An
         visitor_token_hash=token_hash,
         status="waiting",
         last_seq=0,
+        version=1,
+        last_text_seq=0,
+        visitor_messages=0,
+        agent_read_messages=0,
         agent_read_seq=0,
+        visitor_read_seq=0,
         created_at=now,
         updated_at=now,
     )
     try:
         db.session.add(conversation)
         db.session.commit()
-        return _conversation_json(conversation), token
+        started = conversation_json(conversation, None)
     finally:
         db.session.close()
+    publish(conversation.id, {"conversation": started})
+    return started, token
 
 
 def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """The conversation, for a caller allowed to see it."""
     try:
-        return _conversation_json(_load(conversation_id, caller))
+        return _shape(_load(conversation_id, caller))
     finally:
         db.session.close()
 
@@ -101,8 +111,7 @@ def authorized_head(conversation_id: int, caller: Caller) -> int:
         db.session.close()
     if row is None:
         raise NotFound("No such conversation.")
-    if not visitors.may_access(caller, row.visitor_token_hash):
-        raise Forbidden("This token does not open that conversation.")
+    _check_access(caller, row.visitor_token_hash)
     return row.last_seq
 
 
@@ -112,35 +121,66 @@ def post_message(
     """Append a text message; return it and whether it is new.
 
     Idempotent on `client_id`: posting the same one again returns the stored message.
+    A visitor writing to a closed conversation reopens it; an agent answering a waiting
+    one takes it. Agents cannot write to a closed conversation.
     """
-    body = _clean_body(body)
-    client_id = _clean_client_id(client_id)
+    body = fields.clean_body(body)
+    client_id = fields.clean_client_id(client_id)
+    from_agent = isinstance(caller, AgentIdentity)
     try:
         conversation = _load(conversation_id, caller)
-        seq, status = _lock_next_seq(conversation)
+        head = advance(conversation, text=True, from_visitor=not from_agent)
         # Checked under the lock, so it is final: a racing retry of the same message
         # either committed before we got the lock (we answer with it) or waits for us.
         stored = _by_client_id(conversation_id, client_id)
         if stored is not None:
-            answer = _message_json(stored)
+            answer = message_json(stored)
             db.session.rollback()
             return answer, False
-        if status == "closed":
-            raise Closed("This conversation is closed.")
-        message = _append(
-            conversation,
-            seq,
-            kind="text",
-            sender="visitor",
-            author_name=conversation.visitor_name,
-            body=body,
-            client_id=client_id,
-        )
+        entries = []
+        if from_agent:
+            seq = head.seq
+            if head.status == "closed":
+                raise Closed("This conversation is closed.")
+            if conversation.agent_id is None:
+                # The join comes first in the log, then the answer (both under our lock).
+                entries.append(join(conversation, seq, caller.id))
+                seq = advance(conversation, text=True, from_visitor=False).seq
+            message = append(
+                conversation,
+                seq,
+                kind="text",
+                sender="agent",
+                author_name=caller.name,
+                body=body,
+                client_id=client_id,
+            )
+            if conversation.first_reply_at is None:
+                conversation.first_reply_at = message.created_at
+                waited = message.created_at - conversation.created_at
+                conversation.first_reply_ms = max(0, round(waited.total_seconds() * 1000))
+            entries.append(message)
+        else:
+            message = append(
+                conversation,
+                head.seq,
+                kind="text",
+                sender="visitor",
+                author_name=conversation.visitor_name,
+                body=body,
+                client_id=client_id,
+            )
+            entries.append(message)
+            if head.status == "closed":
+                entries.append(reopen(conversation))
+        db.session.flush()
         # Built inside the transaction, once per post, so that no reader woken by the
-        # publish needs a query to answer with the conversation's new state.
-        announced = _conversation_json(conversation, last_text=message)
+        # publish needs a query to answer with the conversation's new state (and before
+        # the commit, which would expire every attribute and read them all again).
+        announced = conversation_json(conversation, message)
+        logged = [message_json(entry) for entry in entries]
+        created = logged[entries.index(message)]
         db.session.commit()
-        created = _message_json(message)
     except IntegrityError:
         # Two same-client_id posts raced past the lock (SQLite has no row lock across
         # processes); the unique index kept the log right; answer with the stored one.
@@ -148,41 +188,114 @@ def post_message(
         stored = _by_client_id(conversation_id, client_id)
         if stored is None:
             raise
-        return _message_json(stored), False
+        return message_json(stored), False
     finally:
         db.session.close()
-    _publish(conversation_id, created, announced)
+    for entry in logged:
+        publish(conversation_id, {"message": entry, "conversation": announced})
     return created, True
 
 
-def close_conversation(conversation_id: int) -> dict[str, Any]:
-    """Close the conversation, logging a status entry every reader will replay."""
+def assign_conversation(
+    conversation_id: int, caller: AgentIdentity, agent_id: object = None
+) -> dict[str, Any]:
+    """Give the conversation to `agent_id` (default: the caller); log who joined.
+
+    Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
+    """
+    target_id = caller.id if agent_id is None else agent_id
+    if isinstance(target_id, bool) or not isinstance(target_id, int):
+        raise Invalid("agent_id must be an agent's id.", field="agent_id")
+    if target_id != caller.id and not caller.is_admin:
+        raise Forbidden("Only an administrator can assign a conversation to someone else.")
     try:
-        conversation = db.session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise NotFound("No such conversation.")
-        if conversation.status == "closed":
-            return _conversation_json(conversation)
-        seq, _ = _lock_next_seq(conversation)
-        entry = _append(
-            conversation,
-            seq,
-            kind="status",
-            sender="system",
-            author_name="devtone",
-            body="The conversation was closed.",
-            status="closed",
-        )
-        conversation.status = "closed"
-        conversation.closed_at = entry.created_at
+        target = db.session.get(Agent, target_id)
+        if target is None or not target.active:
+            raise Invalid("No active agent has this id.", field="agent_id", code="unknown_agent")
+        conversation = _load(conversation_id, caller)
+        head = lock(conversation)
+        if head.status == "closed":
+            raise Closed("This conversation is closed.")
+        if head.agent_id == target_id:
+            db.session.rollback()
+            return get_conversation(conversation_id, caller)
+        if head.agent_id is not None and head.agent_id != caller.id and not caller.is_admin:
+            raise Forbidden("Another agent has this conversation.", code="assigned_elsewhere")
+        seq = advance(conversation, text=False, from_visitor=False).seq
+        entry = join(conversation, seq, target_id)
         db.session.flush()
-        closed = _conversation_json(conversation)
+        announced = _shape(conversation)
+        logged = message_json(entry)
         db.session.commit()
-        logged = _message_json(entry)
     finally:
         db.session.close()
-    _publish(conversation_id, logged, closed)
+    publish(conversation_id, {"message": logged, "conversation": announced})
+    return announced
+
+
+def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
+    """Close the conversation, logging a status entry every reader will replay."""
+    try:
+        conversation = _load(conversation_id, caller)
+        head = lock(conversation)
+        if head.status == "closed":
+            db.session.rollback()
+            return get_conversation(conversation_id, caller)
+        seq = advance(conversation, text=False, from_visitor=False).seq
+        entry = status_entry(conversation, seq, "closed", "The conversation was closed.")
+        conversation.closed_at = entry.created_at
+        db.session.flush()
+        closed = _shape(conversation)
+        logged = message_json(entry)
+        db.session.commit()
+    finally:
+        db.session.close()
+    publish(conversation_id, {"message": logged, "conversation": closed})
     return closed
+
+
+def mark_read(conversation_id: int, caller: Caller, seq: object) -> dict[str, Any]:
+    """Move the caller's side's read mark up to `seq` (it never moves back).
+
+    The agent side's mark ("Seen" for the visitor, and the unread count) moves when the
+    assigned agent reads, or any agent while nobody is assigned.
+    """
+    seq = fields.clean_seq(seq)
+    try:
+        conversation = _load(conversation_id, caller)
+        head = lock(conversation)
+        if seq > head.seq:
+            raise Invalid("seq is beyond the conversation's last entry.", field="seq")
+        moved = _move_read_mark(conversation, caller, seq)
+        if not moved:
+            db.session.rollback()
+            return get_conversation(conversation_id, caller)
+        conversation.version += 1
+        db.session.flush()
+        announced = _shape(conversation)
+        db.session.commit()
+    finally:
+        db.session.close()
+    publish(conversation_id, {"conversation": announced})
+    return announced
+
+
+def announce_typing(conversation_id: int, caller: Caller, typing: object) -> None:
+    """Tell the other side that `caller` is (or stopped) typing; never stored.
+
+    Throttled per conversation and side, so a fast typist costs one event per interval.
+    """
+    typing = fields.clean_flag(typing, "typing")
+    try:
+        conversation = _load(conversation_id, caller)
+        name = caller.name if isinstance(caller, AgentIdentity) else conversation.visitor_name
+    finally:
+        db.session.close()
+    sender = "agent" if isinstance(caller, AgentIdentity) else "visitor"
+    throttle = current_app.extensions["devtone.typing"]
+    if throttle.admit(conversation_id, sender, typing):
+        event = {"conversation_id": conversation_id, "sender": sender, "name": name}
+        publish(conversation_id, {"typing": {**event, "typing": typing}})
 
 
 def messages_after(
@@ -205,9 +318,9 @@ def messages_after(
             .order_by(Message.seq)
             .limit(limit)
         ).all()
-        messages = [_message_json(row) for row in rows]
+        messages = [message_json(row) for row in rows]
         cursor = messages[-1]["seq"] if messages else after
-        return Page(messages, cursor, _conversation_json(conversation))
+        return Page(messages, cursor, _shape(conversation))
     finally:
         db.session.close()
 
@@ -227,53 +340,57 @@ def heads(conversation_ids: set[int]) -> dict[int, int]:
         db.session.close()
 
 
-# -- transactions ---------------------------------------------------------------------
+# -- read marks ----------------------------------------------------------------------
 
 
-def _lock_next_seq(conversation: Conversation) -> tuple[int, str]:
-    """Take the conversation's row lock and the log's next seq; return it and the status.
-
-    The UPDATE … RETURNING takes the row lock (PostgreSQL) or the write lock (SQLite)
-    and hands out the next seq in the writing transaction, so entries commit in seq
-    order with no gap; the status it returns is the one under the lock.
-    """
-    now = utcnow()
-    seq, status = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq, Conversation.status)
-        .execution_options(synchronize_session=False)
-    ).one()
-    # The row already holds these; tell the loaded object without marking it dirty.
-    set_committed_value(conversation, "last_seq", seq)
-    set_committed_value(conversation, "updated_at", now)
-    return seq, status
-
-
-def _append(conversation: Conversation, seq: int, **entry: Any) -> Message:
-    """Insert the entry `seq` of the log (its lock taken by `_lock_next_seq`)."""
-    message = Message(
-        conversation_id=conversation.id, seq=seq, created_at=conversation.updated_at, **entry
+def _move_read_mark(conversation: Conversation, caller: Caller, seq: int) -> bool:
+    if not isinstance(caller, AgentIdentity):
+        if seq <= conversation.visitor_read_seq:
+            return False
+        conversation.visitor_read_seq = seq
+        return True
+    if conversation.agent_id not in (None, caller.id) or seq <= conversation.agent_read_seq:
+        return False
+    conversation.agent_read_seq = seq
+    conversation.agent_read_messages = db.session.scalar(
+        select(db.func.count())
+        .select_from(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.kind == "text",
+            Message.sender == "visitor",
+            Message.seq <= seq,
+        )
     )
-    db.session.add(message)
-    db.session.flush()
-    return message
+    return True
 
 
-def _publish(conversation_id: int, message: dict[str, Any], conversation: dict[str, Any]) -> None:
-    """Announce a committed entry and the conversation after it; best effort, readers
-    repair from the database."""
-    broker = current_app.extensions["devtone.broker"]
-    broker.publish(
-        conversation_channel(conversation_id), {"message": message, "conversation": conversation}
-    )
+# -- loading --------------------------------------------------------------------------
+
+
+def _shape(conversation: Conversation) -> dict[str, Any]:
+    """The conversation's JSON, reading its newest text entry by (conversation_id, seq)."""
+    last_text = None
+    if conversation.last_text_seq:
+        last_text = db.session.scalar(
+            select(Message).where(
+                Message.conversation_id == conversation.id,
+                Message.seq == conversation.last_text_seq,
+            )
+        )
+    return conversation_json(conversation, last_text)
+
+
+def _check_access(caller: Caller, token_hash: str) -> None:
+    if isinstance(caller, AgentIdentity):
+        return  # every agent may read every conversation
+    if not visitors.may_access(caller, token_hash):
+        raise Forbidden("This token does not open that conversation.")
 
 
 def _load(conversation_id: int, caller: Caller) -> Conversation:
     conversation = _get_or_404(conversation_id)
-    if not visitors.may_access(caller, conversation.visitor_token_hash):
-        raise Forbidden("This token does not open that conversation.")
+    _check_access(caller, conversation.visitor_token_hash)
     return conversation
 
 
@@ -292,128 +409,3 @@ def _by_client_id(conversation_id: int, client_id: str | None) -> Message | None
             Message.conversation_id == conversation_id, Message.client_id == client_id
         )
     )
-
-
-# -- shapes ---------------------------------------------------------------------------
-
-
-def _message_json(message: Message) -> dict[str, Any]:
-    return {
-        "seq": message.seq,
-        "conversation_id": message.conversation_id,
-        "kind": message.kind,
-        "sender": message.sender,
-        "author": {"name": message.author_name},
-        "body": message.body,
-        "status": message.status,
-        "client_id": message.client_id,
-        "created_at": isoformat(message.created_at),
-    }
-
-
-def _conversation_json(
-    conversation: Conversation, last_text: Message | None = None
-) -> dict[str, Any]:
-    """The conversation's shape; `last_text` spares the query when the caller knows it."""
-    if last_text is None:
-        last_text = db.session.scalar(
-            select(Message)
-            .where(Message.conversation_id == conversation.id, Message.kind == "text")
-            .order_by(Message.seq.desc())
-            .limit(1)
-        )
-    unread = db.session.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.conversation_id == conversation.id,
-            Message.sender == "visitor",
-            Message.seq > conversation.agent_read_seq,
-        )
-    )
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "visitor": {
-            "name": conversation.visitor_name,
-            "email": conversation.visitor_email,
-        },
-        "agent": None,
-        "created_at": isoformat(conversation.created_at),
-        "updated_at": isoformat(conversation.updated_at),
-        "closed_at": isoformat(conversation.closed_at),
-        "last_seq": conversation.last_seq,
-        "unread": unread,
-        "last_message": _message_json(last_text) if last_text is not None else None,
-    }
-
-
-# -- input rules ----------------------------------------------------------------------
-
-# Control characters other than tab and line breaks have no place in chat text, and
-# PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _is_blank(text: str) -> bool:
-    """Whitespace and invisible format characters (zero-width space …) only."""
-    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
-
-
-def _clean_body(body: object) -> str:
-    if not isinstance(body, str):
-        raise Invalid("The message must be text.", field="body", code="required")
-    if _is_blank(body):
-        raise Invalid("The message is empty.", field="body", code="blank")
-    body = body.strip()
-    if len(body) > BODY_MAX:
-        raise Invalid(
-            f"The message is longer than {BODY_MAX} characters.",
-            field="body",
-            code="too_long",
-        )
-    if _CONTROL.search(body):
-        raise Invalid(
-            "The message contains control characters.",
-            field="body",
-            code="invalid_text",
-        )
-    return body
-
-
-def _clean_name(name: object) -> str:
-    if not isinstance(name, str) or _is_blank(name):
-        raise Invalid("Please tell us your name.", field="name", code="blank")
-    name = name.strip()
-    if len(name) > NAME_MAX:
-        raise Invalid(
-            f"The name is longer than {NAME_MAX} characters.",
-            field="name",
-            code="too_long",
-        )
-    if _CONTROL.search(name) or "\n" in name or "\r" in name:
-        raise Invalid("The name contains control characters.", field="name", code="invalid_text")
-    return name
-
-
-def _clean_email(email: object) -> str | None:
-    if email is None or (isinstance(email, str) and not email.strip()):
-        return None
-    if not isinstance(email, str):
-        raise Invalid("The e-mail address must be text.", field="email", code="invalid_email")
-    try:
-        return validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise Invalid(str(error), field="email", code="invalid_email") from None
-
-
-def _clean_client_id(client_id: object) -> str | None:
-    if client_id is None:
-        return None
-    if not isinstance(client_id, str) or not CLIENT_ID_SHAPE.fullmatch(client_id):
-        raise Invalid(
-            "client_id must be 1 to 64 letters, digits, '-' or '_' (a UUID fits).",
-            field="client_id",
-            code="invalid_client_id",
-        )
-    return client_id

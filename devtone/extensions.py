@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -21,6 +25,13 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+#: Agents sign in with a session cookie; visitors never do (they hold a bearer token).
+login_manager = LoginManager()
+#: CSRF is checked where a cookie authenticates: forms, and agents' unsafe API calls
+#: (WTF_CSRF_CHECK_DEFAULT is off, so a visitor's bearer-token POST is not asked for one).
+csrf = CSRFProtect()
+#: Only the routes that say so are limited (sign-in attempts, for now).
+limiter = Limiter(key_func=get_remote_address)
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +39,9 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     # render_as_batch lets the same revisions ALTER tables on SQLite, which cannot in place.
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
 
 
 @event.listens_for(Engine, "connect")

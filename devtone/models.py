@@ -1,4 +1,4 @@
-"""Conversation and Message: a conversation is an ordered log of messages by `seq`."""
+"""Agent, Conversation and Message: a conversation is an ordered log of messages by `seq`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -15,13 +16,14 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from devtone.extensions import db
 
 STATUSES = ("waiting", "active", "closed")
 KINDS = ("text", "status")
 SENDERS = ("visitor", "agent", "system")
+ROLES = ("agent", "admin")
 
 
 def utcnow() -> datetime:
@@ -53,8 +55,27 @@ def isoformat(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class Agent(db.Model):
+    """Someone who answers customers from the dashboard; admins also manage agents."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stored normalised (lower-case), so sign-in is case-insensitive and unique.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Conversation(db.Model):
-    """One customer's conversation; `last_seq` is the log's head and its row lock."""
+    """One customer's conversation; `last_seq` is the log's head and its row lock.
+
+    The counters below are kept in the same UPDATE that takes the lock, so the
+    conversation's shape (unread, last message) never needs a COUNT over its log.
+    """
 
     __tablename__ = "conversations"
 
@@ -64,14 +85,35 @@ class Conversation(db.Model):
     visitor_email: Mapped[str | None] = mapped_column(String(254))
     # sha256 of the visitor's bearer token; the token itself is never stored.
     visitor_token_hash: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", name="fk_conversations_agent_id")
+    )
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    # Highest seq the agent side has read; visitor text after it is "unread".
+    # Bumped by every change (log entries and read marks): the dashboard's upsert order.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # seq of the newest text entry (0: none yet), for the list's preview.
+    last_text_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Visitor text entries so far, and how many of them the agent side had read at its
+    # read mark: unread = visitor_messages - agent_read_messages.
+    visitor_messages: Mapped[int] = mapped_column(Integer, default=0)
+    agent_read_messages: Mapped[int] = mapped_column(Integer, default=0)
+    # Highest seq the agent side has read ("Seen" for the visitor), and the visitor's.
     agent_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    visitor_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an agent first wrote, and how long the customer had waited for it.
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_reply_ms: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_conversations_status_updated", "status", "updated_at"),)
+    agent: Mapped[Agent | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        Index("ix_conversations_status_updated", "status", "updated_at"),
+        Index("ix_conversations_closed_at", "closed_at"),
+        Index("ix_conversations_first_reply_at", "first_reply_at"),
+    )
 
 
 class Message(db.Model):
@@ -97,4 +139,6 @@ class Message(db.Model):
         # gapless-log guard and the cursor read's access path.
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
         UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client_id"),
+        # "Messages today" counts by time across every conversation.
+        Index("ix_messages_created_at", "created_at"),
     )

@@ -18,11 +18,20 @@ def serve(app: Flask) -> None:
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     cli.init_db(app)
+    demo_password = cli.ensure_demo_agent(app)
     host, port = app.config["HOST"], app.config["PORT"]
     server = WSGIServer((host, port), app, log=logging.getLogger("devtone.access"))
     server.start()  # binds now, so port 0 resolves to the real port before we print it
     # print, not log: this line is what a newcomer (and the test of `make run`) looks for.
-    print(f"devtone is serving on http://{host}:{server.server_port}/chat", flush=True)
+    base = f"http://{host}:{server.server_port}"
+    print(f"devtone is serving on {base}/chat", flush=True)
+    if demo_password is not None:
+        # Shown once: the database keeps only its hash.
+        print(
+            f"Agents sign in at {base}/dashboard/login as {cli.DEMO_EMAIL} "
+            f"with the password {demo_password} (shown only now)",
+            flush=True,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

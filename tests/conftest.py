@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import pytest
 import redis
 import requests
@@ -22,7 +24,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import create_engine, make_url, text
 
-from devtone import config, conversations, create_app
+from devtone import agents, config, conversations, create_app
+from devtone.agents import AgentIdentity
 from devtone.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +160,87 @@ def start_visitor(app):
 @pytest.fixture
 def visitor(start_visitor) -> VisitorSession:
     return start_visitor()
+
+
+AGENT_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class AgentAccount:
+    """An agent made through the domain, with the password to sign in."""
+
+    identity: AgentIdentity
+    password: str = AGENT_PASSWORD
+
+    @property
+    def id(self) -> int:
+        return self.identity.id
+
+    @property
+    def email(self) -> str:
+        return self.identity.email
+
+
+@pytest.fixture
+def make_agent(app):
+    """Add agents through the domain, as `flask create-agent` would."""
+
+    def make(name: str = "Maria", role: str = "agent", email: str | None = None) -> AgentAccount:
+        address = email or f"{name.lower().replace(' ', '.')}@example.com"
+        with app.app_context():
+            added = agents.create_agent(address, name, AGENT_PASSWORD, role)
+        return AgentAccount(AgentIdentity(added["id"], added["email"], added["name"], role))
+
+    return make
+
+
+@pytest.fixture
+def agent(make_agent) -> AgentAccount:
+    return make_agent("Maria")
+
+
+@pytest.fixture
+def admin(make_agent) -> AgentAccount:
+    return make_agent("Ada Admin", role="admin")
+
+
+_CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class AgentClient:
+    """A test client signed in as an agent, sending the CSRF header on unsafe calls."""
+
+    def __init__(self, client, account: AgentAccount):
+        self.client = client
+        self.account = account
+        page = client.get("/dashboard/login")
+        self.csrf_token = _CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+        answer = client.post(
+            "/dashboard/login",
+            data={
+                "email": account.email,
+                "password": account.password,
+                "csrf_token": self.csrf_token,
+            },
+        )
+        assert answer.status_code == 302, answer.get_data(as_text=True)
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, json: object = None, **kwargs):
+        headers = {"X-CSRFToken": self.csrf_token, **kwargs.pop("headers", {})}
+        return self.client.post(path, json=json, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def sign_in(app):
+    """Sign an agent in on a fresh test client."""
+
+    def sign_in(account: AgentAccount) -> AgentClient:
+        return AgentClient(app.test_client(), account)
+
+    return sign_in
 
 
 def stored_counts(app) -> tuple[int, int, int]:

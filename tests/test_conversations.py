@@ -79,15 +79,16 @@ def test_a_client_id_is_scoped_to_its_conversation(app, start_visitor):
     assert _post(app, bob, "x", "shared")[1] is True
 
 
-def test_closing_logs_a_status_entry_and_refuses_new_messages(app, visitor):
+def test_closing_logs_a_status_entry_and_refuses_agent_messages(app, visitor, agent):
     _post(app, visitor, "before", "c-1")
     with app.app_context():
-        closed = conversations.close_conversation(visitor.id)
+        closed = conversations.close_conversation(visitor.id, agent.identity)
     assert closed["status"] == "closed"
     assert closed["closed_at"] is not None
-    with pytest.raises(Closed):
-        _post(app, visitor, "after")
-    # A retry of a message stored before the close still gets its answer.
+    with app.app_context(), pytest.raises(Closed):
+        conversations.post_message(visitor.id, agent.identity, "after")
+    # A retry of a message stored before the close still gets its answer (and does not
+    # reopen the conversation).
     assert _post(app, visitor, "before", "c-1")[1] is False
     with app.app_context():
         page = conversations.messages_after(visitor.id, Visitor(visitor.token), 0)

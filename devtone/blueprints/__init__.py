@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.blueprints import api, chat, errors, ops
+from devtone.blueprints import api, auth, chat, dashboard, errors, ops
 
 
 def register(app: Flask) -> None:
     """Register devtone's blueprints and its error rendering on `app`."""
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    auth.init_app(app)
     app.register_blueprint(chat.bp)
     app.register_blueprint(ops.bp)
     errors.register(app)

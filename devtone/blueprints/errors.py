@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from devtone import errors
@@ -39,6 +40,18 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
+def _keep_headers(error: HTTPException, response: Response) -> Response:
+    """Headers the error brought (Retry-After on a 429, Allow on a 405)."""
+    if error.response is not None:
+        for name in ("Retry-After", "Allow"):
+            if name in error.response.headers:
+                response.headers[name] = error.response.headers[name]
+    for name, value in error.get_headers():
+        if name in ("Retry-After", "Allow"):
+            response.headers[name] = value
+    return response
+
+
 def register(app: Flask) -> None:
     """Install the handlers: domain errors everywhere, HTTP errors as JSON under /api."""
 
@@ -48,13 +61,20 @@ def register(app: Flask) -> None:
         status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
         return error_response(status, error.code, error.message, error.field)
 
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Response | CSRFError:
+        if not request.path.startswith("/api/"):
+            return error
+        message = f"{error.description} Send it in the X-CSRFToken header."
+        return error_response(403, "csrf_failed", message)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:
         if not request.path.startswith("/api/"):
             return error
         status = error.code or 500
         code = HTTP_CODES.get(status, "http_error")
-        return error_response(status, code, error.description or error.name)
+        return _keep_headers(error, error_response(status, code, error.description or error.name))
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Response | HTTPException:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 from devtone.realtime.broker import Broker, MemoryBroker
+from devtone.realtime.dashboard_feed import SnapshotCache
 from devtone.realtime.heads import HeadWatcher
 from devtone.realtime.redis_broker import RedisBroker
+from devtone.typing_throttle import TypingThrottle
 
 EXTENSION_KEY = "devtone.broker"
 HEADS_KEY = "devtone.heads"
+TYPING_KEY = "devtone.typing"
+SNAPSHOTS_KEY = "devtone.snapshots"
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +28,8 @@ def init_app(app: Flask) -> None:
         broker = MemoryBroker(app.config["SUBSCRIBER_QUEUE"])
     app.extensions[EXTENSION_KEY] = broker
     app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
+    app.extensions[TYPING_KEY] = TypingThrottle(app.config["TYPING_INTERVAL"])
+    app.extensions[SNAPSHOTS_KEY] = SnapshotCache(app)
 
 
 def broker_of(app: Flask) -> Broker:
@@ -34,6 +40,11 @@ def broker_of(app: Flask) -> Broker:
 def heads_of(app: Flask) -> HeadWatcher:
     """The head watcher that repairs `app`'s readers."""
     return app.extensions[HEADS_KEY]
+
+
+def snapshots_of(app: Flask) -> SnapshotCache:
+    """The dashboard snapshots `app`'s process shares between its agents."""
+    return app.extensions[SNAPSHOTS_KEY]
 
 
 def end_streams(app: Flask) -> None:

@@ -35,6 +35,10 @@ class _Ended:
 ENDED = _Ended()
 
 
+#: Subscribing to this channel means hearing every channel (the agents' dashboard feed).
+EVERY_CHANNEL = "*"
+
+
 class Subscription:
     """What one reader receives from some channels: a bounded queue and a missed flag.
 
@@ -150,9 +154,10 @@ class FanOut:
                         del self._by_channel[channel]
 
     def deliver(self, channel: str, item: dict[str, Any]) -> None:
-        """Hand `item` to every subscriber of `channel` (each queue is bounded)."""
+        """Hand `item` to every subscriber of `channel` and of EVERY_CHANNEL (bounded queues)."""
         with self._lock:
             subscribers = list(self._by_channel.get(channel, ()))
+            subscribers.extend(self._by_channel.get(EVERY_CHANNEL, ()))
         for subscription in subscribers:
             subscription.deliver(item)
 

@@ -97,7 +97,11 @@ class _CatchUp:
                 return
 
     def live(self, item: dict[str, Any]) -> Iterator[bytes]:
-        """A published entry: send it if it is next, repair a gap, drop a repeat."""
+        """A published change: an entry (sent if next, a gap repaired, a repeat dropped),
+        or news that is not in the log (a read mark, typing), passed on as it is."""
+        if "message" not in item:
+            yield from _news(item)
+            return
         seq = item["message"]["seq"]
         if seq <= self.cursor:
             return
@@ -114,6 +118,19 @@ class _CatchUp:
     def _frame(self, message: dict[str, Any]) -> bytes:
         self.cursor = message["seq"]
         return _frame("message", message, id=message["seq"])
+
+
+def _news(item: dict[str, Any]) -> Iterator[bytes]:
+    """The frame of a change outside the log; no `id:`, so a resume never replays it."""
+    for event in ("typing", "conversation"):
+        if event in item:
+            # Shared by every local subscriber, like an entry's frame.
+            key = f"{event}_frame"
+            frame = item.get(key)
+            if frame is None:
+                frame = item[key] = _frame(event, item[event])
+            yield frame
+            return
 
 
 def _frame(event: str, data: Any, **fields: Any) -> bytes:
@@ -153,12 +170,16 @@ def wait_for_messages(
         with heads.watching(conversation_id, subscription, lambda: after):
             while (remaining := deadline - clock()) > 0:
                 item = subscription.get(timeout=remaining)
-                if item is None:
-                    continue
                 if item is ENDED:
                     break  # shutting down: answer now, the client asks again elsewhere
-                if item is not MISSED and item["message"]["seq"] == after + 1:
-                    message = item["message"]
+                if item is None or _is_typing(item):
+                    continue  # typing is for streams only
+                if item is not MISSED and _next_entry_or_news(item, after):
+                    # The entry after the cursor, or a read mark ("Seen" need not wait),
+                    # answered from the published item without a query.
+                    message = item.get("message")
+                    if message is None:
+                        return conversations.Page([], after, item["conversation"])
                     return conversations.Page([message], message["seq"], item["conversation"])
                 if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
                     found = conversations.messages_after(conversation_id, None, after, limit)
@@ -167,3 +188,12 @@ def wait_for_messages(
         return conversations.messages_after(conversation_id, None, after, limit)
     finally:
         subscription.close()
+
+
+def _is_typing(item: Any) -> bool:
+    return isinstance(item, dict) and "typing" in item
+
+
+def _next_entry_or_news(item: dict[str, Any], after: int) -> bool:
+    message = item.get("message")
+    return message["seq"] == after + 1 if message is not None else "conversation" in item

@@ -186,14 +186,30 @@ def test_posting_to_an_unknown_conversation_is_404(app, client, visitor):
     assert stored_counts(app) == before
 
 
-def test_posting_to_a_closed_conversation_is_409(app, client, visitor):
-    with app.app_context():
-        conversations.close_conversation(visitor.id)
+def test_an_agent_writing_to_a_closed_conversation_gets_409(app, visitor, agent, sign_in):
+    maria = sign_in(agent)
+    assert maria.post(f"/api/conversations/{visitor.id}/close").status_code == 200
     before = stored_counts(app)
-    answer = _post(client, visitor, "anyone there?")
+    answer = maria.post(f"/api/conversations/{visitor.id}/messages", json={"body": "anyone there?"})
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "conversation_closed"
     assert stored_counts(app) == before
+
+
+def test_a_visitor_writing_to_a_closed_conversation_reopens_it(app, client, visitor, agent):
+    with app.app_context():
+        conversations.close_conversation(visitor.id, agent.identity)
+    answer = _post(client, visitor, "one more question")
+    assert answer.status_code == 201
+    log = client.get(f"/api/conversations/{visitor.id}/messages", headers=visitor.headers)
+    page = log.get_json()
+    assert [(m["kind"], m["status"]) for m in page["messages"]] == [
+        ("status", "closed"),
+        ("text", None),
+        ("status", "waiting"),
+    ]
+    assert page["conversation"]["status"] == "waiting"
+    assert page["conversation"]["closed_at"] is None
 
 
 @pytest.mark.parametrize(

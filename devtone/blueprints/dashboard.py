@@ -1,0 +1,112 @@
+"""The agents' side: the dashboard page, agent management, and the dashboard feed's API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from devtone import agents, errors
+from devtone.blueprints.forms import ActionForm, AgentForm
+from devtone.blueprints.parsing import agent, whole_number
+from devtone.blueprints.streaming import event_stream
+from devtone.realtime import broker_of, dashboard_feed, snapshots_of
+
+bp = Blueprint("dashboard", __name__)
+
+WAIT_MAX = 30
+
+
+@bp.get("/dashboard")
+@login_required
+def index() -> str:
+    """The live conversation list, statistics and transcript."""
+    return render_template("dashboard/index.html", agent=current_user)
+
+
+@bp.route("/dashboard/agents", methods=["GET", "POST"])
+@login_required
+def agents_page() -> Response | str | tuple[str, int]:
+    """Administrators add agents here, and deactivate or reactivate them."""
+    _require_admin()
+    form = AgentForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            role = "admin" if form.admin.data else "agent"
+            added = agents.create_agent(form.email.data, form.name.data, form.password.data, role)
+        except (errors.Invalid, errors.Conflict) as error:
+            form.form_errors.append(error.message)
+            status = 422
+        else:
+            flash(f"{added['name']} can now sign in.")
+            return redirect(url_for("dashboard.agents_page"))
+    elif request.method == "POST":
+        status = 400
+    listed = agents.list_agents()
+    return render_template(
+        "dashboard/agents.html", form=form, action=ActionForm(), agents=listed
+    ), status
+
+
+@bp.post("/dashboard/agents/<int:agent_id>/active")
+@login_required
+def set_active(agent_id: int) -> Response:
+    """Deactivate (or reactivate, with `active=1`) an agent; they are signed out at once."""
+    _require_admin()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        changed = agents.set_active(agent_id, active, current_user)
+    except errors.Conflict as error:
+        flash(error.message)
+    else:
+        state = "reactivated" if changed["active"] else "deactivated"
+        flash(f"{changed['name']} is {state}.")
+    return redirect(url_for("dashboard.agents_page"))
+
+
+@bp.get("/api/dashboard/snapshot")
+def snapshot() -> dict[str, Any]:
+    """The list and statistics; with `etag` and `wait`, as soon as they differ from `etag`."""
+    agent()
+    wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
+    etag = request.args.get("etag") or None
+    found = dashboard_feed.wait_for_snapshot(
+        snapshots_of(current_app), broker_of(current_app), etag, wait
+    )
+    return found.as_json()
+
+
+@bp.get("/api/dashboard/events")
+def events() -> Response:
+    """The dashboard feed over SSE: hello, snapshot, then conversation upserts and stats."""
+    me = agent()
+    hello = {
+        "agent": {"id": me.id, "name": me.name, "role": me.role},
+        "heartbeat_ms": round(current_app.config["SSE_HEARTBEAT"] * 1000),
+    }
+    return event_stream(
+        dashboard_feed.dashboard_events(
+            snapshots_of(current_app),
+            broker_of(current_app),
+            hello,
+            current_app.config["SSE_HEARTBEAT"],
+            current_app.config["SSE_RETRY_MS"],
+        )
+    )
+
+
+@bp.get("/api/agents")
+def list_agents() -> dict[str, Any]:
+    """Every agent (for the assign-to choice)."""
+    agent()
+    return {"agents": agents.list_agents()}
+
+
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403)

@@ -1,0 +1,80 @@
+"""Reading requests at the edge: JSON bodies, numbers in the query, and who is calling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+
+from devtone import errors
+from devtone.agents import AgentIdentity
+from devtone.conversations import Caller
+from devtone.extensions import csrf
+from devtone.visitors import Visitor
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def json_object() -> dict[str, Any]:
+    """The request's JSON object, or the matching 413/415/400 error."""
+    if not request.is_json:
+        raise errors.UnsupportedMediaType("Send the body as application/json.")
+    data = request.get_json(silent=True)  # 413 is raised by Werkzeug before this parses
+    if not isinstance(data, dict):
+        raise errors.BadRequest("The body must be a JSON object.", code="invalid_json")
+    return data
+
+
+def caller(query_token: bool = False) -> Caller:
+    """The visitor named by the bearer token (or `?token=` on stream/long-poll GETs), else
+    the signed-in agent; an agent's unsafe request must carry the CSRF token."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return _visitor(header)
+    if query_token and request.args.get("token"):
+        return Visitor(request.args["token"].strip())
+    if current_user.is_authenticated:
+        return signed_in_agent()
+    raise errors.Unauthorized("A visitor token is required.", code="missing_token")
+
+
+def agent() -> AgentIdentity:
+    """The signed-in agent; visitors (a bearer token) are refused, anonymous callers asked
+    to sign in."""
+    if request.headers.get("Authorization") or request.args.get("token"):
+        raise errors.Forbidden("Only agents may do this.", code="agents_only")
+    if not current_user.is_authenticated:
+        raise errors.Unauthorized("Sign in as an agent first.", code="not_signed_in")
+    return signed_in_agent()
+
+
+def signed_in_agent() -> AgentIdentity:
+    """The agent of the session cookie, after the CSRF check an unsafe request needs."""
+    if request.method not in SAFE_METHODS:
+        csrf.protect()  # raises CSRFError, rendered as 403 under /api
+    return current_user._get_current_object()
+
+
+def whole_number(
+    name: str, raw: str | None, default: int, low: int = 0, high: int | None = None
+) -> int:
+    """A query parameter as an int within bounds, or Invalid naming it."""
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise errors.Invalid(f"{name} must be a whole number ≥ {low}.", field=name)
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"≥ {low}"
+        raise errors.Invalid(f"{name} must be {bounds}.", field=name)
+    return value
+
+
+def _visitor(header: str) -> Visitor:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise errors.Unauthorized("Use 'Authorization: Bearer <token>'.", code="invalid_token")
+    if not token.strip():
+        raise errors.Unauthorized("A visitor token is required.", code="missing_token")
+    return Visitor(token.strip())

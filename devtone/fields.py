@@ -1,0 +1,105 @@
+"""What people may write: names, message bodies, e-mail addresses, client ids.
+
+Each `clean_*` returns the normalised value or raises `Invalid` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+from devtone.errors import Invalid
+
+NAME_MAX = 80
+BODY_MAX = 4000
+CLIENT_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Control characters other than tab and line breaks have no place in chat text, and
+# PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def is_blank(text: str) -> bool:
+    """Whitespace and invisible format characters (zero-width space …) only."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def clean_body(body: object) -> str:
+    """A message body: text, not blank, at most BODY_MAX characters, no control characters."""
+    if not isinstance(body, str):
+        raise Invalid("The message must be text.", field="body", code="required")
+    if is_blank(body):
+        raise Invalid("The message is empty.", field="body", code="blank")
+    body = body.strip()
+    if len(body) > BODY_MAX:
+        raise Invalid(
+            f"The message is longer than {BODY_MAX} characters.",
+            field="body",
+            code="too_long",
+        )
+    if _CONTROL.search(body):
+        raise Invalid(
+            "The message contains control characters.",
+            field="body",
+            code="invalid_text",
+        )
+    return body
+
+
+def clean_name(name: object, field: str = "name") -> str:
+    """A person's display name: one line of text, not blank, at most NAME_MAX characters."""
+    if not isinstance(name, str) or is_blank(name):
+        raise Invalid("Please tell us your name.", field=field, code="blank")
+    name = name.strip()
+    if len(name) > NAME_MAX:
+        raise Invalid(
+            f"The name is longer than {NAME_MAX} characters.",
+            field=field,
+            code="too_long",
+        )
+    if _CONTROL.search(name) or "\n" in name or "\r" in name:
+        raise Invalid("The name contains control characters.", field=field, code="invalid_text")
+    return name
+
+
+def clean_email(email: object, required: bool = False) -> str | None:
+    """An e-mail address, normalised; None when optional and empty."""
+    if email is None or (isinstance(email, str) and not email.strip()):
+        if required:
+            raise Invalid("An e-mail address is required.", field="email", code="blank")
+        return None
+    if not isinstance(email, str):
+        raise Invalid("The e-mail address must be text.", field="email", code="invalid_email")
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise Invalid(str(error), field="email", code="invalid_email") from None
+
+
+def clean_client_id(client_id: object) -> str | None:
+    """The poster's idempotency key (a UUID fits), or None."""
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not CLIENT_ID_SHAPE.fullmatch(client_id):
+        raise Invalid(
+            "client_id must be 1 to 64 letters, digits, '-' or '_' (a UUID fits).",
+            field="client_id",
+            code="invalid_client_id",
+        )
+    return client_id
+
+
+def clean_seq(seq: object, field: str = "seq") -> int:
+    """A log position: a whole number ≥ 0 (JSON booleans are not numbers here)."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise Invalid(f"{field} must be a whole number ≥ 0.", field=field)
+    return seq
+
+
+def clean_flag(value: object, field: str) -> bool:
+    """A JSON boolean."""
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} must be true or false.", field=field)
+    return value

@@ -1,0 +1,44 @@
+"""The JSON shapes of the HTTP contract (DESIGN.md §3) for messages and conversations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devtone.models import Conversation, Message, isoformat
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """A log entry as every reader sees it."""
+    return {
+        "seq": message.seq,
+        "conversation_id": message.conversation_id,
+        "kind": message.kind,
+        "sender": message.sender,
+        "author": {"name": message.author_name},
+        "body": message.body,
+        "status": message.status,
+        "client_id": message.client_id,
+        "created_at": isoformat(message.created_at),
+    }
+
+
+def conversation_json(conversation: Conversation, last_text: Message | None) -> dict[str, Any]:
+    """A conversation; `last_text` is its newest text entry (the caller knows or reads it)."""
+    agent = conversation.agent
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "visitor": {
+            "name": conversation.visitor_name,
+            "email": conversation.visitor_email,
+        },
+        "agent": {"id": agent.id, "name": agent.name} if agent is not None else None,
+        "created_at": isoformat(conversation.created_at),
+        "updated_at": isoformat(conversation.updated_at),
+        "closed_at": isoformat(conversation.closed_at),
+        "last_seq": conversation.last_seq,
+        "version": conversation.version,
+        "unread": conversation.visitor_messages - conversation.agent_read_messages,
+        "agent_read_seq": conversation.agent_read_seq,
+        "last_message": message_json(last_text) if last_text is not None else None,
+    }
