@@ -4,6 +4,7 @@ PostgreSQL; a client; visitors made through the domain; real servers on loopback
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -14,8 +15,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import re
 
 import pytest
 import redis

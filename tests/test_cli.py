@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import create_engine, inspect
 
@@ -73,3 +74,40 @@ def test_make_run_serves_the_chat_with_no_other_service(tmp_path):
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
         watcher.join(timeout=5)
+
+
+def test_create_agent_adds_an_agent_who_can_sign_in(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-agent", "Lee@Example.com", "--name", "Lee", "--admin"],
+        input="a long password\na long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "lee@example.com (admin) can now sign in" in result.output
+    with app.app_context():
+        from devtone import agents
+
+        signed = agents.authenticate("lee@example.com", "a long password")
+    assert (signed.name, signed.role) == ("Lee", "admin")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-agent", "not-an-address", "--name", "X", "--password", "long enough"], "@"),
+        (["create-agent", "x@example.com", "--name", "X", "--password", "short"], "8"),
+        (["create-agent", "x@example.com", "--name", " ", "--password", "long enough"], "name"),
+    ],
+)
+def test_create_agent_refuses_bad_input_with_a_clear_message(app, args, message):
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_create_agent_refuses_a_taken_address(app, agent):
+    result = app.test_cli_runner().invoke(
+        args=["create-agent", agent.email, "--name", "Twin", "--password", "long enough"]
+    )
+    assert result.exit_code != 0
+    assert "exists" in result.output

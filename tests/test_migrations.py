@@ -28,3 +28,44 @@ def test_migrations_downgrade_to_an_empty_database(database_url):
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_revision_0002_derives_the_counters_of_existing_conversations(database_url):
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade(revision="0001")
+        db.session.execute(
+            text(
+                "INSERT INTO conversations (id, status, visitor_name, visitor_token_hash,"
+                " last_seq, agent_read_seq, created_at, updated_at)"
+                " VALUES (1, 'waiting', 'Ada', 'h', 4, 2, '2026-01-01', '2026-01-01')"
+            )
+        )
+        for seq, kind, sender in [
+            (1, "text", "visitor"),
+            (2, "text", "visitor"),
+            (3, "status", "system"),
+            (4, "text", "visitor"),
+        ]:
+            db.session.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, seq, kind, sender, author_name,"
+                    " body, created_at) VALUES (1, :seq, :kind, :sender, 'Ada', 'x',"
+                    " '2026-01-01')"
+                ),
+                {"seq": seq, "kind": kind, "sender": sender},
+            )
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(
+            text(
+                "SELECT version, last_text_seq, visitor_messages, agent_read_messages"
+                " FROM conversations WHERE id = 1"
+            )
+        ).one()
+        db.session.remove()
+        db.engine.dispose()
+    # unread = 3 visitor texts - 2 read (seq <= 2); newest text is seq 4.
+    assert tuple(row) == (5, 4, 3, 2)

@@ -68,7 +68,8 @@ def init_app(app: Flask) -> None:
 def _next_page() -> str:
     """Where to go after signing in: a path on this site only (never `//evil.example`)."""
     target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
+    # Browsers read "/\\host" as "//host"; a backslash has no place in our paths anyway.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        if not urlsplit(target).netloc:
+            return target
     return url_for("dashboard.index")

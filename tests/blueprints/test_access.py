@@ -1,0 +1,105 @@
+"""Who may call what: anonymous callers, visitors and agents on every agent endpoint."""
+
+import pytest
+
+from tests.conftest import stored_counts
+
+# (method, path template, JSON body) of every endpoint only agents may use.
+AGENT_ENDPOINTS = [
+    ("GET", "/api/dashboard/snapshot", None),
+    ("GET", "/api/dashboard/snapshot?wait=1&etag=x", None),
+    ("GET", "/api/dashboard/events", None),
+    ("GET", "/api/agents", None),
+    ("POST", "/api/conversations/{id}/assign", {}),
+    ("POST", "/api/conversations/{id}/close", None),
+]
+PAGES = ["/dashboard", "/dashboard/agents"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), AGENT_ENDPOINTS)
+def test_anonymous_callers_get_401_on_every_agent_endpoint(client, visitor, method, path, body):
+    answer = client.open(path.format(id=visitor.id), method=method, json=body)
+    assert answer.status_code == 401
+    assert answer.get_json()["error"]["code"] == "not_signed_in"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), AGENT_ENDPOINTS)
+def test_visitor_tokens_get_403_on_every_agent_endpoint(app, client, visitor, method, path, body):
+    before = stored_counts(app)
+    answer = client.open(
+        path.format(id=visitor.id), method=method, json=body, headers=visitor.headers
+    )
+    assert answer.status_code == 403
+    assert answer.get_json()["error"]["code"] == "agents_only"
+    query = client.open(
+        path.format(id=visitor.id) + ("&" if "?" in path else "?") + f"token={visitor.token}",
+        method=method,
+        json=body,
+    )
+    assert query.status_code == 403
+    assert stored_counts(app) == before
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_anonymous_visitors_of_agent_pages_are_sent_to_sign_in(client, page):
+    answer = client.get(page)
+    assert answer.status_code == 302
+    assert answer.location.startswith(f"/dashboard/login?next={page}")
+
+
+def test_a_visitor_token_opens_only_its_own_conversation(client, start_visitor):
+    ada, bob = start_visitor("Ada"), start_visitor("Bob")
+    assert client.get(f"/api/conversations/{ada.id}", headers=ada.headers).status_code == 200
+    for path in ("", "/messages", "/events"):
+        answer = client.get(f"/api/conversations/{bob.id}{path}", headers=ada.headers)
+        assert answer.status_code == 403, path
+    for path, body in (
+        ("/messages", {"body": "hi"}),
+        ("/read", {"seq": 0}),
+        ("/typing", {"typing": True}),
+    ):
+        answer = client.post(f"/api/conversations/{bob.id}{path}", json=body, headers=ada.headers)
+        assert answer.status_code == 403, path
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/conversations/{id}/messages", {"body": "hello", "client_id": "c-1"}),
+        ("/api/conversations/{id}/assign", {}),
+        ("/api/conversations/{id}/close", {}),
+        ("/api/conversations/{id}/read", {"seq": 0}),
+        ("/api/conversations/{id}/typing", {"typing": True}),
+    ],
+)
+def test_an_agents_unsafe_request_without_the_csrf_token_is_refused(
+    app, visitor, agent, sign_in, path, body
+):
+    maria = sign_in(agent)
+    before = stored_counts(app)
+    refused = maria.client.post(path.format(id=visitor.id), json=body)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "csrf_failed"
+    wrong = maria.client.post(
+        path.format(id=visitor.id), json=body, headers={"X-CSRFToken": "forged"}
+    )
+    assert wrong.status_code == 403
+    assert stored_counts(app) == before
+    assert maria.post(path.format(id=visitor.id), json=body).status_code in (200, 201, 204)
+
+
+def test_signing_out_needs_the_csrf_token(agent, sign_in):
+    maria = sign_in(agent)
+    maria.client.post("/dashboard/logout")  # no token: a cross-site form cannot sign us out
+    assert maria.get("/api/agents").status_code == 200
+    maria.client.post("/dashboard/logout", data={"csrf_token": maria.csrf_token})
+    assert maria.get("/api/agents").status_code == 401
+
+
+def test_agents_cannot_manage_agents(agent, sign_in):
+    maria = sign_in(agent)
+    assert maria.get("/dashboard/agents").status_code == 403
+    answer = maria.client.post(
+        f"/dashboard/agents/{agent.id}/active", data={"csrf_token": maria.csrf_token}
+    )
+    assert answer.status_code == 403
