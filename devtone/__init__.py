@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from devtone import cli, config, extensions, realtime
 
@@ -32,6 +33,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                 app.config["DB_POOL_TIMEOUT"],
             )
     app.json.sort_keys = False
+    if app.config["PROXY_HOPS"] > 0:
+        # Behind N trusted proxies: the client's address (sign-in limits) and scheme come
+        # from their X-Forwarded-For/-Proto, never from a header anyone could send.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     extensions.init_app(app)
     realtime.init_app(app)
     # Imported here, not at the top: the composition root is the only importer of the

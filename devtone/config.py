@@ -85,6 +85,7 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_BACKOFF_MAX_MS": ("BACKOFF_MAX_MS", _positive_int, "30000"),
     "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
+    "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _int, "0"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }

@@ -139,3 +139,23 @@ def test_passwords_are_stored_hashed_with_werkzeugs_default(app, agent):
         db.session.remove()
     assert agent.password not in stored
     assert stored.startswith("scrypt:")
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(agent):
+    from devtone import create_app
+
+    del agent  # the app below is its own; the limit is about addresses, not accounts
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "1 per minute"})
+    client = app.test_client()
+    token = _login_form_token(client)
+
+    def attempt(address):
+        return client.post(
+            "/dashboard/login",
+            data={"email": "x@example.com", "password": "wrong", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert attempt("203.0.113.1") != 429
+    assert attempt("203.0.113.1") == 429
+    assert attempt("203.0.113.2") != 429

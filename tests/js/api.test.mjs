@@ -145,3 +145,68 @@ test("an aborted post rejects with the AbortError, not as a network error", asyn
   const { api } = client([new DOMException("The operation was aborted.", "AbortError")]);
   await assert.rejects(api.postMessage(4, "hello", "c-1", { retry: false }), { name: "AbortError" });
 });
+
+// ── agent mode: the session cookie and the CSRF token ───────────────────────────────
+
+function agentClient(script) {
+  const requests = [];
+  const api = new ApiClient({
+    csrfToken: "csrf-1",
+    fetch: async (url, init) => {
+      requests.push({ url, init, body: init.body && JSON.parse(init.body) });
+      return script.shift();
+    },
+    sleep: async () => {},
+    random: () => 0.5,
+  });
+  return { api, requests };
+}
+
+test("agent mode: every POST carries X-CSRFToken, GETs do not, and no bearer token goes", async () => {
+  const { api, requests } = agentClient([
+    json(200, { messages: [], cursor: 0, conversation: {} }),
+    json(201, { message: { seq: 1 } }),
+  ]);
+  await api.listMessages(4);
+  await api.postMessage(4, "hi", "c-1");
+  assert.equal(requests[0].init.headers["X-CSRFToken"], undefined);
+  assert.equal(requests[1].init.headers["X-CSRFToken"], "csrf-1");
+  assert.equal(requests[1].init.headers.Authorization, undefined);
+  assert.equal(requests[1].init.credentials, "same-origin", "the session cookie goes along");
+});
+
+test("agent actions: assign (to me or to another agent), close, read, typing, agents", async () => {
+  const { api, requests } = agentClient([
+    json(200, { conversation: { id: 4 } }),
+    json(200, { conversation: { id: 4 } }),
+    json(200, { conversation: { id: 4 } }),
+    json(200, { conversation: { id: 4 } }),
+    { ok: true, status: 204, statusText: "", json: async () => null },
+    json(200, { agents: [] }),
+  ]);
+  await api.assignConversation(4);
+  await api.assignConversation(4, 9);
+  await api.closeConversation(4);
+  await api.markRead(4, 12);
+  assert.equal(await api.sendTyping(4, true), null);
+  await api.listAgents();
+  assert.deepEqual(
+    requests.map(({ url, init, body }) => [init.method, url, body]),
+    [
+      ["POST", "/api/conversations/4/assign", {}],
+      ["POST", "/api/conversations/4/assign", { agent_id: 9 }],
+      ["POST", "/api/conversations/4/close", {}],
+      ["POST", "/api/conversations/4/read", { seq: 12 }],
+      ["POST", "/api/conversations/4/typing", { typing: true }],
+      ["GET", "/api/agents", undefined],
+    ],
+  );
+  assert.ok(requests.slice(0, 5).every(({ init }) => init.headers["X-CSRFToken"] === "csrf-1"));
+});
+
+test("a refused assignment is an ApiError with the server's reason", async () => {
+  const { api } = agentClient([
+    json(403, { error: { code: "forbidden", message: "Assigned to someone else" } }),
+  ]);
+  await assert.rejects(api.assignConversation(4), { status: 403, code: "forbidden", message: "Assigned to someone else" });
+});

@@ -261,3 +261,45 @@ test("clear empties the list", () => {
   messages.upsert(text(1));
   assert.equal(ul.children.length, 1);
 });
+
+// ── the other side's read mark ("Seen") and the agent's side ─────────────────────────
+
+const seenOn = (ul) => ul.children.filter((li) => li.find("message__seen")).map((li) => li.dataset.seq);
+
+test("Seen goes under the latest own message at or below the read mark, one at a time", () => {
+  const { ul, messages } = list();
+  messages.upsert(text(1, { sender: "visitor" }));
+  messages.upsert(text(2, { sender: "visitor" }));
+  messages.upsert(text(3)); // the agent's
+  messages.upsert(text(4, { sender: "visitor" }));
+  messages.markSeen(3);
+  assert.deepEqual(seenOn(ul), ["2"]);
+  assert.equal(ul.children[1].find("message__seen").textContent, "Seen");
+  messages.markSeen(3); // again: nothing moves, nothing doubles
+  assert.deepEqual(seenOn(ul), ["2"]);
+  messages.markSeen(4);
+  assert.deepEqual(seenOn(ul), ["4"]);
+  messages.markSeen(0);
+  assert.deepEqual(seenOn(ul), []);
+});
+
+test("Seen skips status entries and waits for an own message", () => {
+  const { ul, messages } = list();
+  messages.upsert(text(1)); // the agent's
+  messages.upsert(text(2, { kind: "status", sender: "visitor", status: "waiting", body: "The conversation was reopened." }));
+  messages.markSeen(2);
+  assert.deepEqual(seenOn(ul), []);
+});
+
+test("on the agent's side, own pending messages are the agent's and the visitor has a name", () => {
+  const ul = new FakeElement("ul");
+  const messages = new MessageList(ul, { document: fakeDocument, formatTime: () => "", self: "agent" });
+  messages.addPending("c-1", "On it", "Maria");
+  assert.equal(ul.children[0].className, "message message--agent message--pending");
+  messages.upsert(text(1, { sender: "visitor", author: { name: "" } }));
+  messages.upsert(text(2, { sender: "agent", author: {}, client_id: "c-1" }));
+  assert.equal(ul.children[0].find("message__author").textContent, "Visitor");
+  assert.equal(ul.children[1].find("message__author").textContent, "You");
+  messages.markSeen(9);
+  assert.deepEqual(seenOn(ul), ["2"], "the visitor's read mark, if the page shows one");
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { OUTBOX_KEY_PREFIX, Outbox, isRetryable } from "../../devtone/static/js/outbox.js";
+import { AGENT_OUTBOX_KEY_PREFIX, OUTBOX_KEY_PREFIX, Outbox, isRetryable } from "../../devtone/static/js/outbox.js";
 import { FakeClock, flush } from "./fakes.mjs";
 
 const KEY = `${OUTBOX_KEY_PREFIX}7`;
@@ -356,4 +356,22 @@ test("close aborts the POST in flight and clears every timer; discard forgets th
   assert.equal(posts.length, 1);
   outbox.discard();
   assert.equal(storage.items.has(KEY), false);
+});
+
+test("an agent's outbox has its own storage key, so a visitor's queue in the same browser is never sent", () => {
+  const storage = new MemoryStorage({ [KEY]: JSON.stringify([{ client_id: "v-1", body: "the visitor's" }]) });
+  const outbox = new Outbox({
+    conversationId: 7,
+    keyPrefix: AGENT_OUTBOX_KEY_PREFIX,
+    post: () => new Promise(() => {}),
+    newClientId: () => "a-1",
+    storage,
+  });
+  assert.equal(outbox.key, "devtone.agent-outbox.7");
+  assert.deepEqual(outbox.items, []);
+  outbox.start();
+  outbox.add("the agent's");
+  assert.deepEqual(JSON.parse(storage.items.get("devtone.agent-outbox.7")).map((item) => item.body), ["the agent's"]);
+  assert.deepEqual(storage.stored(), [["v-1", "the visitor's"]], "the visitor's queue is untouched");
+  outbox.close();
 });

@@ -1,7 +1,9 @@
 /**
- * ApiClient: the customer side of devtone's HTTP surface (DESIGN.md §3).
+ * ApiClient: devtone's HTTP surface (DESIGN.md §3), for both sides.
  *
- * JSON in and out, `Authorization: Bearer <visitor token>`, errors as ApiError. Requests
+ * JSON in and out, errors as ApiError. A visitor authenticates with `Authorization: Bearer
+ * <visitor token>`; an agent with the session cookie, and every unsafe request carries the
+ * page's CSRF token as `X-CSRFToken` (agent mode: `csrfToken` set, no token). Requests
  * that are safe to repeat (GETs, and posts carrying a client_id, which the server stores
  * once) are retried on network failures and 5xx with the realtime backoff.
  */
@@ -31,24 +33,29 @@ export function newClientId(crypto = globalThis.crypto) {
 
 const RETRIES = 4;
 
-/** Fetch wrapper for /api: JSON, bearer token, error shape, idempotent retries. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Fetch wrapper for /api: JSON, bearer token or CSRF token, error shape, idempotent retries. */
 export class ApiClient {
   #token;
+  #csrfToken;
   #base;
   #fetch;
   #sleep;
   #random;
 
-  /** `fetch`, `sleep(ms)` and `random` are injectable for tests. */
+  /** `csrfToken` puts the client in agent mode; `fetch`, `sleep(ms)` and `random` are injectable for tests. */
   constructor({
     base = "/api",
     token = null,
+    csrfToken = null,
     fetch = (...args) => globalThis.fetch(...args),
     sleep = (ms) => new Promise((resolve) => globalThis.setTimeout(resolve, ms)),
     random = Math.random,
   } = {}) {
     this.#base = base.replace(/\/+$/, "");
     this.#token = token;
+    this.#csrfToken = csrfToken;
     this.#fetch = fetch;
     this.#sleep = sleep;
     this.#random = random;
@@ -95,10 +102,40 @@ export class ApiClient {
     });
   }
 
+  /** POST /conversations/<id>/typing {typing} → 204. Never retried: a late signal is a wrong one. */
+  sendTyping(id, typing) {
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/typing`, {
+      body: { typing: Boolean(typing) },
+    });
+  }
+
+  /** POST /conversations/<id>/read {seq} → {conversation}: moves the read mark up to `seq`. */
+  markRead(id, seq) {
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/read`, { body: { seq } });
+  }
+
+  /** POST /conversations/<id>/assign {agent_id?} → {conversation}; no agentId = to me. */
+  assignConversation(id, agentId = null) {
+    const body = agentId == null ? {} : { agent_id: agentId };
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/assign`, { body });
+  }
+
+  /** POST /conversations/<id>/close → {conversation}. */
+  closeConversation(id) {
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/close`, { body: {} });
+  }
+
+  /** GET /agents → {agents: [{id, name, email, role, active}]} (the admin's assign list). */
+  listAgents() {
+    return this.#request("GET", "/agents", { retry: true });
+  }
+
   async #request(method, path, { body, retry = false, signal } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
+    // Flask-WTF refuses an unsafe request without it; the session cookie alone proves nothing.
+    if (this.#csrfToken && !SAFE_METHODS.has(method)) headers["X-CSRFToken"] = this.#csrfToken;
     const init = {
       method,
       headers,

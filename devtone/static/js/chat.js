@@ -5,16 +5,24 @@
  * ({conversationId, token, name}) lives in localStorage under `devtone.visitor`, so a
  * reload continues the same conversation; messages not yet sent live in the Outbox
  * (`devtone.outbox.<conversationId>`), so a reload while offline loses none of them.
+ *
+ * The agent side shows as: the header's status line and the closed notice (from status
+ * entries and every conversation state: history, long-poll/poll answers, SSE `conversation`
+ * events), "<agent> is typing…", and "Seen" under the latest message the agent has read.
+ * A closed conversation keeps its composer: writing again reopens it (the server says so
+ * with a status entry).
  */
 import { ApiClient, ApiError, newClientId } from "./api.js";
+import { ConversationState } from "./conversation-state.js";
 import { ConnectionIndicator } from "./indicator.js";
 import { MessageList } from "./message-list.js";
 import { Outbox } from "./outbox.js";
+import { ConversationFeed } from "./realtime/feeds.js";
 import { TierNegotiator } from "./realtime/negotiator.js";
+import { TypingIndicator, TypingSignal } from "./typing.js";
 
 const STORAGE_KEY = "devtone.visitor";
 const HISTORY_PAGE = 200;
-const CONVERSATION_STATUSES = new Set(["waiting", "active", "closed"]);
 const FORGET_ON = new Set([401, 403, 404]); // the stored token no longer opens the conversation
 const GONE_NOTICE = "Your previous conversation is no longer available. Start a new one.";
 const DELIVERING = new Set(["live", "polling"]); // states in which the server is reachable
@@ -74,6 +82,9 @@ class ChatPage {
   #negotiator = null;
   #outbox = null;
   #visitor = null;
+  #state = new ConversationState();
+  #agentTyping; // "<agent> is typing…"
+  #typing = null; // TypingSignal of the open conversation: the visitor's own typing, out
   #el;
 
   constructor(root) {
@@ -90,9 +101,12 @@ class ChatPage {
       messageForm: byId("message-form"),
       closedNotice: byId("closed-notice"),
       newConversation: byId("new-conversation"),
+      status: byId("conversation-status"),
+      typing: byId("typing"),
     };
     this.#indicator = new ConnectionIndicator(this.#el.connection);
-    this.#list = new MessageList(this.#el.messages);
+    this.#list = new MessageList(this.#el.messages, { self: "visitor" });
+    this.#agentTyping = new TypingIndicator(this.#el.typing, { sender: "agent" });
     this.#list.onretry = (clientId) => this.#outbox?.retry(clientId);
   }
 
@@ -107,12 +121,14 @@ class ChatPage {
       event.preventDefault();
       this.#send();
     });
-    messageForm.elements.namedItem("body").addEventListener("keydown", (event) => {
+    const textarea = messageForm.elements.namedItem("body");
+    textarea.addEventListener("keydown", (event) => {
       // Enter sends, Shift+Enter is a newline; never while an IME is composing a word.
       if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
       event.preventDefault();
       this.#send();
     });
+    textarea.addEventListener("input", () => this.#typing?.input(textarea.value));
     newConversation.addEventListener("click", () => this.#showStartForm());
     // The negotiator retries at once on `online` too; the outbox need not wait for it.
     window.addEventListener("online", () => this.#outbox?.resume());
@@ -130,8 +146,10 @@ class ChatPage {
     this.#outbox?.discard(); // that conversation is left behind, and its unsent messages too
     this.#outbox = null;
     this.#visitor = null;
+    this.#typing = null;
     visitorStore.forget();
     this.#list.clear();
+    this.#resetConversationState();
     this.#api.token = null;
 
     const { startForm, startNotice, conversation, connection, newConversation } = this.#el;
@@ -181,7 +199,8 @@ class ChatPage {
     newConversation.hidden = false;
     this.#indicator.render({ state: "connecting", tier: "none" });
     this.#list.clear();
-    this.#setClosed(false); // a previous conversation may have left the composer disabled
+    this.#resetConversationState(); // a previous conversation's status, typing, read mark
+    this.#typing = this.#createTypingSignal(visitor);
     // What a previous page left unsent shows at once and is sent again with the same
     // client_id; a copy the server already stored turns up in the history (or the POST
     // answer) and confirms it, so nothing is shown or stored twice.
@@ -217,7 +236,7 @@ class ChatPage {
       );
       if (this.#visitor !== visitor) return; // the visitor started over meanwhile
       for (const message of messages) this.#show(message);
-      this.#setConversationStatus(conversation?.status);
+      this.#applyConversation(conversation);
       // Stop at the end, and also if a page brings nothing new (never loop forever).
       if (!messages.length || cursor <= after || cursor >= (conversation?.last_seq ?? cursor)) return;
       after = cursor;
@@ -230,12 +249,12 @@ class ChatPage {
     const conversationUrl =
       `${base.replace(/\/+$/, "")}/conversations/${encodeURIComponent(visitor.conversationId)}`;
     const token = `token=${encodeURIComponent(visitor.token)}`;
-    const negotiator = new TierNegotiator({
-      negotiateUrl: this.#negotiateUrl,
+    const feed = new ConversationFeed({
       streamUrl: `${conversationUrl}/events?${token}`,
       messagesUrl: `${conversationUrl}/messages?${token}`,
       cursor: this.#list.lastSeq,
     });
+    const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
     negotiator.addEventListener("statechange", ({ detail }) => {
       this.#indicator.render(detail);
       // Typed while offline: kept in order, sent in order once the server answers again.
@@ -245,11 +264,18 @@ class ChatPage {
       if (delivering && !DELIVERING.has(detail.previous?.state)) this.#outbox?.resume();
       else if (detail.state === "offline") this.#outbox?.pause();
     });
-    negotiator.addEventListener("message", (event) => this.#show(event.detail));
-    negotiator.addEventListener("hello", ({ detail }) =>
-      // long-poll and poll bring the conversation along; SSE's hello does not
-      this.#setConversationStatus(detail?.conversation?.status),
-    );
+    negotiator.addEventListener("message", ({ detail }) => {
+      this.#show(detail);
+      // A status entry says what changed, not who (its author is the service): the
+      // conversation says who joined. SSE sends a state of its own only for changes
+      // outside the log (a read mark), so ask; the version rule drops a stale answer.
+      if (detail?.kind === "status") this.#refreshConversation(visitor);
+    });
+    // Long-poll and poll bring the conversation along with every answer, SSE sends it as
+    // an event on each change (a read mark, a status); both arrive as `conversation`.
+    negotiator.addEventListener("conversation", (event) => this.#applyConversation(event.detail));
+    negotiator.addEventListener("typing", (event) => this.#agentTyping.update(event.detail));
+    negotiator.addEventListener("hello", (event) => this.#applyConversation(event.detail?.conversation));
     negotiator.addEventListener("denied", () => {
       if (this.#visitor === visitor) this.#showStartForm(GONE_NOTICE);
     });
@@ -282,21 +308,49 @@ class ChatPage {
     return outbox;
   }
 
+  async #refreshConversation(visitor) {
+    try {
+      const { conversation } = await this.#api.getConversation(visitor.conversationId);
+      if (this.#visitor === visitor) this.#applyConversation(conversation);
+    } catch {
+      // The next conversation state (any answer or event) brings the same news.
+    }
+  }
+
+  #createTypingSignal(visitor) {
+    return new TypingSignal({
+      // Typing is a hint: a lost signal costs nothing, so failures are not even reported.
+      send: (typing) => this.#api.sendTyping(visitor.conversationId, typing).catch(() => {}),
+    });
+  }
+
   #show(message) {
-    this.#list.upsert(message);
+    const fresh = this.#list.upsert(message);
     this.#outbox?.confirm(message); // stream or POST answer, whichever comes first
-    if (message.kind === "status") this.#setConversationStatus(message.status);
+    if (!fresh) return; // shown already: the POST answer and the stream both bring it
+    this.#agentTyping.message(message);
+    if (this.#state.applyEntry(message)) this.#renderConversationState();
+    this.#list.markSeen(this.#state.readSeq);
   }
 
-  #setConversationStatus(status) {
-    if (CONVERSATION_STATUSES.has(status)) this.#setClosed(status === "closed");
+  #applyConversation(conversation) {
+    if (this.#state.applyConversation(conversation)) this.#renderConversationState();
+    this.#list.markSeen(this.#state.readSeq);
   }
 
-  #setClosed(closed) {
-    const form = this.#el.messageForm;
-    for (const control of form.elements) control.disabled = closed;
-    form.classList.toggle("composer--closed", closed);
-    this.#el.closedNotice.hidden = !closed;
+  #resetConversationState() {
+    this.#state.reset();
+    this.#agentTyping.hide();
+    this.#renderConversationState();
+  }
+
+  // A closed conversation keeps its composer: the visitor's next message reopens it.
+  #renderConversationState() {
+    const { status, closedNotice, messageForm } = this.#el;
+    status.textContent = this.#state.line;
+    status.hidden = !this.#state.status;
+    closedNotice.hidden = this.#state.status !== "closed";
+    messageForm.classList.toggle("composer--closed", this.#state.status === "closed");
   }
 
   // ── composer ─────────────────────────────────────────────────────────────────────────
@@ -308,6 +362,7 @@ class ChatPage {
     const body = textarea.value;
     if (!this.#visitor || !this.#outbox || textarea.disabled || !body.trim()) return;
     clearErrors(this.#el.messageForm);
+    this.#typing?.stop();
     this.#outbox.add(body);
     textarea.value = "";
     textarea.focus();
@@ -320,8 +375,7 @@ class ChatPage {
       return;
     }
     this.#list.markFailed(clientId);
-    if (apiError.status === 409) this.#setClosed(true);
-    else if (permanent) this.#showComposerError(apiError.message);
+    if (permanent) this.#showComposerError(apiError.message);
     else this.#showComposerError("Your message could not be sent. Check your connection and retry.");
   }
 

@@ -11,6 +11,14 @@ export const CHAT_LABELS = Object.freeze({
   offline: "🔴 Offline",
 });
 
+/** Labels of the agents' dashboard (DESIGN.md §2); the tier is in the tooltip. */
+export const DASHBOARD_LABELS = Object.freeze({
+  connecting: "Connecting…",
+  live: "🟢 Real-time",
+  polling: "🟡 Polling Mode",
+  offline: "🔴 Disconnected",
+});
+
 const TIER_NAMES = Object.freeze({
   sse: "Server-Sent Events",
   longpoll: "long-poll",

@@ -4,6 +4,11 @@
  * Never touches the network and never parses HTML: every piece of user text goes through
  * textContent. Pending (not yet stored) messages sit at the bottom until the server's copy
  * arrives, from the POST response or from the stream, whichever is first.
+ *
+ * The same list serves both sides: `self` is the sender whose messages are this page's own
+ * ("visitor" on the chat page, "agent" on the dashboard): its pending messages, its "You"
+ * and its "Seen" marks. Which side is drawn on the right is the stylesheet's business
+ * (`.messages--agent-side` on the dashboard's <ul>).
  */
 
 const SENDERS = new Set(["visitor", "agent", "system"]);
@@ -48,23 +53,32 @@ export function insertionIndex(seqs, seq) {
   return low;
 }
 
-/** One conversation's messages in a <ul>: dedupe by seq, pending → stored, failed. */
+/** One conversation's messages in a <ul>: dedupe by seq, pending → stored, failed, seen. */
 export class MessageList {
-  /** Called with a client_id when the visitor clicks "retry" on a failed message. */
+  /** Called with a client_id when the writer clicks "retry" on a failed message. */
   onretry = null;
 
   #ul;
   #document;
   #formatTime;
+  #self;
   #seqs = []; // ascending seqs of stored items, parallel to #items
   #items = [];
   #pending = new Map(); // client_id → <li>, in DOM order, always after every stored item
+  #seen = null; // the one "Seen" mark: {seq, element}
 
-  /** `formatTime(iso)` is injectable so tests do not depend on the time zone. */
-  constructor(ulElement, { document = ulElement.ownerDocument, formatTime: format = formatTime } = {}) {
+  /**
+   * `self` is the sender whose messages are this page's own; `formatTime(iso)` is
+   * injectable so tests do not depend on the time zone.
+   */
+  constructor(
+    ulElement,
+    { document = ulElement.ownerDocument, formatTime: format = formatTime, self = "visitor" } = {},
+  ) {
     this.#ul = ulElement;
     this.#document = document;
     this.#formatTime = format;
+    this.#self = self;
   }
 
   /** Highest seq shown, 0 when none. */
@@ -94,6 +108,23 @@ export class MessageList {
     return true;
   }
 
+  /**
+   * Mark the latest own text message at or below `readSeq` as "Seen" (the other side's read
+   * mark); exactly one mark at a time, none when no own message was read.
+   */
+  markSeen(readSeq) {
+    let index = Number.isInteger(readSeq) ? insertionIndex(this.#seqs, readSeq) - 1 : -1;
+    while (index >= 0 && !this.#isOwnText(this.#items[index])) index -= 1;
+    const seq = index >= 0 ? this.#seqs[index] : null;
+    if (this.#seen?.seq === seq) return;
+    this.#seen?.element.remove();
+    this.#seen = null;
+    if (seq === null) return;
+    const element = this.#element("span", "message__seen", "Seen");
+    this.#items[index].append(element);
+    this.#seen = { seq, element };
+  }
+
   /** Show an outgoing message at once, marked "sending"; again with the same id = retrying. */
   addPending(clientId, body, authorName) {
     let li = this.#pending.get(clientId);
@@ -106,7 +137,7 @@ export class MessageList {
     }
     this.#fill(li, {
       kind: "text",
-      sender: "visitor",
+      sender: this.#self,
       author: { name: authorName },
       body,
       client_id: clientId,
@@ -139,6 +170,11 @@ export class MessageList {
     this.#seqs = [];
     this.#items = [];
     this.#pending.clear();
+    this.#seen = null;
+  }
+
+  #isOwnText(li) {
+    return li.dataset.sender === this.#self && li.dataset.kind !== "status";
   }
 
   #fill(li, message) {
@@ -152,7 +188,7 @@ export class MessageList {
       li.append(this.#element("span", "message__body", statusText(message)));
     } else {
       li.append(
-        this.#element("span", "message__author", message.author?.name || defaultAuthor(message.sender)),
+        this.#element("span", "message__author", message.author?.name || this.#defaultAuthor(message.sender)),
         this.#element("p", "message__body", message.body ?? ""),
       );
     }
@@ -178,6 +214,11 @@ export class MessageList {
     return element;
   }
 
+  #defaultAuthor(sender) {
+    if (sender === this.#self) return "You";
+    return sender === "agent" ? "Support" : sender === "visitor" ? "Visitor" : "";
+  }
+
   // Follow new entries only when the reader is already at the bottom, or wrote them.
   #keepBottom(change, always = false) {
     const ul = this.#ul;
@@ -185,8 +226,4 @@ export class MessageList {
     change();
     if (always || atBottom) ul.scrollTop = ul.scrollHeight;
   }
-}
-
-function defaultAuthor(sender) {
-  return sender === "agent" ? "Support" : sender === "visitor" ? "You" : "";
 }

@@ -8,7 +8,8 @@
  * one queued behind it, is marked failed until the visitor retries (or types another
  * message). A refusal (4xx) drops that one message from the queue. While the connection
  * is down (`pause()`) nothing is sent; `resume()` sends the queue at once, in order.
- * The unsent queue lives in storage under `devtone.outbox.<conversationId>`.
+ * The unsent queue lives in storage under `devtone.outbox.<conversationId>` (an agent's
+ * under its own prefix, so a visitor and an agent in one browser never share a queue).
  *
  * Never touches the DOM: it reports through events, each detail carrying the clientId:
  * - `pending` {clientId, body, createdAt}: show it as "sending" (again);
@@ -20,6 +21,8 @@ import { backoff } from "./realtime/backoff.js";
 
 /** Storage key prefix; the conversation id follows. */
 export const OUTBOX_KEY_PREFIX = "devtone.outbox.";
+/** Storage key prefix of an agent's replies on the dashboard. */
+export const AGENT_OUTBOX_KEY_PREFIX = "devtone.agent-outbox.";
 
 /** Whether a failed POST may be sent again as it is (no answer, 5xx, 408, 429). */
 export function isRetryable(error) {
@@ -51,12 +54,13 @@ export class Outbox extends EventTarget {
 
   /**
    * `post(body, clientId, {signal})` resolves to the stored message or rejects with an
-   * error carrying `status` (0 or none = no answer). Storage, ids, timers and randomness
-   * are injectable for tests.
+   * error carrying `status` (0 or none = no answer). `keyPrefix` names the stored queue.
+   * Storage, ids, timers and randomness are injectable for tests.
    */
   constructor({
     conversationId,
     post,
+    keyPrefix = OUTBOX_KEY_PREFIX,
     newClientId,
     storage = defaultStorage(),
     setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -70,7 +74,7 @@ export class Outbox extends EventTarget {
     if (conversationId == null || typeof post !== "function" || typeof newClientId !== "function") {
       throw new TypeError("Outbox needs a conversationId, post() and newClientId()");
     }
-    this.#key = `${OUTBOX_KEY_PREFIX}${conversationId}`;
+    this.#key = `${keyPrefix}${conversationId}`;
     this.#post = post;
     this.#storage = storage;
     this.#newClientId = newClientId;

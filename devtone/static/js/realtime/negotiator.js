@@ -1,5 +1,6 @@
 /**
- * TierNegotiator: picks how a conversation's entries reach the page and keeps it working.
+ * TierNegotiator: picks how a feed (feeds.js: a conversation's log, or the dashboard) reaches
+ * the page and keeps it working.
  *
  * One state machine (connecting | live | polling | offline), one state setter (#setState),
  * one owner of timers (a Timers, which #setState clears on every transition). Browser APIs
@@ -12,21 +13,26 @@
  * it proves itself (hello), then it replaces the lower tier. Exactly one tier delivers at
  * a time, and every tier starts from the same cursor, so nothing is shown twice.
  *
- * This module is the state machine; each of its parts has its own: negotiate.js (the
- * negotiate request), tiers.js (tiers and timings), transports.js (one per tier), timers.js
- * (the timer owner), retries.js (attempts and their backoff), watchdog.js (silent streams),
- * probe.js (the background climb back to the top tier), wakeups.js (hints to retry now).
+ * This module is the state machine; each of its parts has its own: feeds.js (URLs, cursor,
+ * what arrives means), negotiate.js (the negotiate request), tiers.js (tiers and timings),
+ * transports.js (one per tier), timers.js (the timer owner), retries.js (attempts and their
+ * backoff), watchdog.js (silent streams), probe.js (the background climb back to the top
+ * tier), wakeups.js (hints to retry now).
  *
  * Events:
  * - `statechange`, detail {state, tier, previous, reason, nextRetryAt}: on every change of
  *   state or tier, and also when only nextRetryAt changes (the next retry while offline,
  *   or the next background retry of the top tier while on a lower one);
- * - `message`, detail = one new entry, in seq order, each seq once;
+ * - `message`, detail = one new entry, in seq order, each seq once (conversation feed);
+ * - one event per type the feed passes through, detail = its data, only from the delivering
+ *   transport: `conversation` and `typing` (conversation feed; HTTP answers bring a
+ *   `conversation` each), `snapshot`, `conversation`, `stats`, `typing` (dashboard feed);
  * - `hello`, detail = what proved the tier (SSE: the server's hello; long-poll and poll:
- *   {tier, cursor, conversation} of the first answer);
- * - `denied`, detail {status, code, message}: the token no longer opens the conversation.
- *   The negotiator has then stopped for good (as after close()).
+ *   the tier and the feed's reading of the first answer, e.g. {tier, cursor, conversation});
+ * - `denied`, detail {status, code, message}: the token or session no longer opens the
+ *   feed. The negotiator has then stopped for good (as after close()).
  */
+import { ConversationFeed } from "./feeds.js";
 import { NegotiateRequest } from "./negotiate.js";
 import { Probe } from "./probe.js";
 import { Retries } from "./retries.js";
@@ -37,8 +43,9 @@ import { Watchdog } from "./watchdog.js";
 
 export { DEFAULT_TIMINGS, mergeTimings } from "./tiers.js";
 
-/** Chooses a tier, delivers each new entry once and in order, and reconnects with backoff. */
+/** Chooses a tier, delivers what its feed carries once and in order, and reconnects with backoff. */
 export class TierNegotiator extends EventTarget {
+  #feed;
   #transportOptions; // what TIERS entries need to make transports; #tierOptions() adds the timings
   #browser; // {window, document}: where the wake-ups come from
   #logger;
@@ -62,9 +69,13 @@ export class TierNegotiator extends EventTarget {
   #started = false;
   #closed = false;
 
-  /** Options are the URLs, the starting cursor and injectable browser APIs (for tests). */
+  /**
+   * Options are the negotiate URL, the feed, and injectable browser APIs (for tests).
+   * `streamUrl`, `messagesUrl` and `cursor` without a feed are short for a ConversationFeed.
+   */
   constructor({
     negotiateUrl,
+    feed = null,
     streamUrl = null,
     messagesUrl = null,
     cursor = 0,
@@ -79,11 +90,14 @@ export class TierNegotiator extends EventTarget {
     random = Math.random,
   } = {}) {
     super();
-    if (!negotiateUrl || !(streamUrl || messagesUrl)) {
+    this.#feed = feed ?? new ConversationFeed({ streamUrl, messagesUrl, cursor });
+    const { streamUrl: stream, pollUrl } = this.#feed;
+    if (!negotiateUrl || !(stream || pollUrl)) {
       throw new TypeError("negotiateUrl and a streamUrl or messagesUrl are required");
     }
-    this.#cursor = Number.isInteger(cursor) && cursor > 0 ? cursor : 0;
-    this.#transportOptions = { streamUrl, messagesUrl, EventSource, fetch, setTimeout, clearTimeout, now };
+    this.#cursor = this.#feed.cursor;
+    const urls = { streamUrl: stream, messagesUrl: pollUrl }; // what TIERS `available` checks
+    this.#transportOptions = { feed: this.#feed, ...urls, EventSource, fetch, setTimeout, clearTimeout, now };
     this.#browser = { window, document };
     this.#logger = logger;
     this.#now = now;
@@ -111,7 +125,7 @@ export class TierNegotiator extends EventTarget {
     return this.#tier;
   }
 
-  /** Highest seq delivered so far; entries at or below it are dropped. */
+  /** The feed's cursor: the highest seq delivered (entries at or below it are dropped), or the last etag. */
   get cursor() {
     return this.#cursor;
   }
@@ -211,20 +225,22 @@ export class TierNegotiator extends EventTarget {
     const transport = entry.create(this.#tierOptions());
     // Callbacks are routed by who the transport is *now*: the delivering one, the probe's
     // try, or neither (replaced or stopped, so its late callbacks are ignored).
-    const route = (onMain, onProbe) => (arg) => {
+    const route = (onMain, onProbe) => (...args) => {
       if (this.#closed) return;
-      if (transport === this.#transport) onMain(arg);
-      else if (this.#probe.carries(transport)) onProbe(arg);
+      if (transport === this.#transport) onMain(...args);
+      else if (this.#probe.carries(transport)) onProbe(...args);
     };
     const label = entry.label;
     transport.onhello = route(
       (data) => this.#onHello(data),
       (data) => this.#promote(data),
     );
-    transport.onentry = route(
-      (message) => this.#onEntry(message),
-      (message) => this.#probe.hold(message), // not before hello
+    transport.onevent = route(
+      (type, data) => this.#onDelivery(type, data),
+      (type, data) => this.#probe.hold([type, data]), // not before hello
     );
+    // An entry is an event of the feed's entry type; the feed drops those already delivered.
+    transport.onentry = (message) => transport.onevent(this.#feed.entryEvent, message);
     transport.onping = route(
       () => this.#onActivity(),
       () => {},
@@ -287,14 +303,13 @@ export class TierNegotiator extends EventTarget {
     this.dispatchEvent(new CustomEvent("hello", { detail: data }));
   }
 
-  #onEntry(message) {
+  /** One entry or event of the delivering transport: the feed says whether it is new. */
+  #onDelivery(type, data) {
     this.#onActivity();
-    const seq = message?.seq;
-    if (!Number.isInteger(seq) || seq <= this.#cursor) return; // already delivered
-    // seq > cursor + 1 would be a gap; the server reads gaps from the database before
-    // sending, so we trust its order and simply move on.
-    this.#cursor = seq;
-    this.dispatchEvent(new CustomEvent("message", { detail: message }));
+    const cursor = this.#feed.accept(this.#cursor, type, data);
+    if (cursor === null) return; // already delivered
+    this.#cursor = cursor;
+    this.dispatchEvent(new CustomEvent(type, { detail: data }));
   }
 
   #onActivity() {
@@ -337,9 +352,9 @@ export class TierNegotiator extends EventTarget {
     this.#logger?.info?.(`Polling stopped - ${this.#tiers[0].label} reconnected`);
     this.#onHello(data);
     // Whatever the lower tier already delivered is at or below the cursor and dropped.
-    for (const message of backlog) {
+    for (const [type, data] of backlog) {
       if (this.#transport !== transport) return;
-      this.#onEntry(message);
+      this.#onDelivery(type, data);
     }
   }
 

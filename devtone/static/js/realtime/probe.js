@@ -23,7 +23,7 @@ export class Probe {
   #onFailed;
 
   #transport = null; // the try in flight
-  #backlog = []; // entries the try sent before its hello, delivered only after it
+  #backlog = []; // what the try sent before its hello (opaque to the probe), delivered only after it
   #timer = null; // the wait before the next try, or the try's hello timeout
 
   /**
@@ -82,9 +82,9 @@ export class Probe {
     }
   }
 
-  /** An entry from the try, kept until its hello. */
-  hold(message) {
-    this.#backlog.push(message);
+  /** An entry or event from the try, kept as it is until its hello. */
+  hold(item) {
+    this.#backlog.push(item);
   }
 
   /** The try failed (no hello in time, start threw, its transport closed): stop, log, hand back. */

@@ -20,8 +20,9 @@ export const DEFAULT_TIMINGS = Object.freeze({
  * once the tier proved itself; `helloTimeout` says whether the negotiator bounds the wait
  * for that proof (the HTTP tiers bound each request themselves); `available(options)` says
  * whether the page gave what the tier needs (a URL, EventSource); `create(options)` makes
- * its transport. options: {streamUrl, messagesUrl, EventSource, fetch, setTimeout,
- * clearTimeout, now, timings}.
+ * its transport. options: {feed, EventSource, fetch, setTimeout, clearTimeout, now, timings},
+ * plus the feed's URLs as `streamUrl` and `messagesUrl` (the HTTP tiers' URL: a
+ * conversation's messages or the dashboard's snapshot).
  */
 export const TIERS = Object.freeze({
   sse: Object.freeze({
@@ -30,7 +31,7 @@ export const TIERS = Object.freeze({
     state: "live",
     helloTimeout: true,
     available: ({ streamUrl, EventSource }) => Boolean(streamUrl) && typeof EventSource === "function",
-    create: ({ streamUrl, EventSource }) => new SseTransport({ url: streamUrl, EventSource }),
+    create: ({ feed, EventSource }) => new SseTransport({ feed, EventSource }),
   }),
   longpoll: Object.freeze({
     tier: "longpoll",
@@ -38,9 +39,9 @@ export const TIERS = Object.freeze({
     state: "polling",
     helloTimeout: false,
     available: ({ messagesUrl }) => Boolean(messagesUrl),
-    create: ({ messagesUrl, fetch, setTimeout, clearTimeout, now, timings }) =>
+    create: ({ feed, fetch, setTimeout, clearTimeout, now, timings }) =>
       new LongPollTransport({
-        url: messagesUrl,
+        feed,
         fetch,
         setTimeout,
         clearTimeout,
@@ -55,9 +56,9 @@ export const TIERS = Object.freeze({
     state: "polling",
     helloTimeout: false,
     available: ({ messagesUrl }) => Boolean(messagesUrl),
-    create: ({ messagesUrl, fetch, setTimeout, clearTimeout, now, timings }) =>
+    create: ({ feed, fetch, setTimeout, clearTimeout, now, timings }) =>
       new PollTransport({
-        url: messagesUrl,
+        feed,
         fetch,
         setTimeout,
         clearTimeout,

@@ -1,31 +1,31 @@
 /**
- * Transports: one way each of getting a conversation's entries from the server.
+ * Transports: one way each of getting a feed (feeds.js: a conversation's log, or the
+ * dashboard) from the server. A transport knows how to talk (EventSource, one GET at a
+ * time); the feed knows the URLs and what the answers mean.
  *
  * Every transport has the same shape, so the negotiator can hold an ordered list of them:
  * `start(cursor)`, `stop()`, and callbacks the owner sets —
  *   `onhello(data)`   the transport proved itself (SSE: the hello event; long-poll and
  *                     poll: their first successful answer, before its entries);
  *   `onentry(message)` one log entry, in the order the server sent it;
+ *   `onevent(type, data)` anything else the feed passes through to the page (a
+ *                     conversation's state, typing, a dashboard snapshot…), in order;
  *   `onping(data)`    a heartbeat (SSE only);
  *   `onerror(reason)` recoverable, the transport is retrying by itself (SSE only);
  *   `onclosed(reason)` failed and stopped for good; the owner decides what next;
- *   `ondenied(error)` the token no longer opens the conversation (401/403/404 answered
- *                     to long-poll or poll; {status, code, message}); also stopped.
+ *   `ondenied(error)` the token or session no longer opens the feed (the feed's
+ *                     deniedStatuses answered to long-poll or poll; {status, code,
+ *                     message}); also stopped.
  * Transports never touch the DOM and never retry once closed: retries belong to the
  * negotiator. The HTTP transports own one timer at a time (a request timeout or the wait
  * before the next request) and `stop()` clears it and aborts the request in flight.
  */
+import { ConversationFeed } from "./feeds.js";
+
+export { withParam } from "./feeds.js";
 
 // EventSource.CLOSED; spelled out so a test fake need not define the constant.
 const CLOSED = 2;
-
-/** Append `name=value` to a URL that may already carry a query string (e.g. `?token=`). */
-export function withParam(url, name, value) {
-  const hash = url.indexOf("#");
-  const base = hash === -1 ? url : url.slice(0, hash);
-  const sep = base.includes("?") ? (base.endsWith("?") || base.endsWith("&") ? "" : "&") : "?";
-  return `${base}${sep}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
-}
 
 /** Server-Sent Events transport: wraps one EventSource at a time. */
 export class SseTransport {
@@ -34,32 +34,43 @@ export class SseTransport {
 
   onhello = null;
   onentry = null;
+  onevent = null;
   onping = null;
   onerror = null;
   onclosed = null;
 
-  #url;
+  #feed;
   #EventSource;
   #source = null;
 
-  /** `url` already carries `?token=`; `start()` adds `after=<cursor>`. */
-  constructor({ url, EventSource = globalThis.EventSource } = {}) {
-    if (!url) throw new TypeError("SseTransport needs a url");
+  /** `feed` says the URL and the events; `url` alone is short for a ConversationFeed's stream. */
+  constructor({
+    url,
+    feed = url ? new ConversationFeed({ streamUrl: url }) : null,
+    EventSource = globalThis.EventSource,
+  } = {}) {
+    if (!feed?.streamUrl) throw new TypeError("SseTransport needs a url");
     if (typeof EventSource !== "function") throw new TypeError("EventSource is not available");
-    this.#url = url;
+    this.#feed = feed;
     this.#EventSource = EventSource;
   }
 
-  /** Open the stream after `cursor`; a running stream is closed first. */
-  start(cursor = 0) {
+  /** Open the stream from `cursor`; a running stream is closed first. */
+  start(cursor = this.#feed.cursor) {
     this.stop();
     // On its own reconnects the browser sends Last-Event-ID, which the server prefers over
     // `after`, so the URL's cursor only matters for this first connect.
-    const source = new this.#EventSource(withParam(this.#url, "after", cursor));
+    const source = new this.#EventSource(this.#feed.streamUrlAt(cursor));
     this.#source = source;
-    source.addEventListener("hello", (event) => this.#deliver(source, "onhello", event));
-    source.addEventListener("message", (event) => this.#deliver(source, "onentry", event));
-    source.addEventListener("ping", (event) => this.#deliver(source, "onping", event));
+    const on = (type, deliver) =>
+      source.addEventListener(type, (event) => {
+        const data = this.#parse(source, type, event);
+        if (data !== undefined) deliver(data);
+      });
+    on("hello", (data) => this.onhello?.(data));
+    on("ping", (data) => this.onping?.(data));
+    if (this.#feed.entryEvent) on(this.#feed.entryEvent, (data) => this.onentry?.(data));
+    for (const type of this.#feed.events) on(type, (data) => this.onevent?.(type, data));
     source.addEventListener("error", () => this.#failed(source));
   }
 
@@ -70,16 +81,15 @@ export class SseTransport {
     source?.close();
   }
 
-  #deliver(source, callback, event) {
-    if (source !== this.#source) return; // a late event from a stream we already dropped
-    let data;
+  /** The event's data, or undefined when it must not be delivered. */
+  #parse(source, type, event) {
+    if (source !== this.#source) return undefined; // a late event from a stream we already dropped
     try {
-      data = JSON.parse(event.data);
+      return JSON.parse(event.data);
     } catch {
-      this.onerror?.(`invalid JSON in ${event.type || "event"}`);
-      return;
+      this.onerror?.(`invalid JSON in ${event.type || type}`);
+      return undefined;
     }
-    this[callback]?.(data);
   }
 
   #failed(source) {
@@ -96,8 +106,6 @@ export class SseTransport {
   }
 }
 
-// The token no longer opens the conversation: not a network failure, never fall back.
-const DENIED = new Set([401, 403, 404]);
 // The server refuses waits above this many seconds (api.py WAIT_MAX).
 const WAIT_MAX_S = 30;
 // An empty answer to a waiting request faster than this means something in between does
@@ -111,20 +119,22 @@ export function longPollTimeoutMs(waitS) {
 }
 
 /**
- * The shared part of long-poll and poll: one GET of `messages?after=N&wait=S&limit=L` at a
- * time, each with an AbortController and a client-side timeout, so a request a proxy never
- * answers counts as a failure. Subclasses say when the next request goes and how long it
- * waits (`firstRequest()`, `nextRequest(answer)`).
+ * The shared part of long-poll and poll: one GET of the feed's pollUrl at a time (e.g.
+ * `messages?after=N&wait=S&limit=L`), each with an AbortController and a client-side
+ * timeout, so a request a proxy never answers counts as a failure. A status in the feed's
+ * deniedStatuses is a denial, never a fallback. Subclasses say when the next request goes
+ * and how long it waits (`firstRequest()`, `nextRequest(answer)`).
  */
 class HttpTransport {
   onhello = null;
   onentry = null;
+  onevent = null;
   onping = null;
   onerror = null;
   onclosed = null;
   ondenied = null;
 
-  #url;
+  #feed;
   #fetch;
   #setTimeout;
   #clearTimeout;
@@ -132,17 +142,21 @@ class HttpTransport {
   #limit;
   #run = null; // {cursor, proven, controller, timer, timedOut}; null when stopped
 
-  /** `url` already carries `?token=`; fetch, timers and clock are injectable for tests. */
+  /**
+   * `feed` says the URL and what answers mean; `url` alone (which may carry `?token=`) is short
+   * for a ConversationFeed's messages. fetch, timers and clock are injectable for tests.
+   */
   constructor({
     url,
+    feed = url ? new ConversationFeed({ messagesUrl: url }) : null,
     fetch = (...args) => globalThis.fetch(...args),
     setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms),
     clearTimeout = (id) => globalThis.clearTimeout(id),
     now = () => Date.now(),
     limit = 100,
   } = {}) {
-    if (!url) throw new TypeError(`${new.target.name} needs a url`);
-    this.#url = url;
+    if (!feed?.pollUrl) throw new TypeError(`${new.target.name} needs a url`);
+    this.#feed = feed;
     this.#fetch = fetch;
     this.#setTimeout = setTimeout;
     this.#clearTimeout = clearTimeout;
@@ -155,8 +169,8 @@ class HttpTransport {
     return this.#run !== null;
   }
 
-  /** Begin requesting the entries after `cursor`; a running loop is stopped first. */
-  start(cursor = 0) {
+  /** Begin requesting what comes after `cursor`; a running loop is stopped first. */
+  start(cursor = this.#feed.cursor) {
     this.stop();
     const run = { cursor, proven: false, controller: null, timer: null, timedOut: false };
     this.#run = run;
@@ -195,11 +209,9 @@ class HttpTransport {
       controller.abort(); // also ends a body that never finishes arriving
     }, timeoutMs);
     const startedAt = this.#now();
-    let url = withParam(this.#url, "after", run.cursor);
-    url = withParam(url, "wait", waitS);
-    url = withParam(url, "limit", this.#limit);
+    const url = this.#feed.pollUrlAt(run.cursor, { waitS, limit: this.#limit, first: !run.proven });
 
-    const { body, failure, denied } = await this.#fetchPage(run, url, controller.signal);
+    const { answer, failure, denied } = await this.#fetchPage(run, url, controller.signal);
     if (this.#run !== run) return; // stopped meanwhile: say nothing
     this.#clearTimer(run);
     run.controller = null;
@@ -211,11 +223,11 @@ class HttpTransport {
       controller.abort();
       this.onclosed?.(failure);
     } else {
-      this.#deliver(run, body, this.#now() - startedAt, waitS);
+      this.#deliver(run, answer, this.#now() - startedAt, waitS);
     }
   }
 
-  /** One GET, as {body} or {failure: reason} or {denied: {status, code, message}}. */
+  /** One GET, as {answer} (read by the feed) or {failure: reason} or {denied: {status, code, message}}. */
   async #fetchPage(run, url, signal) {
     const failed = (reason) => ({ failure: run.timedOut ? "timed out" : `failed: ${reason}` });
     let response;
@@ -229,7 +241,7 @@ class HttpTransport {
     } catch {
       return failed("network error");
     }
-    if (DENIED.has(response.status)) {
+    if (this.#feed.deniedStatuses.has(response.status)) {
       let error = {};
       try {
         error = (await response.json())?.error ?? {};
@@ -248,29 +260,27 @@ class HttpTransport {
     } catch {
       return failed("answer is not JSON");
     }
-    if (!Array.isArray(body?.messages)) return failed("answer has no messages");
-    return { body };
+    const answer = this.#feed.read(body, { cursor: run.cursor, limit: this.#limit });
+    return answer.failure ? failed(answer.failure) : { answer };
   }
 
-  #deliver(run, body, elapsedMs, waitS) {
-    const { messages } = body;
+  #deliver(run, answer, elapsedMs, waitS) {
     if (!run.proven) {
       run.proven = true;
-      this.onhello?.({ tier: this.constructor.tier, cursor: body.cursor, conversation: body.conversation });
+      this.onhello?.({ tier: this.constructor.tier, ...answer.hello });
     }
-    for (const message of messages) {
+    for (const message of answer.entries) {
       if (this.#run !== run) return; // the owner stopped us from a callback
       this.onentry?.(message);
-      if (Number.isInteger(message?.seq)) run.cursor = Math.max(run.cursor, message.seq);
+    }
+    for (const [type, data] of answer.events) {
+      if (this.#run !== run) return;
+      this.onevent?.(type, data);
     }
     if (this.#run !== run) return;
-    if (Number.isInteger(body.cursor)) run.cursor = Math.max(run.cursor, body.cursor);
-    const next = this.nextRequest({
-      count: messages.length,
-      full: messages.length >= this.#limit,
-      elapsedMs,
-      waitS,
-    });
+    run.cursor = answer.cursor;
+    const { empty, full } = answer;
+    const next = this.nextRequest({ empty, full, elapsedMs, waitS });
     this.#later(run, next.delayMs, next.waitS, next.timeoutMs);
   }
 
@@ -281,8 +291,9 @@ class HttpTransport {
 }
 
 /**
- * Long-poll: the server answers as soon as there is an entry after the cursor, or empty
- * after `waitS` seconds; the next request goes at once from the returned cursor. The first
+ * Long-poll: the server answers as soon as there is news after the cursor (an entry, a new
+ * etag), or with nothing new after `waitS` seconds; the next request goes at once from the
+ * returned cursor. The first
  * request does not wait, so the tier proves itself (or fails) within one round trip.
  */
 export class LongPollTransport extends HttpTransport {
@@ -306,8 +317,8 @@ export class LongPollTransport extends HttpTransport {
   }
 
   /** Every next request: at once, waiting `waitS`, timing out after wait + grace. */
-  nextRequest({ count, elapsedMs, waitS }) {
-    const tooFast = count === 0 && waitS > 0 && elapsedMs < MIN_EMPTY_WAIT_MS;
+  nextRequest({ empty, elapsedMs, waitS }) {
+    const tooFast = empty && waitS > 0 && elapsedMs < MIN_EMPTY_WAIT_MS;
     return {
       delayMs: tooFast ? MIN_EMPTY_WAIT_MS : 0,
       waitS: this.#waitS,

@@ -1,0 +1,357 @@
+/**
+ * The agents' dashboard (/dashboard): the only module here that wires the dashboard's pieces.
+ *
+ * Config comes from `<main id="dashboard" data-csrf-token data-agent-id data-agent-name
+ * data-agent-role data-api-base data-negotiate-url>`. The agent is signed in with the
+ * session cookie; every POST carries the CSRF token (ApiClient in agent mode).
+ *
+ * Two feeds, each on its own TierNegotiator: the dashboard feed (snapshots, conversation
+ * upserts, stats) for the whole page, and, while a transcript is open, that conversation's
+ * feed (its entries, state changes and the visitor's typing). Every conversation JSON from
+ * either goes through the DashboardStore, which keeps the newest version; the views are
+ * rendered from the store.
+ */
+import { ApiClient, ApiError, newClientId } from "./api.js";
+import { ConversationListView } from "./conversation-list.js";
+import { DashboardStore } from "./dashboard-store.js";
+import { ConnectionIndicator, DASHBOARD_LABELS } from "./indicator.js";
+import { Notifier } from "./notifier.js";
+import { AGENT_OUTBOX_KEY_PREFIX, Outbox } from "./outbox.js";
+import { ReadMarker } from "./read-marker.js";
+import { ConversationFeed, DashboardFeed } from "./realtime/feeds.js";
+import { TierNegotiator } from "./realtime/negotiator.js";
+import { StatsView } from "./stats-view.js";
+import { TranscriptView } from "./transcript-view.js";
+import { TypingSignal } from "./typing.js";
+
+const HISTORY_PAGE = 200;
+const DEFAULT_FILTER = "open";
+const DELIVERING = new Set(["live", "polling"]); // states in which the server is reachable
+
+/** The dashboard: the live list, the stats, and one open transcript at a time. */
+class DashboardPage {
+  #base;
+  #negotiateUrl;
+  #me; // {id, name, role}
+  #api;
+  #store;
+  #indicator;
+  #stats;
+  #list;
+  #notifier;
+  #transcript;
+  #filter = DEFAULT_FILTER;
+  #negotiator = null; // the dashboard feed's
+  #session = null; // the open transcript: {id, negotiator, outbox, reader, typing}
+  #ended = false; // the agent's session ended: nothing more is sent
+
+  constructor(root) {
+    const data = root.dataset;
+    this.#base = (data.apiBase || "/api").replace(/\/+$/, "");
+    this.#negotiateUrl = data.negotiateUrl || "/api/realtime/negotiate";
+    this.#me = { id: data.agentId, name: data.agentName || "You", role: data.agentRole };
+    this.#api = new ApiClient({ base: this.#base, csrfToken: data.csrfToken });
+    this.#store = new DashboardStore({ me: data.agentId });
+    const byId = (id) => document.getElementById(id);
+    this.#indicator = new ConnectionIndicator(byId("connection"), { labels: DASHBOARD_LABELS });
+    this.#stats = new StatsView(root);
+    this.#notifier = new Notifier({ document });
+    this.#list = new ConversationListView({
+      list: byId("conversation-list"),
+      filterButtons: root.querySelectorAll("[data-filter]"),
+    });
+    this.#transcript = new TranscriptView(document, { isAdmin: this.#me.role === "admin" });
+  }
+
+  /** Bind the views, connect the dashboard feed, and load what admins need. */
+  start() {
+    this.#list.onfilter = (filter) => {
+      this.#filter = filter;
+      this.#render();
+    };
+    this.#list.onopen = (id) => this.#open(id);
+    this.#bindTranscript();
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented || !this.#session) return;
+      // Esc in a composer holding a draft would throw the draft away with the panel.
+      if (event.target?.id === "reply-body" && this.#transcript.hasDraft) return;
+      this.#dismiss();
+    });
+    document.addEventListener("visibilitychange", () => this.#markReadIfUnread());
+    window.addEventListener("online", () => this.#session?.outbox.resume());
+    this.#connect();
+    if (this.#me.role === "admin") {
+      this.#api
+        .listAgents()
+        .then(({ agents }) => this.#transcript.setAgents(agents ?? []))
+        .catch(() => {}); // without the list the admin can still assign to themselves
+    }
+    this.#render();
+  }
+
+  // ── the dashboard feed ───────────────────────────────────────────────────────────────
+
+  #connect() {
+    const feed = new DashboardFeed({
+      streamUrl: `${this.#base}/dashboard/events`,
+      snapshotUrl: `${this.#base}/dashboard/snapshot`,
+    });
+    const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
+    negotiator.addEventListener("statechange", ({ detail }) => this.#indicator.render(detail));
+    negotiator.addEventListener("snapshot", ({ detail }) => {
+      const added = this.#store.applySnapshot(detail);
+      if (added.length) this.#notifier.beep(); // appeared while we were away, or just now
+      this.#render();
+    });
+    negotiator.addEventListener("conversation", ({ detail }) => this.#upsert(detail));
+    negotiator.addEventListener("stats", ({ detail }) => {
+      this.#store.setStats(detail);
+      this.#stats.render(this.#store.stats);
+    });
+    negotiator.addEventListener("typing", ({ detail }) => {
+      if (this.#session && String(detail?.conversation_id) === this.#session.id) {
+        this.#transcript.typing.update(detail);
+      }
+    });
+    negotiator.addEventListener("denied", () => this.#sessionEnded());
+    this.#negotiator = negotiator;
+    negotiator.start();
+  }
+
+  #upsert(conversation) {
+    const { changed, added } = this.#store.upsert(conversation);
+    if (added) this.#notifier.beep();
+    if (changed) this.#render();
+  }
+
+  #render() {
+    const store = this.#store;
+    this.#list.render({
+      conversations: store.list(this.#filter).map((conversation) => ({
+        conversation,
+        unread: store.unread(conversation),
+      })),
+      counts: store.counts(),
+      filter: this.#filter,
+      openId: this.#session?.id ?? null,
+      isMine: (conversation) => store.isMine(conversation),
+    });
+    this.#stats.render(store.stats);
+    this.#notifier.badge(store.badgeCount());
+    const open = this.#session ? store.get(this.#session.id) : null;
+    if (open) {
+      this.#transcript.render(open, { mine: store.isMine(open) });
+      this.#session.reader.acknowledge(open.agent_read_seq);
+    }
+  }
+
+  // ── the open transcript ──────────────────────────────────────────────────────────────
+
+  #bindTranscript() {
+    const transcript = this.#transcript;
+    transcript.onassign = (agentId) =>
+      this.#act((id) => this.#api.assignConversation(id, agentId === null ? null : asAgentId(agentId)));
+    transcript.onfinish = () => this.#act((id) => this.#api.closeConversation(id));
+    transcript.ondismiss = () => this.#dismiss();
+    transcript.oninput = (text) => this.#session?.typing.input(text);
+    transcript.onreply = (body) => {
+      if (!this.#session || this.#ended) return;
+      this.#session.typing.stop();
+      this.#session.outbox.add(body);
+    };
+    transcript.messages.onretry = (clientId) => this.#session?.outbox.retry(clientId);
+  }
+
+  async #open(id) {
+    const conversation = this.#store.get(id);
+    if (!conversation || this.#ended) return;
+    if (this.#session?.id === String(id)) {
+      this.#transcript.focusComposer();
+      return;
+    }
+    this.#closeSession();
+    const session = { id: String(id), negotiator: null };
+    session.reader = new ReadMarker({
+      readSeq: conversation.agent_read_seq ?? 0,
+      send: async (seq) => {
+        const answer = await this.#api.markRead(id, seq);
+        if (answer?.conversation) this.#upsert(answer.conversation);
+      },
+    });
+    session.typing = new TypingSignal({
+      // Typing is a hint: a lost signal costs nothing, so failures are not even reported.
+      send: (typing) => this.#api.sendTyping(id, typing).catch(() => {}),
+    });
+    this.#session = session;
+    this.#transcript.open(conversation);
+    session.outbox = this.#createOutbox(session);
+    session.outbox.start();
+    this.#render();
+
+    try {
+      await this.#loadHistory(session);
+    } catch (error) {
+      if (this.#session !== session) return;
+      const apiError = asApiError(error);
+      if (apiError.status === 401) {
+        this.#sessionEnded();
+        return;
+      }
+      // Unreachable for now: the feed replays everything after the cursor anyway.
+      this.#transcript.showError(apiError.message);
+    }
+    if (this.#session !== session) return;
+    this.#follow(session);
+    this.#markReadIfUnread();
+    this.#transcript.focusComposer();
+  }
+
+  async #loadHistory(session) {
+    let after = 0;
+    for (;;) {
+      const { messages, cursor, conversation } = await this.#api.listMessages(session.id, after, HISTORY_PAGE);
+      if (this.#session !== session) return;
+      for (const message of messages) this.#show(session, message);
+      if (conversation) this.#upsert(conversation);
+      // Stop at the end, and also if a page brings nothing new (never loop forever).
+      if (!messages.length || cursor <= after || cursor >= (conversation?.last_seq ?? cursor)) return;
+      after = cursor;
+    }
+  }
+
+  #follow(session) {
+    const url = `${this.#base}/conversations/${encodeURIComponent(session.id)}`;
+    const feed = new ConversationFeed({
+      streamUrl: `${url}/events`,
+      messagesUrl: `${url}/messages`,
+      cursor: this.#transcript.messages.lastSeq,
+    });
+    const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
+    negotiator.addEventListener("message", ({ detail }) => this.#show(session, detail));
+    negotiator.addEventListener("conversation", ({ detail }) => this.#upsert(detail));
+    negotiator.addEventListener("typing", ({ detail }) => this.#transcript.typing.update(detail));
+    negotiator.addEventListener("statechange", ({ detail }) => {
+      // Replies typed while offline are kept in order and sent once the server answers.
+      const delivering = DELIVERING.has(detail.state);
+      if (delivering && !DELIVERING.has(detail.previous?.state)) session.outbox.resume();
+      else if (detail.state === "offline") session.outbox.pause();
+    });
+    negotiator.addEventListener("denied", ({ detail }) => {
+      if (detail?.status === 401) this.#sessionEnded();
+      else if (this.#session === session) this.#transcript.showError("This conversation is no longer available.");
+    });
+    session.negotiator = negotiator;
+    negotiator.start();
+  }
+
+  #show(session, message) {
+    if (this.#session !== session) return;
+    const fresh = this.#transcript.messages.upsert(message);
+    session.outbox.confirm(message); // stream or POST answer, whichever comes first
+    if (!fresh) return;
+    this.#transcript.typing.message(message);
+    if (message.sender === "visitor") this.#markRead(session);
+  }
+
+  /** Read up to the newest entry shown, if the agent can see it: one POST per burst. */
+  #markRead(session) {
+    if (document.visibilityState !== "visible" || this.#session !== session) return;
+    const seq = this.#transcript.messages.lastSeq;
+    if (seq <= 0) return;
+    session.reader.seen(seq);
+    this.#store.markRead(session.id, seq); // the badge goes at once, not after the POST
+    this.#render();
+  }
+
+  /** On opening and on the tab becoming visible: mark read if the server counts unread. */
+  #markReadIfUnread() {
+    const session = this.#session;
+    const conversation = session && this.#store.get(session.id);
+    if (conversation?.unread > 0) this.#markRead(session);
+  }
+
+  #createOutbox(session) {
+    const outbox = new Outbox({
+      conversationId: session.id,
+      keyPrefix: AGENT_OUTBOX_KEY_PREFIX, // never the visitor's queue, even in one browser
+      newClientId,
+      post: async (body, clientId, { signal }) => {
+        // Replying to a waiting conversation also assigns it to me (the server's rule).
+        const answer = await this.#api.postMessage(session.id, body, clientId, { retry: false, signal });
+        return answer?.message;
+      },
+    });
+    const current = () => this.#session === session;
+    outbox.addEventListener("pending", ({ detail }) => {
+      if (current()) this.#transcript.messages.addPending(detail.clientId, detail.body, this.#me.name);
+    });
+    outbox.addEventListener("sent", ({ detail }) => this.#show(session, detail.message));
+    outbox.addEventListener("failed", ({ detail }) => {
+      if (!current()) return;
+      this.#transcript.messages.markFailed(detail.clientId);
+      const error = asApiError(detail.error);
+      if (error.status === 401) this.#sessionEnded();
+      else if (error.status === 409) this.#transcript.showReplyError("This conversation is closed; the reply was not sent.");
+      else if (detail.permanent) this.#transcript.showReplyError(error.message);
+      else this.#transcript.showReplyError("Your reply could not be sent. Check your connection and retry.");
+    });
+    return outbox;
+  }
+
+  /** Run an action on the open conversation (assign, close) and take its answer. */
+  async #act(request) {
+    const session = this.#session;
+    if (!session || this.#ended) return;
+    this.#transcript.clearError();
+    try {
+      const answer = await request(session.id);
+      if (answer?.conversation) this.#upsert(answer.conversation);
+    } catch (error) {
+      const apiError = asApiError(error);
+      if (apiError.status === 401) this.#sessionEnded();
+      else if (this.#session === session) this.#transcript.showError(apiError.message);
+    }
+  }
+
+  /** Close the transcript and give the keyboard back to the list. */
+  #dismiss() {
+    const id = this.#session?.id;
+    this.#closeSession();
+    this.#render();
+    document.querySelector(`#conversation-list [data-conversation-id="${CSS.escape(id ?? "")}"]`)?.focus();
+  }
+
+  #closeSession() {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = null;
+    session.negotiator?.close();
+    session.outbox.close(); // unsent replies stay stored and go when it is opened again
+    session.reader.close();
+    session.typing.stop();
+    this.#transcript.close();
+  }
+
+  /** 401: the agent's session is over. Stop everything and say how to come back. */
+  #sessionEnded() {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#closeSession();
+    this.#negotiator?.close();
+    this.#render();
+    const notice = document.getElementById("session-ended");
+    if (notice) notice.hidden = false;
+  }
+}
+
+/** A select's value as the id the API expects (numbers stay numbers). */
+function asAgentId(value) {
+  return /^\d+$/.test(String(value)) ? Number(value) : value;
+}
+
+function asApiError(error) {
+  return error instanceof ApiError ? error : new ApiError({ message: String(error?.message ?? error) });
+}
+
+const root = document.getElementById("dashboard");
+if (root) new DashboardPage(root).start();

@@ -1,0 +1,185 @@
+/**
+ * TranscriptView: the dashboard's open conversation — its header (visitor, status, agent),
+ * the actions (assign to me; for admins assign to another agent; close), the messages
+ * (a MessageList seen from the agent's side), the visitor's typing line and the reply
+ * composer (Enter sends, Shift+Enter is a newline).
+ *
+ * Never touches the network: it reports what the agent does through callbacks, and the
+ * page decides. User text only through textContent.
+ */
+import { MessageList } from "./message-list.js";
+import { TypingIndicator } from "./typing.js";
+
+/** The open conversation's panel. */
+export class TranscriptView {
+  /** Called with null (to me) or another agent's id when the agent assigns. */
+  onassign = null;
+  /** Called when the agent closes the conversation (the close button). */
+  onfinish = null;
+  /** Called when the agent dismisses the panel (its close button). */
+  ondismiss = null;
+  /** Called with the body when the agent sends a reply. */
+  onreply = null;
+  /** Called with the composer's text on every change (typing out). */
+  oninput = null;
+
+  /** The messages of the open conversation. */
+  messages;
+  /** The visitor's "is typing…" line. */
+  typing;
+
+  #el;
+  #isAdmin;
+
+  /** `document` holds the transcript's elements (by id); `isAdmin` shows the assign-to select. */
+  constructor(document, { isAdmin = false } = {}) {
+    const byId = (id) => document.getElementById(id);
+    this.#el = {
+      root: byId("transcript"),
+      visitor: byId("transcript-visitor"),
+      email: byId("transcript-email"),
+      status: byId("transcript-status"),
+      agent: byId("transcript-agent"),
+      assign: byId("assign-button"),
+      assignOther: byId("assign-other"),
+      assignSelect: byId("assign-select"),
+      assignSelectButton: byId("assign-select-button"),
+      finish: byId("close-button"),
+      dismiss: byId("transcript-dismiss"),
+      error: byId("transcript-error"),
+      form: byId("reply-form"),
+      body: byId("reply-body"),
+      replyError: byId("reply-error"),
+    };
+    this.#isAdmin = isAdmin;
+    this.messages = new MessageList(byId("transcript-messages"), { self: "agent" });
+    this.typing = new TypingIndicator(byId("transcript-typing"), { sender: "visitor" });
+    this.#bind();
+  }
+
+  /** The id of the open conversation, or null. */
+  get conversationId() {
+    return this.#el.root.hidden ? null : (this.#el.root.dataset.conversationId ?? null);
+  }
+
+  /** Show an empty panel for `conversation` (its messages come next). */
+  open(conversation) {
+    const { root, body } = this.#el;
+    this.messages.clear();
+    this.typing.hide();
+    this.clearError();
+    body.value = "";
+    root.dataset.conversationId = String(conversation.id);
+    root.hidden = false;
+    this.render(conversation, { mine: false });
+    // On a narrow screen the panel sits below the list: bring it into view.
+    root.scrollIntoView?.({ block: "nearest" });
+  }
+
+  /** Show the conversation's current state; `mine` hides "Assign to me". */
+  render(conversation, { mine }) {
+    const el = this.#el;
+    const closed = conversation.status === "closed";
+    el.visitor.textContent = conversation.visitor?.name || "Visitor";
+    el.email.textContent = conversation.visitor?.email ?? "";
+    el.email.hidden = !conversation.visitor?.email;
+    el.status.textContent = conversation.status ?? "";
+    el.status.dataset.status = conversation.status ?? "";
+    el.agent.textContent = conversation.agent?.name ? `Assigned to ${mine ? "you" : conversation.agent.name}` : "Unassigned";
+    el.assign.hidden = mine || closed;
+    if (el.assignOther) el.assignOther.hidden = !this.#isAdmin || closed;
+    el.finish.hidden = closed;
+    // The server refuses replies to a closed conversation (409); say so before typing.
+    el.body.disabled = closed;
+    el.form.querySelector("[type=submit]").disabled = closed;
+    el.body.placeholder = closed
+      ? "This conversation is closed"
+      : "Reply… (Enter sends, Shift+Enter for a new line)";
+  }
+
+  /** Hide the panel and forget its conversation. */
+  close() {
+    const { root } = this.#el;
+    root.hidden = true;
+    delete root.dataset.conversationId;
+    this.messages.clear();
+    this.typing.hide();
+  }
+
+  /** Fill the admin's assign-to select with the active agents. */
+  setAgents(agents) {
+    const select = this.#el.assignSelect;
+    if (!select) return;
+    const document = select.ownerDocument;
+    select.replaceChildren(
+      ...agents
+        .filter((agent) => agent.active !== false)
+        .map((agent) => {
+          const option = document.createElement("option");
+          option.value = String(agent.id);
+          option.textContent = agent.name;
+          return option;
+        }),
+    );
+  }
+
+  /** Show an action's failure (assign, close) above the messages. */
+  showError(message) {
+    this.#el.error.textContent = message;
+    this.#el.error.hidden = false;
+  }
+
+  /** Show a reply's failure under the composer. */
+  showReplyError(message) {
+    this.#el.replyError.textContent = message;
+    this.#el.replyError.hidden = false;
+  }
+
+  /** Hide both error lines. */
+  clearError() {
+    for (const element of [this.#el.error, this.#el.replyError]) {
+      element.textContent = "";
+      element.hidden = true;
+    }
+  }
+
+  /** Whether the composer holds text the agent has not sent. */
+  get hasDraft() {
+    return this.#el.body.value.trim() !== "";
+  }
+
+  /** Put the cursor in the composer. */
+  focusComposer() {
+    if (!this.#el.body.disabled) this.#el.body.focus();
+  }
+
+  #bind() {
+    const el = this.#el;
+    el.assign.addEventListener("click", () => this.onassign?.(null));
+    el.assignSelectButton?.addEventListener("click", () => {
+      if (el.assignSelect.value) this.onassign?.(el.assignSelect.value);
+    });
+    el.finish.addEventListener("click", () => this.onfinish?.());
+    el.dismiss?.addEventListener("click", () => this.ondismiss?.());
+    el.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#reply();
+    });
+    el.body.addEventListener("keydown", (event) => {
+      // Enter sends, Shift+Enter is a newline; never while an IME is composing a word.
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      this.#reply();
+    });
+    el.body.addEventListener("input", () => this.oninput?.(el.body.value));
+  }
+
+  #reply() {
+    const body = this.#el.body.value;
+    if (this.#el.body.disabled || !body.trim()) return;
+    this.#el.replyError.hidden = true;
+    this.onreply?.(body);
+    this.#el.body.value = "";
+    this.#el.body.focus();
+  }
+}

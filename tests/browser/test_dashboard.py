@@ -1,0 +1,175 @@
+"""An agent and a customer in two browser contexts: the whole support flow, on every tier."""
+
+import threading
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.conftest import FAST_TIMINGS
+from tests.browser.dashboard_pages import (
+    expect_dashboard_tier,
+    filter_count,
+    force_tier,
+    list_item,
+    reply,
+    sign_in,
+    stat,
+)
+from tests.browser.pages import start_chat, type_message
+
+pytestmark = pytest.mark.browser
+
+DASHBOARD_STATE = {"sse": "live", "longpoll": "polling", "poll": "polling"}
+
+
+@pytest.mark.parametrize("tier", ["sse", "longpoll", "poll"])
+def test_customer_and_agent_chat_with_live_status_unread_typing_seen_and_close(
+    live_server, new_page, agent, tier
+):
+    server = live_server(**FAST_TIMINGS)
+    desk = new_page()
+    force_tier(desk, tier)
+    sign_in(desk, server.url, agent)
+    expect_dashboard_tier(desk, DASHBOARD_STATE[tier], tier)
+    expect(stat(desk, "waiting")).to_have_text("0")
+
+    # The customer starts a conversation: it appears in the agent's list without a reload.
+    customer = new_page()
+    visitor = start_chat(customer, server.url, "Ada")
+    item = list_item(desk, visitor["conversationId"])
+    expect(item).to_have_count(1, timeout=15_000)
+    expect(item).to_have_attribute("data-status", "waiting")
+    expect(filter_count(desk, "waiting")).to_have_text("1")
+    expect(stat(desk, "waiting")).to_have_text("1")
+    expect(customer.locator("#conversation-status")).to_contain_text("Waiting")
+
+    # The customer writes before anyone opened it: unread rises.
+    type_message(customer, "Hello, my order is late")
+    expect(item).to_have_attribute("data-unread", "1", timeout=15_000)
+
+    # The agent opens it (reading clears unread) and takes it: both see the change.
+    item.click()
+    transcript = desk.locator("#transcript")
+    expect(transcript).to_have_attribute("data-conversation-id", str(visitor["conversationId"]))
+    expect(desk.locator("#transcript-messages")).to_contain_text("Hello, my order is late")
+    desk.click("#assign-button")
+    expect(desk.locator("#transcript-status")).to_have_text("active", timeout=15_000)
+    expect(item).to_have_attribute("data-status", "active", timeout=15_000)
+    expect(customer.locator("#messages")).to_contain_text("Maria joined the conversation.")
+    expect(customer.locator("#conversation-status")).to_contain_text("Maria")
+    expect(filter_count(desk, "mine")).to_have_text("1")
+    expect(item).to_have_attribute("data-unread", "0", timeout=15_000)
+    # …and the customer sees that an agent read the message.
+    expect(customer.locator(".message__seen")).to_have_count(1, timeout=15_000)
+
+    # Messages both ways.
+    reply(desk, "Sorry! Let me check.")
+    expect(customer.locator("#messages")).to_contain_text("Sorry! Let me check.", timeout=15_000)
+    type_message(customer, "Order 1234")
+    expect(desk.locator("#transcript-messages")).to_contain_text("Order 1234", timeout=15_000)
+
+    # Typing: the agent's typing reaches the customer (whose page is on SSE).
+    desk.fill("#reply-body", "It ships tod")
+    desk.locator("#reply-body").press("a")
+    expect(customer.locator("#typing")).to_be_visible(timeout=15_000)
+    expect(customer.locator("#typing")).to_contain_text("Maria")
+    if tier == "sse":
+        # Typing is ephemeral and rides on streams only: the agent's page sees it on SSE.
+        customer.fill("#message-body", "Thank")
+        customer.locator("#message-body").press("s")
+        expect(desk.locator("#transcript-typing")).to_be_visible(timeout=15_000)
+    desk.fill("#reply-body", "")
+
+    # Unread while the transcript is closed, cleared when it is read.
+    desk.keyboard.press("Escape")
+    expect(transcript).to_be_hidden()
+    type_message(customer, "Any news?")
+    type_message(customer, "Hello?")
+    expect(item).to_have_attribute("data-unread", "2", timeout=15_000)
+    expect(item.locator(".unread-badge")).to_have_text("2")
+    item.click()
+    expect(item).to_have_attribute("data-unread", "0", timeout=15_000)
+
+    # The agent closes it; the customer sees it closed.
+    desk.click("#close-button")
+    expect(desk.locator("#transcript-status")).to_have_text("closed", timeout=15_000)
+    expect(customer.locator("#closed-notice")).to_be_visible(timeout=15_000)
+    expect(filter_count(desk, "closed")).to_have_text("1", timeout=15_000)
+
+    # The counters end the same on every tier.
+    expect(stat(desk, "waiting")).to_have_text("0", timeout=15_000)
+    expect(stat(desk, "active")).to_have_text("0")
+    expect(stat(desk, "closed_today")).to_have_text("1")
+    expect(stat(desk, "messages_today")).to_have_text("5")
+    expect(filter_count(desk, "open")).to_have_text("0")
+    assert desk.errors == [] and customer.errors == []
+
+
+def test_thirty_conversations_started_at_once_each_appear_once(live_server, new_page, agent):
+    server = live_server(**FAST_TIMINGS)
+    desk = new_page()
+    sign_in(desk, server.url, agent)
+    expect_dashboard_tier(desk, "live", "sse")
+    started, failures = [], []
+
+    def start(n):
+        try:
+            answer = requests.post(
+                f"{server.url}/api/conversations", json={"name": f"Customer {n}"}, timeout=20
+            )
+            body = answer.json()
+            headers = {"Authorization": f"Bearer {body['token']}"}
+            posted = requests.post(
+                f"{server.url}/api/conversations/{body['conversation']['id']}/messages",
+                json={"body": f"question {n}", "client_id": str(uuid.uuid4())},
+                headers=headers,
+                timeout=20,
+            )
+            assert posted.status_code == 201, posted.text
+            started.append(body["conversation"]["id"])
+        except Exception as error:
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and len(started) == 30
+
+    items = desk.locator("#conversation-list li[data-conversation-id]")
+    expect(items).to_have_count(30, timeout=20_000)
+    expect(filter_count(desk, "waiting")).to_have_text("30")
+    expect(stat(desk, "waiting")).to_have_text("30")
+    expect(stat(desk, "messages_today")).to_have_text("30")
+    listed = items.evaluate_all("items => items.map(li => Number(li.dataset.conversationId))")
+    assert sorted(listed) == sorted(started)
+    unread = items.evaluate_all("items => items.map(li => li.dataset.unread)")
+    assert unread == ["1"] * 30
+    # Newest activity first, and the tab shows how many wait.
+    assert desk.title().startswith("(30)")
+
+
+def test_the_list_is_used_from_the_keyboard(live_server, new_page, start_visitor, agent):
+    server = live_server(**FAST_TIMINGS)
+    older, newer = start_visitor("Older"), start_visitor("Newer")
+    desk = new_page()
+    sign_in(desk, server.url, agent)
+    expect(desk.locator("#conversation-list li[data-conversation-id]")).to_have_count(2)
+    first = desk.locator("#conversation-list li[data-conversation-id]").first
+    first.focus()
+    desk.keyboard.press("ArrowDown")
+    desk.keyboard.press("Enter")
+    transcript = desk.locator("#transcript")
+    # Newest activity first: the second row is the older conversation.
+    expect(transcript).to_have_attribute("data-conversation-id", str(older.id))
+    expect(desk.locator("#transcript-visitor")).to_have_text("Older")
+    # Opening puts the focus in the reply box; back in the list, the arrows go on.
+    list_item(desk, older.id).focus()
+    desk.keyboard.press("ArrowUp")
+    desk.keyboard.press("Enter")
+    expect(transcript).to_have_attribute("data-conversation-id", str(newer.id))
+    desk.keyboard.press("Escape")
+    expect(transcript).to_be_hidden()
