@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import case, literal, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from devtone.extensions import db
 from devtone.models import Agent, Conversation, Message, utcnow
 
+# Every column that changes after a conversation starts: what the caller loaded before
+# the lock may be stale (another writer committed in between), what the lock returns not.
 _RETURNED = (
     "last_seq",
     "status",
@@ -25,7 +27,12 @@ _RETURNED = (
     "last_text_seq",
     "visitor_messages",
     "agent_read_messages",
+    "agent_read_seq",
+    "visitor_read_seq",
     "updated_at",
+    "closed_at",
+    "first_reply_at",
+    "first_reply_ms",
 )
 
 
@@ -49,10 +56,16 @@ def advance(conversation: Conversation, *, text: bool, from_visitor: bool) -> He
     The counters of the conversation's shape move in the same statement: the newest text
     entry, and the visitor's text entries (for unread).
     """
+    now = utcnow()
     values: dict[str, Any] = {
         "last_seq": Conversation.last_seq + 1,
         "version": Conversation.version + 1,
-        "updated_at": utcnow(),
+        # `now` is taken before the lock is granted, possibly while an earlier writer held
+        # it for a while: never let the log's time (entries take it) run backwards.
+        "updated_at": case(
+            (Conversation.updated_at > now, Conversation.updated_at),
+            else_=literal(now, Conversation.updated_at.type),
+        ),
     }
     if text:
         values["last_text_seq"] = Conversation.last_seq + 1
@@ -121,7 +134,11 @@ def _update(conversation: Conversation, **values: Any) -> Head:
         .returning(*returned)
         .execution_options(synchronize_session=False)
     ).one()
+    loaded_agent_id = conversation.agent_id
     # The row already holds these; tell the loaded object without marking it dirty.
     for name, value in zip(_RETURNED, row, strict=True):
         set_committed_value(conversation, name, value)
+    if row.agent_id != loaded_agent_id:  # assigned meanwhile: the shape must name who
+        agent = db.session.get(Agent, row.agent_id) if row.agent_id is not None else None
+        set_committed_value(conversation, "agent", agent)
     return Head(seq=row.last_seq, status=row.status, agent_id=row.agent_id)

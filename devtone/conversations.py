@@ -182,8 +182,8 @@ def post_message(
         created = logged[entries.index(message)]
         db.session.commit()
     except IntegrityError:
-        # Two same-client_id posts raced past the lock (SQLite has no row lock across
-        # processes); the unique index kept the log right; answer with the stored one.
+        # Defensive: should two same-client_id posts ever get past the lock together, the
+        # unique index keeps the log right; answer with the stored one.
         db.session.rollback()
         stored = _by_client_id(conversation_id, client_id)
         if stored is None:
@@ -263,20 +263,26 @@ def mark_read(conversation_id: int, caller: Caller, seq: object) -> dict[str, An
     seq = fields.clean_seq(seq)
     try:
         conversation = _load(conversation_id, caller)
-        head = lock(conversation)
-        if seq > head.seq:
+        if seq > conversation.last_seq:
             raise Invalid("seq is beyond the conversation's last entry.", field="seq")
-        moved = _move_read_mark(conversation, caller, seq)
-        if not moved:
+        # Marks only move up, so one that would not move now never will: answer without
+        # the lock (a reader's every glance must not queue behind the posts).
+        if not _moves_read_mark(conversation, caller, seq):
+            return _shape(conversation)
+        lock(conversation)  # the values under the lock are the ones to compare and move
+        if not _move_read_mark(conversation, caller, seq):
             db.session.rollback()
             return get_conversation(conversation_id, caller)
-        conversation.version += 1
+        if isinstance(caller, AgentIdentity):
+            # The visitor's own mark is shown to nobody: only the agent side's is news.
+            conversation.version += 1
         db.session.flush()
         announced = _shape(conversation)
         db.session.commit()
     finally:
         db.session.close()
-    publish(conversation_id, {"conversation": announced})
+    if isinstance(caller, AgentIdentity):
+        publish(conversation_id, {"conversation": announced})
     return announced
 
 
@@ -343,14 +349,18 @@ def heads(conversation_ids: set[int]) -> dict[int, int]:
 # -- read marks ----------------------------------------------------------------------
 
 
-def _move_read_mark(conversation: Conversation, caller: Caller, seq: int) -> bool:
+def _moves_read_mark(conversation: Conversation, caller: Caller, seq: int) -> bool:
     if not isinstance(caller, AgentIdentity):
-        if seq <= conversation.visitor_read_seq:
-            return False
+        return seq > conversation.visitor_read_seq
+    return conversation.agent_id in (None, caller.id) and seq > conversation.agent_read_seq
+
+
+def _move_read_mark(conversation: Conversation, caller: Caller, seq: int) -> bool:
+    if not _moves_read_mark(conversation, caller, seq):
+        return False
+    if not isinstance(caller, AgentIdentity):
         conversation.visitor_read_seq = seq
         return True
-    if conversation.agent_id not in (None, caller.id) or seq <= conversation.agent_read_seq:
-        return False
     conversation.agent_read_seq = seq
     conversation.agent_read_messages = db.session.scalar(
         select(db.func.count())

@@ -175,3 +175,67 @@ def test_typing_is_published_never_stored_and_throttled(app, visitor, agent, bro
 def test_typing_must_be_a_boolean(app, visitor, typing):
     with app.app_context(), pytest.raises(Invalid):
         conversations.announce_typing(visitor.id, Visitor(visitor.token), typing)
+
+
+def _racing(monkeypatch, app, name, competitor):
+    """Run `competitor` (in another thread, as another request would) just before the
+    domain's first call of conversations.<name>: between its load and its lock."""
+    import threading
+
+    original = getattr(conversations, name)
+    raced = []
+
+    def racing(*args, **kwargs):
+        if not raced:
+            raced.append(True)
+
+            def other_request():
+                with app.app_context():
+                    competitor()
+
+            thread = threading.Thread(target=other_request)
+            thread.start()
+            thread.join()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, name, racing)
+
+
+def test_a_read_mark_racing_a_higher_one_never_moves_it_back(app, visitor, agent, monkeypatch):
+    for body in ("one", "two", "three"):
+        _visitor_says(app, visitor, body)
+    _racing(
+        monkeypatch,
+        app,
+        "lock",
+        lambda: conversations.mark_read(visitor.id, agent.identity, 3),
+    )
+    with app.app_context():
+        read = conversations.mark_read(visitor.id, agent.identity, 2)
+    assert (read["agent_read_seq"], read["unread"]) == (3, 0)
+
+
+def test_an_answer_racing_another_agents_join_names_the_agent_who_joined(
+    app, visitor, make_agent, broker, monkeypatch
+):
+    maria, lee = make_agent("Maria"), make_agent("Lee")
+    _visitor_says(app, visitor, "hello?")
+    _racing(
+        monkeypatch,
+        app,
+        "advance",
+        lambda: conversations.assign_conversation(visitor.id, maria.identity),
+    )
+    subscription = broker.subscribe([conversations.conversation_channel(visitor.id)])
+    try:
+        with app.app_context():
+            conversations.post_message(visitor.id, lee.identity, "I can help too")
+        items = []
+        while (item := subscription.get(timeout=0.2)) is not None:
+            items.append(item)
+    finally:
+        subscription.close()
+    assert items[-1]["message"]["body"] == "I can help too"
+    assert items[-1]["conversation"]["agent"] == {"id": maria.id, "name": "Maria"}
+    joined = [m["body"] for m in _log(app, visitor).messages if m["kind"] == "status"]
+    assert joined == ["Maria joined the conversation."]
