@@ -7,6 +7,7 @@ that read it, which an ORM object would not (every domain call closes its sessio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,9 +22,13 @@ from devtone.models import ROLES, Agent, isoformat, utcnow
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # scrypt of a megabyte is a denial of service, not a password
 
-# Checked against when the e-mail is unknown, so a wrong address costs the same time as a
-# wrong password and sign-in does not reveal who has an account.
-_DUMMY_HASH = generate_password_hash("devtone: no such agent")
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so a wrong address costs the same time
+    as a wrong password and sign-in does not reveal who has an account (made on first use,
+    not at import: scrypt is slow on purpose)."""
+    return generate_password_hash("devtone: no such agent")
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,9 @@ class AgentIdentity:
         return str(self.id)
 
 
-def create_agent(email: object, name: object, password: object, role: str = "agent") -> dict:
+def create_agent(
+    email: object, name: object, password: object, role: str = "agent"
+) -> dict[str, Any]:
     """Add an agent; the e-mail address must not be taken."""
     address = fields.clean_email(email, required=True)
     display_name = fields.clean_name(name)
@@ -84,7 +91,7 @@ def authenticate(email: object, password: object) -> AgentIdentity | None:
         agent = db.session.scalar(
             select(Agent).where(func.lower(Agent.email) == email.strip().lower())
         )
-        stored = agent.password_hash if agent is not None else _DUMMY_HASH
+        stored = agent.password_hash if agent is not None else _dummy_hash()
         if not check_password_hash(stored, password) or agent is None or not agent.active:
             return None
         return _identity(agent)

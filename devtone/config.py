@@ -55,6 +55,13 @@ def _tiers(key: str, raw: str) -> tuple[str, ...]:
     return tuple(t for t in known if t in tiers)
 
 
+def _flag(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise ConfigError(f"{key}={raw!r} is not a yes/no value (1 or 0).")
+    return value in ("1", "true", "yes", "on")
+
+
 def _rate_limit(key: str, raw: str) -> str:
     # Flask-Limiter's notation ("5 per minute;30 per hour"), checked now, not at first use.
     from limits import parse_many
@@ -86,6 +93,7 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
     "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _int, "0"),
+    "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, "0"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
@@ -130,6 +138,9 @@ def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Behind HTTPS, never sent over plain HTTP (off by default: `make run` is http://).
+        "SESSION_COOKIE_SECURE": settings["SECURE_COOKIES"],
+        "REMEMBER_COOKIE_SECURE": settings["SECURE_COOKIES"],
         # Checked explicitly where a cookie authenticates (see extensions.csrf).
         "WTF_CSRF_CHECK_DEFAULT": False,
         # A dashboard tab stays open all day; the token lives as long as the session.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, case, func, or_, select, tuple_
 
 from devtone.extensions import db
 from devtone.models import Conversation, Message, utcnow
@@ -41,19 +41,24 @@ def take_snapshot(now: datetime | None = None) -> Snapshot:
     """The open conversations (newest activity first), the recently closed, and the stats."""
     now = now or utcnow()
     try:
-        open_rows = db.session.scalars(
-            select(Conversation)
-            .where(Conversation.status != "closed")
-            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-            .limit(OPEN_MAX)
-        ).all()
-        closed_rows = db.session.scalars(
-            select(Conversation)
+        recently_closed = (
+            select(Conversation.id)
             .where(Conversation.status == "closed")
             .order_by(Conversation.closed_at.desc(), Conversation.id.desc())
             .limit(RECENTLY_CLOSED)
+        )
+        # One statement, so one consistent read: a conversation reopened or closed while
+        # the snapshot is taken is in it once, as it was at that moment.
+        rows = db.session.scalars(
+            select(Conversation)
+            .where(or_(Conversation.status != "closed", Conversation.id.in_(recently_closed)))
+            .order_by(
+                case((Conversation.status == "closed", 1), else_=0),  # open ones first
+                Conversation.updated_at.desc(),
+                Conversation.id.desc(),
+            )
+            .limit(OPEN_MAX + RECENTLY_CLOSED)
         ).all()
-        rows = [*open_rows, *closed_rows]
         last_texts = _last_texts(rows)
         listed = [conversation_json(row, last_texts.get(row.id)) for row in rows]
         figures = _stats(now)

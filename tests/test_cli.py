@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from devtone import create_app
 
@@ -30,6 +30,15 @@ def test_init_db_creates_the_schema_and_the_instance_secret(tmp_path, monkeypatc
     # Running it again changes nothing and does not fail.
     again = app.test_cli_runner().invoke(args=["init-db"])
     assert again.exit_code == 0, again.output
+    # The migrations turned SQLite's foreign keys off for their table rebuilds; the
+    # connections the app goes on using (make run migrates in-process) have them on.
+    from devtone.extensions import db
+
+    with app.app_context():
+        for _ in range(3):
+            assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            db.session.remove()
+        db.engine.dispose()
 
 
 def test_make_run_serves_the_chat_with_no_other_service(tmp_path):

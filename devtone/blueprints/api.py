@@ -10,13 +10,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from devtone import conversations
-from devtone.blueprints.parsing import agent, caller, json_object, whole_number
+from devtone.blueprints.parsing import WAIT_MAX, agent, caller, json_object, whole_number
 from devtone.blueprints.streaming import event_stream, stream_settings
 from devtone.realtime import broker_of, heads_of, streams, tiers
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-WAIT_MAX = 30
 
 
 @bp.post("/conversations")

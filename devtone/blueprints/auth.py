@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -17,12 +18,17 @@ bp = Blueprint("auth", __name__, url_prefix="/dashboard")
 FAILED = "That e-mail address and password do not match an active agent."
 
 
+def _attempt_key() -> str:
+    """Sign-in attempts count per client address and e-mail address: one office's agents
+    do not use up each other's tries, and every attempt counts before the password is
+    checked (counting failures afterwards would let concurrent guesses through)."""
+    email = request.form.get("email", "").strip().lower()[:254]
+    return f"{get_remote_address()}|{email}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    methods=["POST"],
-    # Only failed attempts count, so a team signing in from one office is never locked out.
-    deduct_when=lambda response: response.status_code != 302,
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_attempt_key
 )
 def login() -> Response | tuple[str, int]:
     """The sign-in form; on success, the dashboard (or the page that asked for sign-in)."""
@@ -50,7 +56,7 @@ def logout() -> Response:
 @bp.errorhandler(429)
 def too_many_attempts(error: Exception) -> tuple[str, int]:
     """The sign-in form again, saying why it is refused for now."""
-    message = "Too many failed attempts. Wait a minute and try again."
+    message = "Too many sign-in attempts. Wait a minute and try again."
     return render_template("dashboard/login.html", form=SignInForm(), error=message), 429
 
 

@@ -10,13 +10,11 @@ from werkzeug.wrappers import Response
 
 from devtone import agents, errors
 from devtone.blueprints.forms import ActionForm, AgentForm
-from devtone.blueprints.parsing import agent, whole_number
+from devtone.blueprints.parsing import WAIT_MAX, agent, whole_number
 from devtone.blueprints.streaming import event_stream
 from devtone.realtime import broker_of, dashboard_feed, snapshots_of
 
 bp = Blueprint("dashboard", __name__)
-
-WAIT_MAX = 30
 
 
 @bp.get("/dashboard")
@@ -89,21 +87,30 @@ def events() -> Response:
         "agent": {"id": me.id, "name": me.name, "role": me.role},
         "heartbeat_ms": round(current_app.config["SSE_HEARTBEAT"] * 1000),
     }
+    app = current_app._get_current_object()
+
+    def still_allowed() -> bool:
+        # Checked at each heartbeat: a deactivated agent's open feed ends within one.
+        with app.app_context():
+            return agents.load_agent(me.get_id()) is not None
+
     return event_stream(
         dashboard_feed.dashboard_events(
-            snapshots_of(current_app),
-            broker_of(current_app),
+            snapshots_of(app),
+            broker_of(app),
             hello,
-            current_app.config["SSE_HEARTBEAT"],
-            current_app.config["SSE_RETRY_MS"],
+            app.config["SSE_HEARTBEAT"],
+            app.config["SSE_RETRY_MS"],
+            still_allowed,
         )
     )
 
 
 @bp.get("/api/agents")
 def list_agents() -> dict[str, Any]:
-    """Every agent (for the assign-to choice)."""
-    agent()
+    """Every agent, for an administrator's assign-to choice (addresses stay with admins)."""
+    if not agent().is_admin:
+        raise errors.Forbidden("Only an administrator can list agents.", code="admins_only")
     return {"agents": agents.list_agents()}
 
 

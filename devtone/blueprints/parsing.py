@@ -14,6 +14,8 @@ from devtone.extensions import csrf
 from devtone.visitors import Visitor
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The longest `wait` (seconds) a long-poll request may ask for.
+WAIT_MAX = 30
 
 
 def json_object() -> dict[str, Any]:

@@ -60,11 +60,13 @@ def dashboard_events(
     hello: dict[str, Any],
     heartbeat: float,
     retry_ms: int,
+    still_allowed: Callable[[], bool] = lambda: True,
 ) -> Iterator[bytes]:
     """The SSE frames of the dashboard feed: hello, snapshot, then changes, until the client goes.
 
-    At each heartbeat the stream compares a (shared) fresh snapshot with the versions it
-    has sent, so a change whose publish was lost is repaired within one heartbeat.
+    At each heartbeat the stream compares a (shared) recent snapshot with the versions it
+    has sent and sends what is newer, so a lost publish is repaired within two heartbeats;
+    and it asks `still_allowed()`, so a deactivated agent's feed ends.
     """
     clock = snapshots.clock
     subscription = broker.subscribe([EVERY_CHANNEL])
@@ -88,6 +90,8 @@ def dashboard_events(
             if feed.stats_due is not None and now >= feed.stats_at:
                 yield from feed.stats(snapshots.take(newer_than=feed.stats_due), now)
             if now >= next_beat:
+                if not still_allowed():
+                    return  # the browser reconnects, and is refused
                 next_beat = now + heartbeat
                 yield _frame("ping", {"time": _now()})
                 yield from feed.repair(snapshots.take(newer_than=now - heartbeat))
@@ -111,10 +115,8 @@ class _Feed:
         return max(self.stats_due or 0.0, self.stats_sent_at + STATS_INTERVAL)
 
     def change(self, item: dict[str, Any], now: float) -> Iterator[bytes]:
-        """A published change: the conversation's upsert, or someone typing."""
-        if "typing" in item:
-            yield _shared_frame(item, "dashboard_typing", "typing", item["typing"])
-            return
+        """A published change: the conversation's upsert (typing is for its transcript's
+        own feed, not for every dashboard)."""
         conversation = item.get("conversation")
         if conversation is None:
             return
@@ -133,16 +135,22 @@ class _Feed:
             yield _frame("stats", snapshot.stats)
 
     def repair(self, snapshot: dashboard.Snapshot) -> Iterator[bytes]:
-        """Resend the snapshot if it shows a conversation newer than what was sent."""
-        if any(c["version"] > self.versions.get(c["id"], 0) for c in snapshot.conversations):
-            yield from self.resend(snapshot)
+        """Upserts of what `snapshot` shows newer than what was sent, and its stats if they
+        differ. Never the whole snapshot: it may be up to a heartbeat old, and would drop
+        from the client's list a conversation that started after it."""
+        for conversation in snapshot.conversations:
+            if conversation["version"] > self.versions.get(conversation["id"], 0):
+                self.versions[conversation["id"]] = conversation["version"]
+                yield _frame("conversation", conversation)
+        if snapshot.stats != self.sent_stats:
+            self.sent_stats = snapshot.stats
+            yield _frame("stats", snapshot.stats)
 
     def resend(self, snapshot: dashboard.Snapshot) -> Iterator[bytes]:
-        """A whole snapshot (the client keeps the newer of what it holds and this)."""
+        """A whole fresh snapshot (after MISSED): the client replaces its list with it."""
         self.snapshot = snapshot
-        for conversation in snapshot.conversations:
-            known = self.versions.get(conversation["id"], 0)
-            self.versions[conversation["id"]] = max(known, conversation["version"])
+        # What the client holds from now on: the snapshot (newer than anything sent).
+        self.versions = {c["id"]: c["version"] for c in snapshot.conversations}
         self.sent_stats = snapshot.stats
         yield _frame("snapshot", snapshot.as_json())
 
@@ -162,8 +170,8 @@ def wait_for_snapshot(
             item = subscription.get(timeout=remaining)
             if item is ENDED:
                 break
-            if item is None or (item is not MISSED and "typing" in item):
-                continue
+            if item is None or (item is not MISSED and "conversation" not in item):
+                continue  # typing is no news to a snapshot
             # Every waiting reader woken by this change shares one snapshot: the first
             # to hear of it stamps the item, and they all ask for a snapshot after that.
             heard = clock() if item is MISSED else item.setdefault("heard_at", clock())

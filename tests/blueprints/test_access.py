@@ -91,14 +91,16 @@ def test_an_agents_unsafe_request_without_the_csrf_token_is_refused(
 def test_signing_out_needs_the_csrf_token(agent, sign_in):
     maria = sign_in(agent)
     maria.client.post("/dashboard/logout")  # no token: a cross-site form cannot sign us out
-    assert maria.get("/api/agents").status_code == 200
+    assert maria.get("/api/dashboard/snapshot").status_code == 200
     maria.client.post("/dashboard/logout", data={"csrf_token": maria.csrf_token})
-    assert maria.get("/api/agents").status_code == 401
+    assert maria.get("/api/dashboard/snapshot").status_code == 401
 
 
-def test_agents_cannot_manage_agents(agent, sign_in):
+def test_agents_cannot_manage_or_list_agents(agent, admin, sign_in):
     maria = sign_in(agent)
     assert maria.get("/dashboard/agents").status_code == 403
+    assert maria.get("/api/agents").status_code == 403
+    assert sign_in(admin).get("/api/agents").status_code == 200
     answer = maria.client.post(
         f"/dashboard/agents/{agent.id}/active", data={"csrf_token": maria.csrf_token}
     )

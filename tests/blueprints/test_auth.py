@@ -53,24 +53,24 @@ def test_the_login_form_refuses_a_post_without_its_csrf_token(client, agent):
         "/dashboard/login", data={"email": agent.email, "password": agent.password}
     )
     assert answer.status_code == 400
-    assert client.get("/api/agents").status_code == 401
+    assert client.get("/api/dashboard/snapshot").status_code == 401
 
 
 def test_an_inactive_agent_cannot_sign_in(app, client, agent, admin):
     with app.app_context():
         agents.set_active(agent.id, False, admin.identity)
     assert _try(client, agent.email, agent.password).status_code == 401
-    assert client.get("/api/agents").status_code == 401
+    assert client.get("/api/dashboard/snapshot").status_code == 401
 
 
 def test_deactivating_an_agent_signs_them_out(app, agent, admin, sign_in):
     maria = sign_in(agent)
-    assert maria.get("/api/agents").status_code == 200
+    assert maria.get("/api/dashboard/snapshot").status_code == 200
     boss = sign_in(admin)
     boss.client.post(
         f"/dashboard/agents/{agent.id}/active", data={"csrf_token": boss.csrf_token, "active": "0"}
     )
-    assert maria.get("/api/agents").status_code == 401
+    assert maria.get("/api/dashboard/snapshot").status_code == 401
 
 
 def test_failed_sign_ins_are_rate_limited_with_retry_after(app, client, agent):
@@ -80,13 +80,18 @@ def test_failed_sign_ins_are_rate_limited_with_retry_after(app, client, agent):
     limited = _try(client, agent.email, agent.password)
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
-    assert "Too many failed attempts" in limited.get_data(as_text=True)
+    assert "Too many sign-in attempts" in limited.get_data(as_text=True)
 
 
-def test_successful_sign_ins_do_not_use_up_the_limit(app, agent, sign_in):
+def test_one_agents_attempts_do_not_use_up_a_colleagues_from_the_same_office(
+    app, client, make_agent
+):
+    maria, lee = make_agent("Maria"), make_agent("Lee")
     app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
-    for _ in range(4):
-        sign_in(agent)
+    for _ in range(2):
+        _try(client, maria.email, "wrong")
+    assert _try(client, maria.email, maria.password).status_code == 429
+    assert _try(client, lee.email, lee.password).status_code == 302
 
 
 def test_an_admin_adds_an_agent_who_can_then_sign_in(app, admin, sign_in):
@@ -159,3 +164,14 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(agent):
     assert attempt("203.0.113.1") != 429
     assert attempt("203.0.113.1") == 429
     assert attempt("203.0.113.2") != 429
+
+
+def test_secure_cookies_are_never_sent_over_plain_http(agent):
+    from devtone import create_app
+
+    del agent
+    app = create_app({"TESTING": True, "SECURE_COOKIES": True, "SESSION_COOKIE_SECURE": True})
+    answer = app.test_client().get("/dashboard/login")
+    assert "Secure" in answer.headers["Set-Cookie"]
+    assert "HttpOnly" in answer.headers["Set-Cookie"]
+    assert "SameSite=Lax" in answer.headers["Set-Cookie"]

@@ -273,7 +273,9 @@ class DashboardPage {
   #createOutbox(session) {
     const outbox = new Outbox({
       conversationId: session.id,
-      keyPrefix: AGENT_OUTBOX_KEY_PREFIX, // never the visitor's queue, even in one browser
+      // Never the visitor's queue, even in one browser, nor another agent's: the agent who
+      // signs in next on this browser must not send what this one left unsent.
+      keyPrefix: `${AGENT_OUTBOX_KEY_PREFIX}${this.#me.id}.`,
       newClientId,
       post: async (body, clientId, { signal }) => {
         // Replying to a waiting conversation also assigns it to me (the server's rule).
