@@ -25,7 +25,9 @@ def serve(app: Flask) -> None:
     # print, not log: this line is what a newcomer (and the test of `make run`) looks for.
     base = f"http://{host}:{server.server_port}"
     print(f"devtone is serving on {base}/chat", flush=True)
-    if demo_password is not None:
+    if demo_password is None:
+        print(f"Agents sign in at {base}/dashboard/login", flush=True)
+    else:
         # Shown once: the database keeps only its hash.
         print(
             f"Agents sign in at {base}/dashboard/login as {cli.DEMO_EMAIL} "

@@ -63,7 +63,7 @@ def test_make_run_serves_the_chat_with_no_other_service(tmp_path):
     def watch():
         for line in process.stdout:
             lines.append(line)
-            if "serving on" in line:
+            if "Agents sign in at" in line:
                 found.set()
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -79,6 +79,20 @@ def test_make_run_serves_the_chat_with_no_other_service(tmp_path):
         )
         assert started.status_code == 201
         assert (tmp_path / "instance" / "devtone.sqlite3").exists()
+        # The demo administrator, whose password is printed once, signs in.
+        demo = re.search(r"as (\S+) with the password (\S+)", "".join(lines))
+        session = requests.Session()
+        login = url.replace("/chat", "/dashboard/login")
+        form = session.get(login, timeout=10).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        signed = session.post(
+            login,
+            data={"email": demo.group(1), "password": demo.group(2), "csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert signed.status_code == 302
+        assert session.get(url.replace("/chat", "/dashboard"), timeout=10).status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
