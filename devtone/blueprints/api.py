@@ -10,8 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from devtone import conversations
+from devtone.agents import AgentIdentity
 from devtone.blueprints.parsing import WAIT_MAX, agent, caller, json_object, whole_number
-from devtone.blueprints.streaming import event_stream, stream_settings
+from devtone.blueprints.streaming import agent_still_active, event_stream, stream_settings
 from devtone.realtime import broker_of, heads_of, streams, tiers
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -68,8 +69,12 @@ def conversation_events(conversation_id: int) -> Response:
     else:
         cursor = whole_number("after", request.args.get("after"), default=0)
     conversations.authorize(conversation_id, who)
+    app = current_app._get_current_object()
+    # An agent's stream ends once they are deactivated; a visitor's token never expires
+    # while its conversation exists.
+    check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
     stream = streams.conversation_events(
-        current_app._get_current_object(), conversation_id, cursor, stream_settings()
+        app, conversation_id, cursor, stream_settings(), still_allowed=check
     )
     return event_stream(stream)
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from devtone import agents, errors
 from devtone.blueprints.forms import ActionForm, AgentForm
 from devtone.blueprints.parsing import WAIT_MAX, agent, whole_number
-from devtone.blueprints.streaming import event_stream
+from devtone.blueprints.streaming import agent_still_active, event_stream
 from devtone.realtime import broker_of, dashboard_feed, snapshots_of
 
 bp = Blueprint("dashboard", __name__)
@@ -88,12 +88,6 @@ def events() -> Response:
         "heartbeat_ms": round(current_app.config["SSE_HEARTBEAT"] * 1000),
     }
     app = current_app._get_current_object()
-
-    def still_allowed() -> bool:
-        # Checked at each heartbeat: a deactivated agent's open feed ends within one.
-        with app.app_context():
-            return agents.load_agent(me.get_id()) is not None
-
     return event_stream(
         dashboard_feed.dashboard_events(
             snapshots_of(app),
@@ -101,7 +95,7 @@ def events() -> Response:
             hello,
             app.config["SSE_HEARTBEAT"],
             app.config["SSE_RETRY_MS"],
-            still_allowed,
+            agent_still_active(app, me),
         )
     )
 

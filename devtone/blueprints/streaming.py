@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from flask import Response, current_app
+from flask import Flask, Response, current_app
 
+from devtone import agents
+from devtone.agents import AgentIdentity
 from devtone.realtime import streams
 
 SSE_HEADERS = {
@@ -33,3 +35,13 @@ def event_stream(frames: Iterator[bytes]) -> Response:
         headers=SSE_HEADERS,
         direct_passthrough=True,
     )
+
+
+def agent_still_active(app: Flask, agent: AgentIdentity) -> Callable[[], bool]:
+    """A check an agent's stream makes at each heartbeat: a deactivated agent's ends."""
+
+    def still_active() -> bool:
+        with app.app_context():
+            return agents.load_agent(agent.get_id()) is not None
+
+    return still_active

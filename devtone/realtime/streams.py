@@ -37,11 +37,13 @@ def conversation_events(
     cursor: int,
     settings: StreamSettings,
     clock: Callable[[], float] = time.monotonic,
+    still_allowed: Callable[[], bool] | None = None,
 ) -> Iterator[bytes]:
     """The SSE frames of one conversation from `cursor` on, until the client goes.
 
     Runs after the view has returned, outside any request: it holds no request or app
-    context while it waits, and enters the app only to read the database.
+    context while it waits, and enters the app only to read the database. `still_allowed`
+    (for agents) is asked at each heartbeat: a deactivated agent's stream ends.
     """
     broker, heads = broker_of(app), heads_of(app)
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
@@ -65,6 +67,8 @@ def conversation_events(
             while True:
                 item = subscription.get(timeout=next_beat - clock())
                 if item is None:
+                    if still_allowed is not None and not still_allowed():
+                        return  # the browser reconnects, and is refused
                     next_beat = clock() + settings.heartbeat
                     yield _frame("ping", {"time": _now()})
                 elif item is MISSED:

@@ -168,3 +168,19 @@ def test_a_bad_wait_is_invalid(agent, sign_in):
     answer = sign_in(agent).get("/api/dashboard/snapshot?wait=31")
     assert answer.status_code == 422
     assert answer.get_json()["error"]["field"] == "wait"
+
+
+def test_a_deactivated_agents_conversation_stream_ends_too(app, visitor, agent, admin, sign_in):
+    from devtone import agents
+
+    maria = sign_in(agent)
+    response = maria.get(f"/api/conversations/{visitor.id}/events", buffered=False)
+    frames = iter(response.response)
+    try:
+        assert parse(next(frames))["event"] == "hello"
+        with app.app_context():
+            agents.set_active(agent.id, False, admin.identity)
+        rest = list(frames)  # ends by itself at the next heartbeat
+    finally:
+        response.close()
+    assert len(rest) <= 2
