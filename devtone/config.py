@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -55,6 +56,20 @@ def _tiers(key: str, raw: str) -> tuple[str, ...]:
     return tuple(t for t in known if t in tiers)
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(key: str, raw: str) -> tuple[str, ...]:
+    # Sites allowed to frame /embed: exact origins, as a browser sends them (no path).
+    origins = tuple(o.strip().rstrip("/") for o in raw.replace(",", " ").split() if o.strip())
+    wrong = [o for o in origins if not _ORIGIN.fullmatch(o)]
+    if wrong:
+        raise ConfigError(
+            f"{key}: {', '.join(wrong)} is not an origin like https://www.example.com"
+        )
+    return origins
+
+
 def _flag(key: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
@@ -93,6 +108,7 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
     "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _int, "0"),
+    "DEVTONE_EMBED_ORIGINS": ("EMBED_ORIGINS", _origins, ""),
     "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, "0"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.blueprints import api, auth, chat, dashboard, errors, ops
+from devtone.blueprints import api, auth, chat, dashboard, errors, ops, widget
 
 
 def register(app: Flask) -> None:
@@ -15,4 +15,6 @@ def register(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(chat.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(widget.bp)
+    widget.frame_policy(app)
     errors.register(app)

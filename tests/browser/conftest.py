@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.browser.host_site import HostSite
+
 pytestmark = pytest.mark.browser
 
 # Without the background-networking flags Chromium keeps dialing Google's hosts, which
@@ -63,3 +65,13 @@ FAST_TIMINGS = {
     "DEVTONE_BACKOFF_INITIAL_MS": "200",
     "DEVTONE_BACKOFF_MAX_MS": "2000",
 }
+
+
+@pytest.fixture
+def host_site(tmp_path):
+    """A customer's website on http://localhost:<port> (another origin than devtone's)."""
+    directory = tmp_path / "site"
+    directory.mkdir()
+    site = HostSite(directory)
+    yield site
+    site.close()

@@ -11,66 +11,27 @@
  * events), "<agent> is typing…", and "Seen" under the latest message the agent has read.
  * A closed conversation keeps its composer: writing again reopens it (the server says so
  * with a status entry).
+ *
+ * Inside the widget (/embed, `data-embed="true"`) the same page also talks to the host page
+ * through embed-bridge.js: identify/reset from the host, unread counts and new agent
+ * messages to it. While the widget's panel is closed the page never takes the focus.
  */
 import { ApiClient, ApiError, newClientId } from "./api.js";
 import { ConversationState } from "./conversation-state.js";
+import { connectEmbed } from "./embed-bridge.js";
+import { clearErrors, showFieldError } from "./form-errors.js";
 import { ConnectionIndicator } from "./indicator.js";
 import { MessageList } from "./message-list.js";
 import { Outbox } from "./outbox.js";
 import { ConversationFeed } from "./realtime/feeds.js";
 import { TierNegotiator } from "./realtime/negotiator.js";
 import { TypingIndicator, TypingSignal } from "./typing.js";
+import { visitorStore } from "./visitor-store.js";
 
-const STORAGE_KEY = "devtone.visitor";
 const HISTORY_PAGE = 200;
 const FORGET_ON = new Set([401, 403, 404]); // the stored token no longer opens the conversation
 const GONE_NOTICE = "Your previous conversation is no longer available. Start a new one.";
 const DELIVERING = new Set(["live", "polling"]); // states in which the server is reachable
-
-/** localStorage wrapped: it throws in some private modes and when storage is disabled. */
-const visitorStore = {
-  load() {
-    try {
-      const visitor = JSON.parse(localStorage.getItem(STORAGE_KEY));
-      return visitor?.conversationId != null && visitor?.token ? visitor : null;
-    } catch {
-      return null;
-    }
-  },
-  save(visitor) {
-    try {
-      localStorage.setItem(STORAGE_KEY, JSON.stringify(visitor));
-    } catch {
-      // Without storage the chat still works; it just will not survive a reload.
-    }
-  },
-  forget() {
-    try {
-      localStorage.removeItem(STORAGE_KEY);
-    } catch {
-      // Nothing stored, nothing to forget.
-    }
-  },
-};
-
-/** Show `message` in the form's `[data-error-for=field]` slot, or its general slot. */
-function showFieldError(form, error) {
-  const slots = form.querySelectorAll("[data-error-for]");
-  const named = [...slots].find((slot) => error.field && slot.dataset.errorFor === error.field);
-  const slot = named ?? [...slots].find((candidate) => candidate.dataset.errorFor === "");
-  if (!slot) return;
-  slot.textContent = error.message;
-  slot.hidden = false;
-  if (named) form.elements.namedItem(error.field)?.setAttribute("aria-invalid", "true");
-}
-
-function clearErrors(form) {
-  for (const slot of form.querySelectorAll("[data-error-for]")) {
-    slot.textContent = "";
-    slot.hidden = true;
-  }
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-}
 
 /** The page: start form → history → live stream, and the composer. */
 class ChatPage {
@@ -86,9 +47,14 @@ class ChatPage {
   #agentTyping; // "<agent> is typing…"
   #typing = null; // TypingSignal of the open conversation: the visitor's own typing, out
   #el;
+  #starting = false;
+  #panelOpen; // embedded: is the widget's panel open (focus only then)
+  /** Told every new entry that arrives live (not the history); set by the embed wiring. */
+  onlivemessage = null;
 
   constructor(root) {
     this.#root = root;
+    this.#panelOpen = root.dataset.embed !== "true";
     this.#api = new ApiClient({ base: root.dataset.apiBase || "/api" });
     this.#negotiateUrl = root.dataset.negotiateUrl || "/api/realtime/negotiate";
     const byId = (id) => document.getElementById(id);
@@ -160,10 +126,40 @@ class ChatPage {
     startNotice.hidden = !notice;
     clearErrors(startForm);
     startForm.hidden = false;
-    startForm.elements.namedItem("name").focus();
+    this.#focus(startForm.elements.namedItem("name"));
+  }
+
+  // ── the host page (embedded only) ───────────────────────────────────────────────────
+
+  /** Prefill the start form; with no conversation yet, start one with that name at once. */
+  identify({ name = "", email = "" } = {}) {
+    const form = this.#el.startForm;
+    if (name) form.elements.namedItem("name").value = name;
+    if (email) form.elements.namedItem("email").value = email;
+    if (name && !this.#visitor && !this.#starting) this.#startConversation();
+  }
+
+  /** Forget the visitor (token and unsent messages) and show an empty start form. */
+  reset() {
+    this.#el.startForm.reset();
+    this.#showStartForm();
+  }
+
+  /** The widget's panel opened or closed: focus follows it into the chat. */
+  setPanelOpen(open) {
+    this.#panelOpen = open;
+    if (!open) return;
+    const { startForm, messageForm } = this.#el;
+    const target = startForm.hidden ? messageForm.elements.namedItem("body") : startForm.elements.namedItem("name");
+    this.#focus(target);
+  }
+
+  #focus(element) {
+    if (this.#panelOpen) element?.focus();
   }
 
   async #startConversation() {
+    if (this.#starting) return;
     const form = this.#el.startForm;
     const submit = form.querySelector("[type=submit]");
     clearErrors(form);
@@ -174,6 +170,7 @@ class ChatPage {
       return;
     }
     submit.disabled = true;
+    this.#starting = true;
     try {
       const { conversation, token } = await this.#api.startConversation({ name, email });
       const visitor = { conversationId: conversation.id, token, name: conversation.visitor?.name || name };
@@ -184,6 +181,7 @@ class ChatPage {
       showFieldError(form, asApiError(error));
     } finally {
       submit.disabled = false;
+      this.#starting = false;
     }
   }
 
@@ -223,7 +221,7 @@ class ChatPage {
     }
     if (this.#visitor !== visitor) return;
     this.#connect(visitor);
-    this.#el.messageForm.elements.namedItem("body").focus();
+    this.#focus(this.#el.messageForm.elements.namedItem("body"));
   }
 
   async #loadHistory(visitor) {
@@ -265,7 +263,7 @@ class ChatPage {
       else if (detail.state === "offline") this.#outbox?.pause();
     });
     negotiator.addEventListener("message", ({ detail }) => {
-      this.#show(detail);
+      if (this.#show(detail)) this.onlivemessage?.(detail);
       // A status entry says what changed, not who (its author is the service): the
       // conversation says who joined. SSE sends a state of its own only for changes
       // outside the log (a read mark), so ask; the version rule drops a stale answer.
@@ -327,10 +325,11 @@ class ChatPage {
   #show(message) {
     const fresh = this.#list.upsert(message);
     this.#outbox?.confirm(message); // stream or POST answer, whichever comes first
-    if (!fresh) return; // shown already: the POST answer and the stream both bring it
+    if (!fresh) return false; // shown already: the POST answer and the stream both bring it
     this.#agentTyping.message(message);
     if (this.#state.applyEntry(message)) this.#renderConversationState();
     this.#list.markSeen(this.#state.readSeq);
+    return true;
   }
 
   #applyConversation(conversation) {
@@ -365,7 +364,7 @@ class ChatPage {
     this.#typing?.stop();
     this.#outbox.add(body);
     textarea.value = "";
-    textarea.focus();
+    this.#focus(textarea);
   }
 
   #failed({ clientId, error, permanent }) {
@@ -389,4 +388,12 @@ function asApiError(error) {
 }
 
 const root = document.getElementById("chat");
-if (root) new ChatPage(root).start();
+if (root) {
+  const page = new ChatPage(root);
+  // Embedded: the bridge is on only for a host origin the server allowed (else null).
+  const embed =
+    root.dataset.embed === "true" ? connectEmbed({ page, hostOrigin: root.dataset.hostOrigin || "" }) : null;
+  if (embed) page.onlivemessage = (message) => embed.message(message);
+  page.start();
+  embed?.ready();
+}

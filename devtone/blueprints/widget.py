@@ -1,0 +1,58 @@
+"""The embeddable widget: /widget.js (the loader a site owner pastes) and /embed (the page
+it frames). Both are meant for other sites, so they have their own header policy: every
+other page refuses to be framed (see `frame_policy`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template, request, send_from_directory
+from werkzeug.wrappers import Response
+
+bp = Blueprint("widget", __name__)
+
+#: Site owners' pages load the loader on every view: cache it, but pick up a new release
+#: within minutes (revalidated by ETag after that).
+LOADER_MAX_AGE = 300
+
+
+@bp.get("/widget.js")
+def loader() -> Response:
+    """The loader: no dependencies, one global (`devtone`), loaded async by host pages."""
+    response = send_from_directory(
+        current_app.static_folder, "js/widget.js", max_age=LOADER_MAX_AGE, conditional=True
+    )
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.cache_control.public = True
+    # Any site may load it (a module import or a preload would ask for CORS).
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/embed")
+def embed() -> tuple[str, int, dict[str, str]]:
+    """The chat inside the widget's iframe: the same page code as /chat, one frame smaller.
+
+    `?origin=` names the host page; only an allowed one is given to the page, which then
+    talks to it (postMessage) and to no one else.
+    """
+    allowed = current_app.config["EMBED_ORIGINS"]
+    origin = request.args.get("origin", "")
+    host_origin = origin if origin in allowed else ""
+    page = render_template("embed.html", host_origin=host_origin)
+    headers = {
+        "Content-Security-Policy": "frame-ancestors " + " ".join(["'self'", *allowed]),
+        # Varies with ?origin= only, which is in the URL: shared caches may keep it.
+        "Cache-Control": "public, max-age=300",
+    }
+    return page, 200, headers
+
+
+def frame_policy(app: Flask) -> None:
+    """Every page but /embed refuses to be framed (clickjacking): the dashboard above all."""
+
+    @app.after_request
+    def refuse_framing(response: Response) -> Response:
+        if request.blueprint == bp.name:
+            return response
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

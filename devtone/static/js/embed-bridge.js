@@ -1,0 +1,156 @@
+/**
+ * The /embed page's side of the widget bridge: postMessage to and from the host page that
+ * loaded /widget.js, and nothing else.
+ *
+ * The host page's origin comes from the server (`data-host-origin`, set only for an origin in
+ * DEVTONE_EMBED_ORIGINS). Without it the bridge is off: it neither sends nor accepts a
+ * message. With it, it accepts only messages whose `event.origin` is exactly that origin and
+ * whose `event.source` is the parent window, and posts only to that origin (never "*").
+ *
+ * Messages are objects `{devtone: 1, type, ...}`:
+ * - host → embed: `open`, `close` (the panel's visibility), `identify` {name, email}, `reset`
+ * - embed → host: `ready`, `unread` {count}, `message` {message}, `close` (Esc inside the frame)
+ *
+ * `window` and `parent` are injected, so this module has node tests.
+ */
+
+export const PROTOCOL = 1;
+const INBOUND = new Set(["open", "close", "identify", "reset"]);
+
+/** Is `data` one of ours (`{devtone: 1, type: "<string>"}`)? */
+export function isBridgeMessage(data) {
+  return Boolean(data) && typeof data === "object" && data.devtone === PROTOCOL && typeof data.type === "string";
+}
+
+/** An agent's text entry: what the badge counts and what the host page hears about. */
+export function isAgentText(message) {
+  return message?.sender === "agent" && message?.kind === "text";
+}
+
+const text = (value, max) => (typeof value === "string" ? value.trim().slice(0, max) : "");
+
+/** postMessage to and from the host page, origin-checked both ways. */
+export class EmbedBridge extends EventTarget {
+  #hostOrigin;
+  #window;
+  #parent;
+  #onMessage = (event) => this.#receive(event);
+  #onKeydown = (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) this.post("close");
+  };
+  #started = false;
+
+  constructor({ hostOrigin = "", window = globalThis.window, parent = window?.parent } = {}) {
+    super();
+    this.#hostOrigin = typeof hostOrigin === "string" ? hostOrigin : "";
+    this.#window = window;
+    this.#parent = parent;
+  }
+
+  /** Only with a host origin, and only inside a frame (a parent that is not the window). */
+  get enabled() {
+    return Boolean(this.#hostOrigin && this.#window && this.#parent && this.#parent !== this.#window);
+  }
+
+  start() {
+    if (!this.enabled || this.#started) return this.#started;
+    this.#started = true;
+    this.#window.addEventListener("message", this.#onMessage);
+    // Focus inside the frame keeps key events from the host page: Esc is forwarded.
+    this.#window.addEventListener("keydown", this.#onKeydown);
+    return true;
+  }
+
+  stop() {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#window.removeEventListener("message", this.#onMessage);
+    this.#window.removeEventListener("keydown", this.#onKeydown);
+  }
+
+  /** Send `{devtone: 1, type, ...fields}` to the host origin; false when the bridge is off. */
+  post(type, fields = {}) {
+    if (!this.#started) return false;
+    try {
+      this.#parent.postMessage({ ...fields, devtone: PROTOCOL, type }, this.#hostOrigin);
+      return true;
+    } catch {
+      return false; // a message that cannot be cloned, or a parent that went away
+    }
+  }
+
+  #receive(event) {
+    if (event.origin !== this.#hostOrigin || event.source !== this.#parent) return;
+    const data = event.data;
+    if (!isBridgeMessage(data) || !INBOUND.has(data.type)) return;
+    const detail =
+      data.type === "identify" ? { name: text(data.name, 80), email: text(data.email, 254) } : {};
+    this.dispatchEvent(new CustomEvent(data.type, { detail }));
+  }
+}
+
+/**
+ * Unread agent messages: agent text entries that arrive while the panel is closed, counted
+ * from the moment it closed. Opening (and closing) starts again from zero.
+ */
+export class UnreadCounter {
+  open = false;
+  count = 0;
+
+  /** Set the panel's visibility; the count starts from zero either way. */
+  setOpen(open) {
+    this.open = Boolean(open);
+    this.count = 0;
+  }
+
+  /** Count `message` if it is an agent text entry and the panel is closed; true if counted. */
+  add(message) {
+    if (this.open || !isAgentText(message)) return false;
+    this.count += 1;
+    return true;
+  }
+
+  reset() {
+    this.count = 0;
+  }
+}
+
+/**
+ * Wire the chat page to the host page. `page` offers identify({name, email}), reset() and
+ * setPanelOpen(open); the returned controller's `message(entry)` is told every new live
+ * entry, and `ready()` says the page is set up. Returns null when the bridge is off.
+ */
+export function connectEmbed({ page, hostOrigin, window = globalThis.window, parent = window?.parent }) {
+  const bridge = new EmbedBridge({ hostOrigin, window, parent });
+  if (!bridge.start()) return null;
+  const unread = new UnreadCounter();
+  const postUnread = () => bridge.post("unread", { count: unread.count });
+
+  const setOpen = (open) => {
+    const before = unread.count;
+    unread.setOpen(open);
+    page.setPanelOpen(open);
+    if (open || before !== unread.count) postUnread(); // opening always says 0
+  };
+  bridge.addEventListener("open", () => setOpen(true));
+  bridge.addEventListener("close", () => setOpen(false));
+  bridge.addEventListener("identify", ({ detail }) => page.identify(detail));
+  bridge.addEventListener("reset", () => {
+    const before = unread.count;
+    unread.reset();
+    page.reset();
+    if (before) postUnread();
+  });
+
+  return {
+    bridge,
+    unread,
+    ready: () => bridge.post("ready"),
+    message(entry) {
+      if (!isAgentText(entry)) return;
+      const counted = unread.add(entry);
+      bridge.post("message", { message: entry });
+      if (counted) postUnread();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+"""The widget on a customer's website (another loopback origin), in headless Chromium."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import FAST_TIMINGS
+from tests.browser.host_site import AgentSession
+
+pytestmark = pytest.mark.browser
+
+LAUNCHER = "devtone-widget >> #launcher"
+BADGE = "devtone-widget >> #badge"
+
+
+def _serve(live_server, host_site, **env):
+    return live_server(**FAST_TIMINGS, DEVTONE_EMBED_ORIGINS=host_site.origin, **env)
+
+
+def _chat_frame(page):
+    return page.frame_locator("devtone-widget >> #frame")
+
+
+def _start_in_widget(page, name="Ada"):
+    page.click(LAUNCHER)
+    frame = _chat_frame(page)
+    frame.locator("#start-name").fill(name)
+    frame.locator("#start-form button[type=submit]").click()
+    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    return frame
+
+
+def test_a_visitor_chats_from_another_site_without_touching_it(
+    live_server, host_site, new_page, agent
+):
+    server = _serve(live_server, host_site)
+    url = host_site.page("shop.html", server.url, 'data-title="Talk to us" data-position="left"')
+    page = new_page()
+    page.goto(url)
+    expect(page.locator(LAUNCHER)).to_be_visible(timeout=15_000)
+    expect(page.locator(LAUNCHER)).to_have_attribute("aria-label", "Talk to us")
+
+    frame = _start_in_widget(page)
+    frame.locator("#message-body").fill("Do you ship to Oslo?")
+    frame.locator("#message-body").press("Enter")
+    expect(frame.locator("#messages")).to_contain_text("Do you ship to Oslo?")
+
+    desk = AgentSession(server.url, agent)
+    desk.say(desk.conversation_of("Ada"), "We do, in 3 days.")
+    expect(frame.locator("#messages")).to_contain_text("We do, in 3 days.", timeout=15_000)
+
+    # The host page is untouched: its globals, its styles, and exactly one new global.
+    added = page.evaluate(
+        "Object.keys(window).filter(key => !__keysBefore.includes(key) && key !== '__keysBefore')"
+    )
+    assert added == ["devtone"]
+    assert page.evaluate("window.shopCart") == ["socks"]
+    product = page.locator("#product")
+    assert product.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(1, 2, 3)"
+    assert product.evaluate("el => getComputedStyle(el).color") == "rgb(255, 0, 0)"
+    # …and the page's aggressive CSS does not reach the widget.
+    launcher_border = page.locator(LAUNCHER).evaluate("el => getComputedStyle(el).borderTopColor")
+    assert launcher_border != "rgb(0, 255, 0)"
+    assert page.errors == []
+
+
+def test_an_agent_message_raises_the_badge_while_closed_and_opening_clears_it(
+    live_server, host_site, new_page, agent
+):
+    server = _serve(live_server, host_site)
+    page = new_page()
+    page.goto(host_site.page("shop.html", server.url))
+    _start_in_widget(page)
+    # `; null`: Playwright calls a function an expression evaluates to, and on() returns
+    # the function that removes the handler.
+    page.evaluate("window.unreadSeen = []; devtone.on('unread', n => unreadSeen.push(n)); null")
+    page.evaluate("devtone.close()")
+    desk = AgentSession(server.url, agent)
+    desk.say(desk.conversation_of("Ada"), "Are you still there?")
+    desk.say(desk.conversation_of("Ada"), "Your parcel left today.")
+    expect(page.locator(BADGE)).to_have_text("2", timeout=15_000)
+    expect(page.locator(LAUNCHER)).to_have_attribute("aria-label", "Chat with us (2 unread)")
+    assert page.evaluate("unreadSeen") == [1, 2]
+    page.click(LAUNCHER)
+    expect(page.locator(BADGE)).to_be_hidden(timeout=15_000)
+    assert page.evaluate("devtone.unread") == 0
+    assert page.evaluate("unreadSeen") == [1, 2, 0]
+
+
+def test_the_widget_works_on_the_poll_tier_only(live_server, host_site, new_page, agent):
+    server = _serve(live_server, host_site, DEVTONE_TIERS="poll")
+    page = new_page()
+    page.goto(host_site.page("shop.html", server.url))
+    page.click(LAUNCHER)
+    frame = _chat_frame(page)
+    frame.locator("#start-name").fill("Ada")
+    frame.locator("#start-form button[type=submit]").click()
+    connection = frame.locator("#connection")
+    expect(connection).to_have_attribute("data-tier", "poll", timeout=15_000)
+    frame.locator("#message-body").fill("polling hello")
+    frame.locator("#message-body").press("Enter")
+    desk = AgentSession(server.url, agent)
+    expect(frame.locator("#messages")).to_contain_text("polling hello", timeout=15_000)
+    desk.say(desk.conversation_of("Ada"), "polling answer")
+    expect(frame.locator("#messages")).to_contain_text("polling answer", timeout=15_000)
+    expect(frame.locator("#messages")).to_contain_text("polling hello")
+
+
+def test_a_site_not_allowed_cannot_frame_embed_and_nobody_frames_the_dashboard(
+    live_server, host_site, new_page
+):
+    server = live_server(**FAST_TIMINGS)  # no DEVTONE_EMBED_ORIGINS: no site may frame /embed
+    page = new_page()
+    url = host_site.raw_page(
+        "frames.html",
+        f'<iframe id="embed" src="{server.url}/embed?origin={host_site.origin}"></iframe>'
+        f'<iframe id="dashboard" src="{server.url}/dashboard/login"></iframe>',
+    )
+    page.goto(url)
+    page.wait_for_timeout(1500)
+    for name in ("embed", "dashboard"):
+        frame = page.frame_locator(f"#{name}")
+        # The browser refused to render devtone inside the frame.
+        expect(frame.locator("main, form")).to_have_count(0)

@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { connectEmbed, EmbedBridge, isAgentText, UnreadCounter } from "../../devtone/static/js/embed-bridge.js";
+import { FakeEventTarget, FakeFrameWindow } from "./widget-harness.mjs";
+
+const HOST = "http://localhost:8765";
+
+/** The iframe's window (listens) and its parent (the host page, receives posts). */
+function frame() {
+  const window = new FakeEventTarget();
+  const parent = new FakeFrameWindow();
+  const deliver = (data, { origin = HOST, source = parent } = {}) =>
+    window.dispatchEvent({ type: "message", origin, source, data });
+  return { window, parent, deliver };
+}
+
+function fakePage() {
+  const calls = [];
+  return {
+    calls,
+    identify: (visitor) => calls.push(["identify", visitor]),
+    reset: () => calls.push(["reset"]),
+    setPanelOpen: (open) => calls.push(["panel", open]),
+  };
+}
+
+const agent = (seq, kind = "text") => ({ seq, sender: "agent", kind, body: `m${seq}` });
+
+test("isAgentText: agent text entries only", () => {
+  assert.equal(isAgentText(agent(1)), true);
+  assert.equal(isAgentText(agent(1, "status")), false);
+  assert.equal(isAgentText({ sender: "visitor", kind: "text" }), false);
+  assert.equal(isAgentText(null), false);
+});
+
+test("without a host origin the bridge neither listens nor posts", () => {
+  const { window, parent } = frame();
+  const bridge = new EmbedBridge({ hostOrigin: "", window, parent });
+  assert.equal(bridge.start(), false);
+  assert.equal(window.count("message"), 0);
+  assert.equal(bridge.post("ready"), false);
+  assert.deepEqual(parent.posted, []);
+  assert.equal(connectEmbed({ page: fakePage(), hostOrigin: "", window, parent }), null);
+});
+
+test("not inside a frame (parent is the window itself): off", () => {
+  const window = new FakeEventTarget();
+  const bridge = new EmbedBridge({ hostOrigin: HOST, window, parent: window });
+  assert.equal(bridge.start(), false);
+});
+
+test("posts only to the exact host origin, shaped {devtone: 1, type}", () => {
+  const { window, parent } = frame();
+  const bridge = new EmbedBridge({ hostOrigin: HOST, window, parent });
+  bridge.start();
+  bridge.post("unread", { count: 3, devtone: 7, type: "forged" });
+  assert.deepEqual(parent.posted, [{ data: { devtone: 1, type: "unread", count: 3 }, targetOrigin: HOST }]);
+  bridge.stop();
+  assert.equal(window.count("message"), 0);
+  assert.equal(window.count("keydown"), 0);
+  assert.equal(bridge.post("ready"), false);
+});
+
+test("accepts only the host origin and the parent window; unknown types are dropped", () => {
+  const { window, parent, deliver } = frame();
+  const bridge = new EmbedBridge({ hostOrigin: HOST, window, parent });
+  bridge.start();
+  const seen = [];
+  for (const type of ["open", "close", "identify", "reset", "ready"]) {
+    bridge.addEventListener(type, (event) => seen.push([type, event.detail]));
+  }
+  deliver({ devtone: 1, type: "open" }, { origin: "https://evil.example" });
+  deliver({ devtone: 1, type: "open" }, { source: {} });
+  deliver({ devtone: 2, type: "open" });
+  deliver({ type: "open" });
+  deliver("open");
+  deliver({ devtone: 1, type: "ready" }); // a type the host never sends
+  assert.deepEqual(seen, []);
+  deliver({ devtone: 1, type: "identify", name: "  Ada ", email: 42 });
+  deliver({ devtone: 1, type: "open" });
+  assert.deepEqual(seen, [
+    ["identify", { name: "Ada", email: "" }],
+    ["open", {}],
+  ]);
+});
+
+test("Esc inside the frame asks the host to close the panel", () => {
+  const { window, parent } = frame();
+  new EmbedBridge({ hostOrigin: HOST, window, parent }).start();
+  window.dispatchEvent({ type: "keydown", key: "a" });
+  window.dispatchEvent({ type: "keydown", key: "Escape", defaultPrevented: true });
+  window.dispatchEvent({ type: "keydown", key: "Escape" });
+  assert.deepEqual(
+    parent.posted.map((entry) => entry.data),
+    [{ devtone: 1, type: "close" }],
+  );
+});
+
+test("UnreadCounter counts agent text while closed, from the moment it closed", () => {
+  const unread = new UnreadCounter();
+  assert.equal(unread.add(agent(1)), true);
+  assert.equal(unread.add(agent(2, "status")), false);
+  assert.equal(unread.add({ sender: "visitor", kind: "text" }), false);
+  assert.equal(unread.count, 1);
+  unread.setOpen(true);
+  assert.equal(unread.count, 0);
+  assert.equal(unread.add(agent(3)), false);
+  assert.equal(unread.count, 0);
+  unread.setOpen(false);
+  unread.add(agent(4));
+  unread.add(agent(5));
+  assert.equal(unread.count, 2);
+});
+
+test("connectEmbed: ready, message and unread go to the host; opening clears the count", () => {
+  const { window, parent, deliver } = frame();
+  const page = fakePage();
+  const embed = connectEmbed({ page, hostOrigin: HOST, window, parent });
+  const sent = () => parent.posted.map((entry) => entry.data);
+  embed.ready();
+  embed.message(agent(1));
+  embed.message({ seq: 2, sender: "visitor", kind: "text" }); // not the host's business
+  embed.message(agent(3, "status"));
+  embed.message(agent(4));
+  assert.deepEqual(sent(), [
+    { devtone: 1, type: "ready" },
+    { devtone: 1, type: "message", message: agent(1) },
+    { devtone: 1, type: "unread", count: 1 },
+    { devtone: 1, type: "message", message: agent(4) },
+    { devtone: 1, type: "unread", count: 2 },
+  ]);
+  parent.posted.length = 0;
+  deliver({ devtone: 1, type: "open" });
+  embed.message(agent(5)); // open: told, not counted
+  deliver({ devtone: 1, type: "close" });
+  embed.message(agent(6));
+  assert.deepEqual(sent(), [
+    { devtone: 1, type: "unread", count: 0 },
+    { devtone: 1, type: "message", message: agent(5) },
+    { devtone: 1, type: "message", message: agent(6) },
+    { devtone: 1, type: "unread", count: 1 },
+  ]);
+  assert.deepEqual(page.calls, [
+    ["panel", true],
+    ["panel", false],
+  ]);
+});
+
+test("connectEmbed: identify and reset reach the page; reset clears the count", () => {
+  const { window, parent, deliver } = frame();
+  const page = fakePage();
+  const embed = connectEmbed({ page, hostOrigin: HOST, window, parent });
+  embed.message(agent(1));
+  deliver({ devtone: 1, type: "identify", name: "Ada", email: "ada@example.com" });
+  deliver({ devtone: 1, type: "reset" });
+  deliver({ devtone: 1, type: "reset" }, { origin: "https://evil.example" });
+  assert.deepEqual(page.calls, [["identify", { name: "Ada", email: "ada@example.com" }], ["reset"]]);
+  assert.deepEqual(parent.posted.at(-1).data, { devtone: 1, type: "unread", count: 0 });
+  assert.equal(embed.unread.count, 0);
+});

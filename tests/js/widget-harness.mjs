@@ -1,0 +1,187 @@
+// Runs the classic-script loader (devtone/static/js/widget.js) in a vm context with a
+// minimal fake window and DOM: just what the loader touches, so tests can see the launcher,
+// the badge, the panel and the iframe, and play the iframe's side of postMessage.
+import { readFileSync } from "node:fs";
+import vm from "node:vm";
+
+const SOURCE = readFileSync(new URL("../../devtone/static/js/widget.js", import.meta.url), "utf8");
+
+export class FakeEventTarget {
+  listeners = new Map();
+  addEventListener(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, []);
+    this.listeners.get(type).push(fn);
+  }
+  removeEventListener(type, fn) {
+    const list = this.listeners.get(type) ?? [];
+    const index = list.indexOf(fn);
+    if (index >= 0) list.splice(index, 1);
+  }
+  dispatchEvent(event) {
+    for (const fn of [...(this.listeners.get(event.type) ?? [])]) fn(event);
+    return true;
+  }
+  count(type) {
+    return (this.listeners.get(type) ?? []).length;
+  }
+}
+
+export class FakeElement extends FakeEventTarget {
+  children = [];
+  attributes = {};
+  textContent = "";
+  innerHTML = "";
+  hidden = false;
+  shadowRoot = null;
+  focused = 0;
+  constructor(tagName) {
+    super();
+    this.tagName = tagName.toUpperCase();
+    const properties = {};
+    this.style = {
+      properties,
+      setProperty: (name, value, priority = "") => {
+        properties[name] = priority ? `${value} !${priority}` : value;
+      },
+    };
+  }
+  get dataset() {
+    const data = {};
+    for (const [name, value] of Object.entries(this.attributes)) {
+      if (name.startsWith("data-")) data[name.slice(5).replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = value;
+    }
+    return data;
+  }
+  setAttribute(name, value) {
+    this.attributes[name] = String(value);
+  }
+  getAttribute(name) {
+    return name in this.attributes ? this.attributes[name] : null;
+  }
+  appendChild(child) {
+    this.children.push(child);
+    child.parentNode = this;
+    return child;
+  }
+  attachShadow({ mode }) {
+    this.shadowRoot = new FakeElement("#shadow-root");
+    this.shadowRoot.mode = mode;
+    return this.shadowRoot;
+  }
+  focus() {
+    this.focused += 1;
+  }
+  click() {
+    this.dispatchEvent({ type: "click" });
+  }
+  /** Depth-first search by id (inside shadow roots too). */
+  find(id) {
+    for (const child of [...this.children, ...(this.shadowRoot ? [this.shadowRoot] : [])]) {
+      if (child.attributes?.id === id) return child;
+      const found = child.find?.(id);
+      if (found) return found;
+    }
+    return null;
+  }
+  get src() {
+    return this.attributes.src ?? "";
+  }
+}
+
+/** The iframe's window: records what the loader posts to it. */
+export class FakeFrameWindow {
+  posted = [];
+  postMessage(data, targetOrigin) {
+    this.posted.push({ data: structuredClone(data), targetOrigin });
+  }
+}
+
+/**
+ * Load the loader. `attributes` are its <script>'s; `before(window)` runs first (a stub
+ * queue, devtoneSettings); `readyState` "complete" mounts after a tick, else on `load`.
+ */
+export function loadWidget({
+  attributes = { src: "http://127.0.0.1:5000/widget.js" },
+  hostOrigin = "http://localhost:8765",
+  before = () => {},
+  readyState = "loading",
+  currentScript = true,
+} = {}) {
+  const script = new FakeElement("script");
+  for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
+  const body = new FakeElement("body");
+  const frames = [];
+  const timers = [];
+  const document = new FakeEventTarget();
+  Object.assign(document, {
+    readyState,
+    body,
+    baseURI: `${hostOrigin}/page.html`,
+    currentScript: currentScript ? script : null,
+    getElementsByTagName: (tag) => (tag === "script" ? [new FakeElement("script"), script] : []),
+    createElementNS: (namespace, tag) => Object.assign(new FakeElement(tag), { namespace }),
+    createElement(tag) {
+      const element = new FakeElement(tag);
+      if (tag === "iframe") {
+        element.contentWindow = new FakeFrameWindow();
+        frames.push(element);
+      }
+      return element;
+    },
+  });
+  const window = new FakeEventTarget();
+  window.location = { origin: hostOrigin, href: `${hostOrigin}/page.html` };
+  const context = {
+    window,
+    document,
+    URL,
+    CustomEvent: class CustomEvent {
+      constructor(type, init = {}) {
+        this.type = type;
+        this.detail = init.detail;
+      }
+    },
+    setTimeout: (fn) => timers.push(fn),
+    Array,
+    Object,
+  };
+  before(window);
+  vm.runInNewContext(SOURCE, context, { filename: "widget.js" });
+
+  const harness = {
+    window,
+    document,
+    body,
+    get host() {
+      return body.children.find((child) => child.tagName === "DEVTONE-WIDGET") ?? null;
+    },
+    get shadow() {
+      return this.host?.shadowRoot ?? null;
+    },
+    byId: (id) => harness.host?.find(id) ?? null,
+    get iframe() {
+      return frames[0] ?? null;
+    },
+    /** Fire the page's load event (readyState "loading"). */
+    load() {
+      document.readyState = "complete";
+      window.dispatchEvent({ type: "load" });
+    },
+    /** Run the timers the loader set (setTimeout 0). */
+    tick() {
+      for (const fn of timers.splice(0)) fn();
+    },
+    /** A message event as the browser would deliver it to the host window. */
+    fromFrame(data, { origin = "http://127.0.0.1:5000", source = harness.iframe?.contentWindow } = {}) {
+      window.dispatchEvent({ type: "message", origin, source, data });
+    },
+    /** What the loader posted to the iframe (data only), and the target origins used. */
+    get posted() {
+      return (harness.iframe?.contentWindow.posted ?? []).map((entry) => entry.data);
+    },
+    get targetOrigins() {
+      return (harness.iframe?.contentWindow.posted ?? []).map((entry) => entry.targetOrigin);
+    },
+  };
+  return harness;
+}

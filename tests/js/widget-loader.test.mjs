@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { loadWidget } from "./widget-harness.mjs";
+
+const DEVTONE = "http://127.0.0.1:5000";
+const HOST = "http://localhost:8765";
+
+/** Mount the widget and let the iframe say `ready`. */
+function readyWidget(options) {
+  const widget = loadWidget(options);
+  widget.load();
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  return widget;
+}
+
+test("nothing is added before the page has loaded; one element after", () => {
+  const widget = loadWidget();
+  assert.equal(widget.body.children.length, 0);
+  assert.equal(typeof widget.window.devtone.open, "function");
+  widget.load();
+  assert.equal(widget.body.children.length, 1);
+  assert.equal(widget.host.tagName, "DEVTONE-WIDGET");
+  assert.equal(widget.host.style.properties.all, "initial !important");
+  assert.equal(widget.shadow.mode, "open");
+  assert.equal(widget.shadow.children[0].tagName, "STYLE"); // styles live in the shadow root
+});
+
+test("an already complete page is mounted after a tick, not synchronously", () => {
+  const widget = loadWidget({ readyState: "complete" });
+  assert.equal(widget.body.children.length, 0);
+  widget.tick();
+  assert.equal(widget.body.children.length, 1);
+});
+
+test("defaults: title, colour, right; the iframe frames /embed with the host origin", () => {
+  const widget = loadWidget();
+  widget.load();
+  const launcher = widget.byId("launcher");
+  assert.equal(launcher.getAttribute("aria-label"), "Chat with us");
+  assert.equal(launcher.getAttribute("aria-expanded"), "false");
+  assert.equal(widget.iframe.getAttribute("title"), "Chat with us");
+  assert.equal(widget.iframe.src, `${DEVTONE}/embed?origin=${encodeURIComponent(HOST)}`);
+  const root = widget.shadow.children[1];
+  assert.equal(root.getAttribute("data-position"), "right");
+  assert.equal(root.style.properties["--devtone-color"], "#2563eb");
+  assert.equal(widget.byId("panel").getAttribute("data-state"), "closed");
+  assert.equal(widget.byId("badge").hidden, true);
+});
+
+test("data-* options are read from the script tag", () => {
+  const widget = loadWidget({
+    attributes: {
+      src: "https://support.example.com/widget.js?v=2",
+      "data-title": "Talk to us",
+      "data-color": "#0b5fff",
+      "data-position": "left",
+    },
+  });
+  widget.load();
+  assert.equal(widget.byId("launcher").getAttribute("aria-label"), "Talk to us");
+  assert.equal(widget.byId("panel").getAttribute("aria-label"), "Talk to us");
+  assert.equal(widget.iframe.getAttribute("title"), "Talk to us");
+  assert.ok(widget.iframe.src.startsWith("https://support.example.com/embed?origin="));
+  const root = widget.shadow.children[1];
+  assert.equal(root.getAttribute("data-position"), "left");
+  assert.equal(root.style.properties["--devtone-color"], "#0b5fff");
+});
+
+test("window.devtoneSettings is used, data-* wins over it, bad values fall back", () => {
+  const widget = loadWidget({
+    attributes: { src: `${DEVTONE}/widget.js`, "data-title": "From the tag" },
+    before: (window) => {
+      window.devtoneSettings = { title: "From settings", color: "red;}body{display:none", position: "middle" };
+    },
+  });
+  widget.load();
+  assert.equal(widget.byId("launcher").getAttribute("aria-label"), "From the tag");
+  const root = widget.shadow.children[1];
+  assert.equal(root.style.properties["--devtone-color"], "#2563eb");
+  assert.equal(root.getAttribute("data-position"), "right");
+
+  const other = loadWidget({
+    before: (window) => {
+      window.devtoneSettings = { title: "From settings", color: "rebeccapurple", position: "LEFT" };
+    },
+  });
+  other.load();
+  assert.equal(other.byId("launcher").getAttribute("aria-label"), "From settings");
+  assert.equal(other.shadow.children[1].style.properties["--devtone-color"], "rebeccapurple");
+  assert.equal(other.shadow.children[1].getAttribute("data-position"), "left");
+});
+
+test("without currentScript the last script ending in /widget.js is used", () => {
+  const widget = loadWidget({ currentScript: false, attributes: { src: "https://chat.example.org/widget.js" } });
+  widget.load();
+  assert.ok(widget.iframe.src.startsWith("https://chat.example.org/embed?"));
+});
+
+test("the queue stub is replayed in order, then becomes the API (push keeps working)", () => {
+  const widget = loadWidget({
+    before: (window) => {
+      window.devtone = [["identify", { name: "Ada", email: "ada@example.com" }], ["open"], ["nonsense"], ["reset"]];
+    },
+  });
+  assert.equal(Array.isArray(widget.window.devtone), false);
+  assert.equal(widget.window.devtone.isOpen, true);
+  widget.load();
+  assert.deepEqual(widget.posted, []); // nothing reaches the iframe before it is ready
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  assert.deepEqual(widget.posted, [
+    { devtone: 1, type: "open" },
+    { devtone: 1, type: "identify", name: "Ada", email: "ada@example.com" },
+    { devtone: 1, type: "reset" },
+  ]);
+  assert.ok(widget.targetOrigins.every((origin) => origin === DEVTONE)); // never "*"
+  assert.equal(widget.byId("panel").getAttribute("data-state"), "open");
+
+  widget.window.devtone.push(["close"]);
+  assert.equal(widget.window.devtone.isOpen, false);
+  assert.deepEqual(widget.posted.at(-1), { devtone: 1, type: "close" });
+});
+
+test("ready: on('ready') handlers and a devtone:ready event on document, once", () => {
+  const widget = loadWidget();
+  const calls = [];
+  widget.window.devtone.on("ready", () => calls.push("handler"));
+  widget.document.addEventListener("devtone:ready", (event) => calls.push(event.type));
+  widget.load();
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  widget.fromFrame({ devtone: 1, type: "ready" }); // the frame reloaded: state resent, no event
+  assert.deepEqual(calls, ["handler", "devtone:ready"]);
+  assert.deepEqual(widget.posted, [
+    { devtone: 1, type: "close" },
+    { devtone: 1, type: "close" },
+  ]);
+  widget.window.devtone.on("ready", () => calls.push("late"));
+  widget.tick();
+  assert.deepEqual(calls.at(-1), "late"); // a handler added after ready still hears it
+});
+
+test("open, close, toggle: panel state, aria-expanded, posts to the frame", () => {
+  const widget = readyWidget();
+  const { devtone } = widget.window;
+  devtone.open();
+  assert.equal(widget.byId("panel").getAttribute("data-state"), "open");
+  assert.equal(widget.byId("launcher").getAttribute("aria-expanded"), "true");
+  assert.ok(widget.iframe.focused > 0);
+  devtone.toggle();
+  assert.equal(widget.byId("panel").getAttribute("data-state"), "closed");
+  assert.equal(widget.host.children.length, 0); // the panel is hidden, never removed
+  assert.equal(widget.byId("frame"), widget.iframe);
+  assert.deepEqual(
+    widget.posted.map((message) => message.type),
+    ["close", "open", "close"],
+  );
+});
+
+test("the launcher toggles; Esc and the close button close and focus the launcher", () => {
+  const widget = readyWidget();
+  const launcher = widget.byId("launcher");
+  launcher.click();
+  assert.equal(widget.window.devtone.isOpen, true);
+  widget.shadow.dispatchEvent({ type: "keydown", key: "Escape", stopPropagation() {} });
+  assert.equal(widget.window.devtone.isOpen, false);
+  assert.equal(launcher.focused, 1);
+  launcher.click();
+  widget.byId("close").click();
+  assert.equal(widget.window.devtone.isOpen, false);
+  assert.equal(launcher.focused, 2);
+  launcher.click();
+  widget.fromFrame({ devtone: 1, type: "close" }); // Esc inside the frame
+  assert.equal(widget.window.devtone.isOpen, false);
+  assert.equal(launcher.focused, 3);
+});
+
+test("unread: the badge and on('unread') follow the frame's count", () => {
+  const widget = readyWidget();
+  const counts = [];
+  widget.window.devtone.on("unread", (count) => counts.push(count));
+  widget.fromFrame({ devtone: 1, type: "unread", count: 2 });
+  const badge = widget.byId("badge");
+  assert.equal(badge.hidden, false);
+  assert.equal(badge.textContent, "2");
+  assert.equal(widget.byId("launcher").getAttribute("aria-label"), "Chat with us (2 unread)");
+  assert.equal(widget.window.devtone.unread, 2);
+  widget.fromFrame({ devtone: 1, type: "unread", count: 2 }); // no change, no event
+  widget.fromFrame({ devtone: 1, type: "unread", count: 0 });
+  assert.equal(badge.hidden, true);
+  assert.deepEqual(counts, [2, 0]);
+});
+
+test("message: on('message') gets the agent message; a throwing handler breaks nothing", () => {
+  const widget = readyWidget();
+  const seen = [];
+  widget.window.devtone.on("message", () => {
+    throw new Error("host page bug");
+  });
+  const off = widget.window.devtone.on("message", (message) => seen.push(message.body));
+  widget.fromFrame({ devtone: 1, type: "message", message: { sender: "agent", kind: "text", body: "Hi" } });
+  off();
+  widget.fromFrame({ devtone: 1, type: "message", message: { sender: "agent", kind: "text", body: "again" } });
+  assert.deepEqual(seen, ["Hi"]);
+});
+
+test("a foreign origin, a foreign source or a malformed message is ignored", () => {
+  const widget = loadWidget();
+  const calls = [];
+  widget.window.devtone.on("ready", () => calls.push("ready"));
+  widget.window.devtone.on("unread", (count) => calls.push(count));
+  widget.load();
+  widget.fromFrame({ devtone: 1, type: "ready" }, { origin: "https://evil.example" });
+  widget.fromFrame({ devtone: 1, type: "ready" }, { source: {} });
+  widget.fromFrame({ type: "ready" });
+  widget.fromFrame("ready");
+  assert.deepEqual(calls, []);
+  assert.deepEqual(widget.posted, []);
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  widget.fromFrame({ devtone: 1, type: "unread", count: 5 }, { origin: HOST });
+  widget.fromFrame({ devtone: 1, type: "close" }, { origin: "https://evil.example" });
+  assert.deepEqual(calls, ["ready"]);
+  assert.equal(widget.byId("badge").hidden, true);
+});
+
+test("a second copy of the loader leaves the first in charge", () => {
+  const first = loadWidget();
+  const api = first.window.devtone;
+  const second = loadWidget({ before: (window) => (window.devtone = api) });
+  assert.equal(second.window.devtone, api);
+  second.load();
+  assert.equal(second.body.children.length, 0);
+});
+
+test("styles go into a constructed stylesheet where the browser has one (CSP-safe)", () => {
+  const widget = loadWidget({
+    before: (window) => {
+      window.CSSStyleSheet = class {
+        replaceSync(text) {
+          this.text = text;
+        }
+      };
+    },
+  });
+  widget.load();
+  assert.equal(widget.shadow.adoptedStyleSheets.length, 1);
+  assert.match(widget.shadow.adoptedStyleSheets[0].text, /max-width:480px/);
+  assert.match(widget.shadow.adoptedStyleSheets[0].text, /prefers-reduced-motion/);
+  assert.equal(widget.shadow.children.some((child) => child.tagName === "STYLE"), false);
+  assert.equal(widget.byId("launcher").children[0].tagName, "SVG"); // no innerHTML
+});
