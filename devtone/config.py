@@ -163,6 +163,8 @@ def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         # Shared across processes when Redis is there, so every worker counts the same tries.
         "RATELIMIT_STORAGE_URI": settings["REDIS_URL"] or "memory://",
+        # Deployments sharing one Redis keep their own counts, as they keep their channel.
+        "RATELIMIT_KEY_PREFIX": settings["REDIS_CHANNEL"],
         "RATELIMIT_HEADERS_ENABLED": True,
     }
 

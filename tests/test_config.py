@@ -81,3 +81,14 @@ def test_a_backoff_cap_below_its_start_is_refused(tmp_path):
             {"DEVTONE_BACKOFF_INITIAL_MS": "5000", "DEVTONE_BACKOFF_MAX_MS": "1000"},
             str(tmp_path),
         )
+
+
+def test_sign_in_limits_are_counted_in_redis_per_deployment(tmp_path):
+    settings = config.load(
+        {"REDIS_URL": "redis://127.0.0.1:6379/0", "DEVTONE_REDIS_CHANNEL": "shop-a"},
+        str(tmp_path),
+    )
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert settings["RATELIMIT_KEY_PREFIX"] == "shop-a"
+    alone = config.load({}, str(tmp_path))
+    assert alone["RATELIMIT_STORAGE_URI"] == "memory://"

@@ -121,3 +121,128 @@ def test_a_site_not_allowed_cannot_frame_embed_and_nobody_frames_the_dashboard(
         frame = page.frame_locator(f"#{name}")
         # The browser refused to render devtone inside the frame.
         expect(frame.locator("main, form")).to_have_count(0)
+
+
+def test_reloading_the_host_page_keeps_the_conversation_and_shows_its_history_once(
+    live_server, host_site, new_page, agent
+):
+    server = _serve(live_server, host_site)
+    page = new_page()
+    url = host_site.page("shop.html", server.url)
+    page.goto(url)
+    frame = _start_in_widget(page)
+    frame.locator("#message-body").fill("first question")
+    frame.locator("#message-body").press("Enter")
+    desk = AgentSession(server.url, agent)
+    expect(frame.locator("#messages")).to_contain_text("first question", timeout=15_000)
+    desk.say(desk.conversation_of("Ada"), "first answer")
+    expect(frame.locator("#messages")).to_contain_text("first answer", timeout=15_000)
+
+    page.reload()
+    page.click(LAUNCHER)
+    frame = _chat_frame(page)
+    expect(frame.locator("#start-form")).to_be_hidden(timeout=15_000)
+    messages = frame.locator("#messages li.message:not(.message--pending)")
+    # The whole history, once each: the question, the agent joining (answering took the
+    # conversation), the answer.
+    expect(messages).to_have_count(3, timeout=15_000)
+    assert frame.locator("#messages").inner_text().count("first question") == 1
+    assert frame.locator("#messages").inner_text().count("first answer") == 1
+    assert "Maria joined the conversation." in frame.locator("#messages").inner_text()
+    # Still the same conversation, live: a new answer arrives once.
+    desk.say(desk.conversation_of("Ada"), "after the reload")
+    expect(messages).to_have_count(4, timeout=15_000)
+
+
+def test_the_api_identify_queued_before_the_loader_and_reset(
+    live_server, host_site, new_page, agent
+):
+    server = _serve(live_server, host_site)
+    page = new_page()
+    queued = (
+        "window.devtone = window.devtone || [];"
+        ' devtone.push(["identify", {name: "Queued Ada", email: "ada@example.com"}]);'
+    )
+    page.goto(host_site.page("shop.html", server.url, before_loader=queued))
+    page.click(LAUNCHER)
+    frame = _chat_frame(page)
+    # identify skipped the pre-chat form: the conversation is there, in that name.
+    expect(frame.locator("#start-form")).to_be_hidden(timeout=15_000)
+    expect(frame.locator("#message-form")).to_be_visible()
+    desk = AgentSession(server.url, agent)
+    old = desk.conversation_of("Queued Ada")
+    old_token = page.evaluate(
+        f"JSON.parse(localStorage.getItem('devtone.visitor:{server.url}')).token"
+    )
+
+    page.evaluate("devtone.reset()")
+    expect(frame.locator("#start-form")).to_be_visible(timeout=15_000)
+    assert page.evaluate(f"localStorage.getItem('devtone.visitor:{server.url}')") is None
+    # The old visitor's token is gone from the page; the new visitor starts afresh.
+    frame.locator("#start-name").fill("Someone Else")
+    frame.locator("#start-form button[type=submit]").click()
+    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    new_token = page.evaluate(
+        f"JSON.parse(localStorage.getItem('devtone.visitor:{server.url}')).token"
+    )
+    assert new_token != old_token
+    assert desk.conversation_of("Someone Else") != old
+
+
+def test_messages_from_other_windows_are_ignored_by_the_loader(live_server, host_site, new_page):
+    server = _serve(live_server, host_site)
+    page = new_page()
+    page.goto(host_site.page("shop.html", server.url))
+    expect(page.locator(LAUNCHER)).to_be_visible(timeout=15_000)
+    # The page itself (not the widget's frame) pretending to be devtone's iframe.
+    page.evaluate(
+        "window.postMessage({devtone: 1, type: 'unread', count: 5}, '*');"
+        " window.postMessage({devtone: 1, type: 'store', visitor: null}, '*'); null"
+    )
+    page.wait_for_timeout(500)
+    expect(page.locator(BADGE)).to_be_hidden()
+    assert page.evaluate("devtone.unread") == 0
+
+
+def test_the_chat_frame_ignores_messages_from_an_origin_it_was_not_given(
+    live_server, host_site, new_page
+):
+    server = _serve(live_server, host_site)
+    page = new_page()
+    page.goto(host_site.page("shop.html", server.url))
+    frame = _start_in_widget(page)
+    # No page of another origin can even reach the widget's frame (it lives in a shadow
+    # root, outside window.frames); what can reach it is a message of another origin than
+    # the host page's: here, devtone's own, posted by a script in the frame to itself.
+    assert page.evaluate("window.frames.length") == 0
+    widget = next(f for f in page.frames if "/embed" in f.url)
+    widget.evaluate(
+        "window.postMessage({devtone: 1, type: 'reset'}, '*');"
+        " window.postMessage({devtone: 1, type: 'identify', name: 'Mallory'}, '*'); null"
+    )
+    page.wait_for_timeout(1000)
+    expect(frame.locator("#start-form")).to_be_hidden()
+    expect(frame.locator("#message-form")).to_be_visible()
+    assert frame.locator("#start-name").input_value() != "Mallory"
+    # The host page's own message, from the right origin, is obeyed.
+    page.evaluate("devtone.reset()")
+    expect(frame.locator("#start-form")).to_be_visible(timeout=15_000)
+
+
+def test_on_a_narrow_screen_the_panel_takes_the_viewport_and_esc_closes_it(
+    live_server, host_site, new_page
+):
+    server = _serve(live_server, host_site)
+    page = new_page()
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(host_site.page("shop.html", server.url))
+    launcher = page.locator(LAUNCHER)
+    launcher.focus()
+    page.keyboard.press("Enter")  # keyboard reachable: the launcher is a button
+    panel = page.locator("devtone-widget >> #panel")
+    expect(panel).to_have_attribute("data-state", "open")
+    box = panel.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (360, 640)
+    page.keyboard.press("Escape")
+    expect(panel).to_have_attribute("data-state", "closed")
+    assert page.evaluate("devtone.isOpen") is False

@@ -159,3 +159,45 @@ test("connectEmbed: identify and reset reach the page; reset clears the count", 
   assert.deepEqual(parent.posted.at(-1).data, { devtone: 1, type: "unread", count: 0 });
   assert.equal(embed.unread.count, 0);
 });
+
+/** The frame's own storage: denied, as browsers do for a third-party frame. */
+function deniedStorage() {
+  return { load: () => null, save: () => {}, forget: () => {} };
+}
+
+const VISITOR = { conversationId: 7, token: "b".repeat(43), name: "Ada" };
+
+test("the page starts once the host handed back the visitor, and stores new ones with the host", async () => {
+  const { window, parent, deliver } = frame();
+  const embed = connectEmbed({ page: fakePage(), hostOrigin: HOST, ownStore: deniedStorage(), window, parent });
+  const ready = embed.ready();
+  assert.equal(parent.posted.at(-1).data.type, "ready");
+  deliver({ devtone: 1, type: "restore", visitor: VISITOR });
+  await ready;
+  assert.deepEqual(embed.store.load(), VISITOR);
+  embed.store.forget();
+  assert.equal(embed.store.load(), null);
+  assert.deepEqual(parent.posted.at(-1).data, { visitor: null, devtone: 1, type: "store" });
+  embed.store.save({ ...VISITOR, conversationId: 8 });
+  assert.equal(parent.posted.at(-1).data.visitor.conversationId, 8);
+});
+
+test("a restore from another origin, or a malformed one, gives no visitor", async () => {
+  const { window, parent, deliver } = frame();
+  let fire;
+  const setTimeout = (fn) => (fire = fn);
+  const embed = connectEmbed({
+    page: fakePage(),
+    hostOrigin: HOST,
+    ownStore: deniedStorage(),
+    window,
+    parent,
+    setTimeout,
+  });
+  const ready = embed.ready();
+  deliver({ devtone: 1, type: "restore", visitor: VISITOR }, { origin: "https://evil.example" });
+  deliver({ devtone: 1, type: "restore", visitor: { conversationId: 7, token: "short" } });
+  await ready;
+  assert.equal(embed.store.load(), null);
+  assert.equal(typeof fire, "function"); // a host that never answers does not stall the page
+});

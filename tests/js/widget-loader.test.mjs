@@ -109,6 +109,7 @@ test("the queue stub is replayed in order, then becomes the API (push keeps work
   assert.deepEqual(widget.posted, []); // nothing reaches the iframe before it is ready
   widget.fromFrame({ devtone: 1, type: "ready" });
   assert.deepEqual(widget.posted, [
+    { devtone: 1, type: "restore", visitor: null }, // first: the page waits for it
     { devtone: 1, type: "open" },
     { devtone: 1, type: "identify", name: "Ada", email: "ada@example.com" },
     { devtone: 1, type: "reset" },
@@ -131,7 +132,9 @@ test("ready: on('ready') handlers and a devtone:ready event on document, once", 
   widget.fromFrame({ devtone: 1, type: "ready" }); // the frame reloaded: state resent, no event
   assert.deepEqual(calls, ["handler", "devtone:ready"]);
   assert.deepEqual(widget.posted, [
+    { devtone: 1, type: "restore", visitor: null },
     { devtone: 1, type: "close" },
+    { devtone: 1, type: "restore", visitor: null },
     { devtone: 1, type: "close" },
   ]);
   widget.window.devtone.on("ready", () => calls.push("late"));
@@ -152,7 +155,7 @@ test("open, close, toggle: panel state, aria-expanded, posts to the frame", () =
   assert.equal(widget.byId("frame"), widget.iframe);
   assert.deepEqual(
     widget.posted.map((message) => message.type),
-    ["close", "open", "close"],
+    ["restore", "close", "open", "close"],
   );
 });
 
@@ -247,4 +250,53 @@ test("styles go into a constructed stylesheet where the browser has one (CSP-saf
   assert.match(widget.shadow.adoptedStyleSheets[0].text, /prefers-reduced-motion/);
   assert.equal(widget.shadow.children.some((child) => child.tagName === "STYLE"), false);
   assert.equal(widget.byId("launcher").children[0].tagName, "SVG"); // no innerHTML
+});
+
+/** A localStorage for the host page of a widget test. */
+function fakeStorage() {
+  const items = new Map();
+  return {
+    getItem: (key) => (items.has(key) ? items.get(key) : null),
+    setItem: (key, value) => items.set(key, String(value)),
+    removeItem: (key) => items.delete(key),
+    items,
+  };
+}
+
+const VISITOR = { conversationId: 7, token: "a".repeat(43), name: "Ada" };
+
+test("the host page keeps the visitor the frame stores and hands it back on the next ready", () => {
+  const storage = fakeStorage();
+  const first = loadWidget({ before: (window) => (window.localStorage = storage) });
+  first.load();
+  first.fromFrame({ devtone: 1, type: "ready" });
+  first.fromFrame({ devtone: 1, type: "store", visitor: VISITOR });
+  assert.deepEqual(JSON.parse(storage.getItem(`devtone.visitor:${DEVTONE}`)), VISITOR);
+
+  const reloaded = loadWidget({ before: (window) => (window.localStorage = storage) });
+  reloaded.load();
+  reloaded.fromFrame({ devtone: 1, type: "ready" });
+  assert.deepEqual(reloaded.posted[0], { devtone: 1, type: "restore", visitor: VISITOR });
+});
+
+test("reset forgets the stored visitor at once; a malformed record is never stored", () => {
+  const storage = fakeStorage();
+  const widget = loadWidget({ before: (window) => (window.localStorage = storage) });
+  widget.load();
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR });
+  widget.window.devtone.reset();
+  assert.equal(storage.getItem(`devtone.visitor:${DEVTONE}`), null);
+  widget.fromFrame({ devtone: 1, type: "store", visitor: { conversationId: 1, token: "<script>" } });
+  assert.equal(storage.items.size, 0);
+});
+
+test("a store message from another origin is ignored", () => {
+  const storage = fakeStorage();
+  const widget = loadWidget({ before: (window) => (window.localStorage = storage) });
+  widget.load();
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR }, { origin: "https://evil.example" });
+  widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR }, { source: {} }); // another frame
+  assert.equal(storage.items.size, 0);
 });

@@ -43,6 +43,7 @@ class ChatPage {
   #negotiator = null;
   #outbox = null;
   #visitor = null;
+  #store = visitorStore;
   #state = new ConversationState();
   #agentTyping; // "<agent> is typing…"
   #typing = null; // TypingSignal of the open conversation: the visitor's own typing, out
@@ -76,6 +77,11 @@ class ChatPage {
     this.#list.onretry = (clientId) => this.#outbox?.retry(clientId);
   }
 
+  /** Where the visitor is kept: this page's storage, or (embedded) the host page's too. */
+  set store(store) {
+    this.#store = store;
+  }
+
   /** Bind the forms and show whichever step the stored visitor calls for. */
   start() {
     const { startForm, messageForm, newConversation } = this.#el;
@@ -99,7 +105,7 @@ class ChatPage {
     // The negotiator retries at once on `online` too; the outbox need not wait for it.
     window.addEventListener("online", () => this.#outbox?.resume());
 
-    const visitor = visitorStore.load();
+    const visitor = this.#store.load();
     if (visitor) this.#openConversation(visitor);
     else this.#showStartForm();
   }
@@ -113,7 +119,7 @@ class ChatPage {
     this.#outbox = null;
     this.#visitor = null;
     this.#typing = null;
-    visitorStore.forget();
+    this.#store.forget();
     this.#list.clear();
     this.#resetConversationState();
     this.#api.token = null;
@@ -174,7 +180,7 @@ class ChatPage {
     try {
       const { conversation, token } = await this.#api.startConversation({ name, email });
       const visitor = { conversationId: conversation.id, token, name: conversation.visitor?.name || name };
-      visitorStore.save(visitor);
+      this.#store.save(visitor);
       form.reset();
       await this.#openConversation(visitor);
     } catch (error) {
@@ -391,9 +397,14 @@ const root = document.getElementById("chat");
 if (root) {
   const page = new ChatPage(root);
   // Embedded: the bridge is on only for a host origin the server allowed (else null).
+  const hostOrigin = root.dataset.hostOrigin || "";
   const embed =
-    root.dataset.embed === "true" ? connectEmbed({ page, hostOrigin: root.dataset.hostOrigin || "" }) : null;
-  if (embed) page.onlivemessage = (message) => embed.message(message);
-  page.start();
-  embed?.ready();
+    root.dataset.embed === "true" ? connectEmbed({ page, hostOrigin, ownStore: visitorStore }) : null;
+  if (embed) {
+    page.onlivemessage = (message) => embed.message(message);
+    page.store = embed.store;
+    embed.ready().then(() => page.start()); // after the host handed back the visitor
+  } else {
+    page.start();
+  }
 }

@@ -8,14 +8,34 @@
  * whose `event.source` is the parent window, and posts only to that origin (never "*").
  *
  * Messages are objects `{devtone: 1, type, ...}`:
- * - host → embed: `open`, `close` (the panel's visibility), `identify` {name, email}, `reset`
- * - embed → host: `ready`, `unread` {count}, `message` {message}, `close` (Esc inside the frame)
+ * - host → embed: `restore` {visitor} (first answer to `ready`), `open`, `close` (the panel's
+ *   visibility), `identify` {name, email}, `reset`
+ * - embed → host: `ready`, `store` {visitor} (null: forget it), `unread` {count},
+ *   `message` {message}, `close` (Esc inside the frame)
+ *
+ * The visitor record (conversation id, token, name) is kept by the host page: browsers
+ * deny a third-party frame its storage, so the frame's own would not survive a reload.
  *
  * `window` and `parent` are injected, so this module has node tests.
  */
 
 export const PROTOCOL = 1;
-const INBOUND = new Set(["open", "close", "identify", "reset"]);
+
+const text = (value, max) => (typeof value === "string" ? value.trim().slice(0, max) : "");
+const INBOUND = new Set(["restore", "open", "close", "identify", "reset"]);
+/** How long the page waits for the host's `restore` before starting without it. */
+export const RESTORE_TIMEOUT_MS = 1500;
+
+/** A stored visitor record, or null if `visitor` is not one. */
+export function validVisitor(visitor) {
+  const ok =
+    Boolean(visitor) &&
+    typeof visitor === "object" &&
+    Number.isInteger(visitor.conversationId) &&
+    typeof visitor.token === "string" &&
+    /^[A-Za-z0-9_-]{43}$/.test(visitor.token);
+  return ok ? { conversationId: visitor.conversationId, token: visitor.token, name: text(visitor.name, 80) } : null;
+}
 
 /** Is `data` one of ours (`{devtone: 1, type: "<string>"}`)? */
 export function isBridgeMessage(data) {
@@ -27,7 +47,6 @@ export function isAgentText(message) {
   return message?.sender === "agent" && message?.kind === "text";
 }
 
-const text = (value, max) => (typeof value === "string" ? value.trim().slice(0, max) : "");
 
 /** postMessage to and from the host page, origin-checked both ways. */
 export class EmbedBridge extends EventTarget {
@@ -83,8 +102,9 @@ export class EmbedBridge extends EventTarget {
     if (event.origin !== this.#hostOrigin || event.source !== this.#parent) return;
     const data = event.data;
     if (!isBridgeMessage(data) || !INBOUND.has(data.type)) return;
-    const detail =
-      data.type === "identify" ? { name: text(data.name, 80), email: text(data.email, 254) } : {};
+    let detail = {};
+    if (data.type === "identify") detail = { name: text(data.name, 80), email: text(data.email, 254) };
+    else if (data.type === "restore") detail = { visitor: validVisitor(data.visitor) };
     this.dispatchEvent(new CustomEvent(data.type, { detail }));
   }
 }
@@ -116,13 +136,57 @@ export class UnreadCounter {
 }
 
 /**
+ * The visitor store of an embedded page: the frame's own storage when the browser grants
+ * it, mirrored to the host page (`store`), and what the host handed back (`restore`).
+ */
+export function hostBackedStore(bridge, own) {
+  let restored = null;
+  return {
+    restore(visitor) {
+      restored = validVisitor(visitor);
+    },
+    load() {
+      return own.load() ?? restored;
+    },
+    save(visitor) {
+      restored = validVisitor(visitor);
+      own.save(visitor);
+      bridge.post("store", { visitor: restored });
+    },
+    forget() {
+      restored = null;
+      own.forget();
+      bridge.post("store", { visitor: null });
+    },
+  };
+}
+
+/**
  * Wire the chat page to the host page. `page` offers identify({name, email}), reset() and
  * setPanelOpen(open); the returned controller's `message(entry)` is told every new live
- * entry, and `ready()` says the page is set up. Returns null when the bridge is off.
+ * entry, `store` is the page's visitor store, and `ready()` says the page is set up and
+ * resolves once the host has handed back the visitor (or after RESTORE_TIMEOUT_MS).
+ * Returns null when the bridge is off.
  */
-export function connectEmbed({ page, hostOrigin, window = globalThis.window, parent = window?.parent }) {
+export function connectEmbed({
+  page,
+  hostOrigin,
+  ownStore,
+  window = globalThis.window,
+  parent = window?.parent,
+  setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms),
+}) {
   const bridge = new EmbedBridge({ hostOrigin, window, parent });
   if (!bridge.start()) return null;
+  const store = hostBackedStore(bridge, ownStore);
+  let restored;
+  const restoredOnce = new Promise((resolve) => {
+    restored = resolve;
+  });
+  bridge.addEventListener("restore", ({ detail }) => {
+    store.restore(detail.visitor);
+    restored();
+  });
   const unread = new UnreadCounter();
   const postUnread = () => bridge.post("unread", { count: unread.count });
 
@@ -145,7 +209,12 @@ export function connectEmbed({ page, hostOrigin, window = globalThis.window, par
   return {
     bridge,
     unread,
-    ready: () => bridge.post("ready"),
+    store,
+    ready() {
+      bridge.post("ready");
+      setTimeout(restored, RESTORE_TIMEOUT_MS); // a host that never answers must not stall us
+      return restoredOnce;
+    },
     message(entry) {
       if (!isAgentText(entry)) return;
       const counted = unread.add(entry);

@@ -85,6 +85,48 @@
     }
   }
 
+  // ── the visitor's conversation, kept on the host page's side ───────────────────────
+  // Browsers deny a third-party frame its storage, so the iframe's own localStorage does
+  // not survive a reload when the site and devtone are on different sites. The host page
+  // keeps the record (conversation id, visitor token, name) in its own localStorage, as
+  // Chatwoot and Intercom do, and hands it back to the iframe on `ready`.
+
+  var VISITOR_KEY = "devtone.visitor:" + origin;
+
+  function validVisitor(visitor) {
+    return Boolean(
+      visitor &&
+        typeof visitor === "object" &&
+        typeof visitor.conversationId === "number" &&
+        typeof visitor.token === "string" &&
+        /^[A-Za-z0-9_-]{43}$/.test(visitor.token),
+    );
+  }
+
+  var hostStore = {
+    load: function () {
+      try {
+        var visitor = JSON.parse(window.localStorage.getItem(VISITOR_KEY));
+        return validVisitor(visitor) ? visitor : null;
+      } catch (error) {
+        return null;
+      }
+    },
+    save: function (visitor) {
+      try {
+        if (validVisitor(visitor)) {
+          var name = typeof visitor.name === "string" ? visitor.name.slice(0, 80) : "";
+          var record = { conversationId: visitor.conversationId, token: visitor.token, name: name };
+          window.localStorage.setItem(VISITOR_KEY, JSON.stringify(record));
+        } else {
+          window.localStorage.removeItem(VISITOR_KEY);
+        }
+      } catch (error) {
+        // No storage on the host page either: the chat works, a reload starts afresh.
+      }
+    },
+  };
+
   function post(type, fields) {
     var message = { devtone: PROTOCOL, type: type };
     for (var key in fields || {}) {
@@ -163,6 +205,7 @@
     if (data.type === "ready") {
       var first = !state.ready;
       state.ready = true;
+      post("restore", { visitor: hostStore.load() }); // first: the page waits for it
       post(state.open ? "open" : "close");
       var queued = outbox.splice(0, outbox.length);
       for (var i = 0; i < queued.length; i++) post(queued[i].type, queued[i]);
@@ -174,6 +217,8 @@
           // Very old browsers: the on("ready") callback still runs.
         }
       }
+    } else if (data.type === "store") {
+      hostStore.save(data.visitor);
     } else if (data.type === "unread") {
       setUnread(data.count);
     } else if (data.type === "message") {
@@ -367,6 +412,7 @@
       });
     },
     reset: function () {
+      hostStore.save(null); // at once: even if the iframe never answers again
       post("reset");
     },
     /** on("ready" | "message" | "unread", fn) → a function that removes the handler. */
