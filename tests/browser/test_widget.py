@@ -108,7 +108,8 @@ def test_the_widget_works_on_the_poll_tier_only(live_server, host_site, new_page
 def test_a_site_not_allowed_cannot_frame_embed_and_nobody_frames_the_dashboard(
     live_server, host_site, new_page
 ):
-    server = live_server(**FAST_TIMINGS)  # no DEVTONE_EMBED_ORIGINS: no site may frame /embed
+    # Another site is allowed; this one is missing from the list.
+    server = live_server(**FAST_TIMINGS, DEVTONE_EMBED_ORIGINS="https://shop.example.com")
     page = new_page()
     url = host_site.raw_page(
         "frames.html",
