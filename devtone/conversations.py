@@ -8,6 +8,7 @@ the database is the truth; the broker only wakes readers up (DESIGN.md §1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,11 +222,9 @@ def assign_conversation(
             return get_conversation(conversation_id, caller)
         if head.agent_id is not None and head.agent_id != caller.id and not caller.is_admin:
             raise Forbidden("Another agent has this conversation.", code="assigned_elsewhere")
-        seq = advance(conversation, text=False, from_visitor=False).seq
-        entry = join(conversation, seq, target_id)
-        db.session.flush()
-        announced = _shape(conversation)
-        logged = message_json(entry)
+        announced, logged = _log_status(
+            conversation, lambda seq: join(conversation, seq, target_id)
+        )
         db.session.commit()
     finally:
         db.session.close()
@@ -241,12 +240,13 @@ def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
         if head.status == "closed":
             db.session.rollback()
             return get_conversation(conversation_id, caller)
-        seq = advance(conversation, text=False, from_visitor=False).seq
-        entry = status_entry(conversation, seq, "closed", "The conversation was closed.")
-        conversation.closed_at = entry.created_at
-        db.session.flush()
-        closed = _shape(conversation)
-        logged = message_json(entry)
+
+        def close(seq: int) -> Message:
+            entry = status_entry(conversation, seq, "closed", "The conversation was closed.")
+            conversation.closed_at = entry.created_at
+            return entry
+
+        closed, logged = _log_status(conversation, close)
         db.session.commit()
     finally:
         db.session.close()
@@ -344,6 +344,16 @@ def heads(conversation_ids: set[int]) -> dict[int, int]:
         return dict(rows)
     finally:
         db.session.close()
+
+
+def _log_status(
+    conversation: Conversation, write: Callable[[int], Message]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write a status entry as the log's next seq (lock held); return the conversation's
+    and the entry's shapes, built before the commit expires them."""
+    entry = write(advance(conversation, text=False, from_visitor=False).seq)
+    db.session.flush()
+    return _shape(conversation), message_json(entry)
 
 
 # -- read marks ----------------------------------------------------------------------

@@ -3,6 +3,16 @@
 // holds open, so a test can assert that close()/stop() left nothing behind.
 
 /** Let every pending promise callback run (fetch answers, awaits). */
+/** The timings the server's negotiate answer gives by default (api/realtime/negotiate). */
+export const TIMINGS = {
+  hello_timeout_ms: 10000,
+  heartbeat_ms: 15000,
+  watchdog_heartbeats: 2.5,
+  longpoll_wait_s: 25,
+  poll_interval_ms: 30000,
+  backoff: { initial_ms: 1000, max_ms: 30000, jitter: 0.2 },
+};
+
 export const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Timers on a virtual clock: nothing runs until advance(). */

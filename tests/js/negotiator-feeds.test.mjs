@@ -5,20 +5,22 @@ import { test } from "node:test";
 
 import { ConversationFeed, DashboardFeed } from "../../devtone/static/js/realtime/feeds.js";
 import { TierNegotiator } from "../../devtone/static/js/realtime/negotiator.js";
-import { CountingTarget, FakeClock, FakeEventSource, FakeFetch, entry, flush, page, response } from "./fakes.mjs";
+import {
+  CountingTarget,
+  FakeClock,
+  FakeEventSource,
+  FakeFetch,
+  TIMINGS,
+  entry,
+  flush,
+  page,
+  response,
+} from "./fakes.mjs";
 
 const NEGOTIATE = "/api/realtime/negotiate";
 const EVENTS = "/api/dashboard/events";
 const SNAPSHOT = "/api/dashboard/snapshot";
 const MESSAGES = "/api/conversations/7/messages";
-const TIMINGS = {
-  hello_timeout_ms: 10000,
-  heartbeat_ms: 15000,
-  watchdog_heartbeats: 2.5,
-  longpoll_wait_s: 25,
-  poll_interval_ms: 30000,
-  backoff: { initial_ms: 1000, max_ms: 30000, jitter: 0.2 },
-};
 const PAGE_EVENTS = ["snapshot", "conversation", "stats", "typing", "message", "hello", "denied"];
 
 function conversation(id, version, extra = {}) {

@@ -4,18 +4,20 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { TierNegotiator } from "../../devtone/static/js/realtime/negotiator.js";
-import { CountingTarget, FakeClock, FakeEventSource, FakeFetch, entry, flush, page, response } from "./fakes.mjs";
+import {
+  CountingTarget,
+  FakeClock,
+  FakeEventSource,
+  FakeFetch,
+  TIMINGS,
+  entry,
+  flush,
+  page,
+  response,
+} from "./fakes.mjs";
 
 const NEGOTIATE = "/api/realtime/negotiate";
 const MESSAGES = "/api/conversations/7/messages";
-const TIMINGS = {
-  hello_timeout_ms: 10000,
-  heartbeat_ms: 15000,
-  watchdog_heartbeats: 2.5,
-  longpoll_wait_s: 25,
-  poll_interval_ms: 30000,
-  backoff: { initial_ms: 1000, max_ms: 30000, jitter: 0.2 },
-};
 
 /** A negotiator on fakes; the negotiate request is answered at once, messages requests by the test. */
 function setup({ tiers = ["sse", "longpoll", "poll"], cursor = 0, timings = {}, random = () => 0.5 } = {}) {
