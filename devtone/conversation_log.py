@@ -7,13 +7,17 @@ its write lock, and what it returns is the state under the lock (DESIGN.md §1).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, literal, update
+from sqlalchemy import Insert, Row, Update, bindparam, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
+from devtone.errors import NotFound
 from devtone.extensions import db
 from devtone.models import Agent, Conversation, Message, utcnow
 
@@ -36,6 +40,14 @@ _RETURNED = (
 )
 
 
+_conversations = Conversation.__table__
+_entries = Message.__table__
+# The assigned agent's name comes back with the row, for the conversation's shape.
+_AGENT_NAME = (
+    select(Agent.name).where(Agent.id == _conversations.c.agent_id).scalar_subquery()
+).label("agent_name")
+
+
 @dataclass(frozen=True)
 class Head:
     """The conversation's state under the lock."""
@@ -45,72 +57,83 @@ class Head:
     agent_id: int | None
 
 
-def lock(conversation: Conversation) -> Head:
-    """Take the conversation's row lock without writing the log; return the state under it."""
-    return _update(conversation, last_seq=Conversation.last_seq)
+def update_row(conversation_id: int, **values: Any) -> Row | None:
+    """UPDATE the conversation's row (taking its lock) to `values`; return all of it under
+    the lock, with `agent_name`, or None if there is no such conversation."""
+    return _execute(_update_statement(tuple(values)), conversation_id, values)
 
 
-def advance(conversation: Conversation, *, text: bool, from_visitor: bool) -> Head:
-    """Take the lock (if not held) and the log's next seq; `Head.seq` is that new seq.
+def take_seq(conversation_id: int, *, text: bool, from_visitor: bool, **also: Any) -> Row | None:
+    """Take the lock and the log's next seq (the row's new `last_seq`), setting `also` too.
 
     The counters of the conversation's shape move in the same statement: the newest text
     entry, and the visitor's text entries (for unread).
     """
-    now = utcnow()
-    values: dict[str, Any] = {
-        "last_seq": Conversation.last_seq + 1,
-        "version": Conversation.version + 1,
-        # `now` is taken before the lock is granted, possibly while an earlier writer held
-        # it for a while: never let the log's time (entries take it) run backwards.
-        "updated_at": case(
-            (Conversation.updated_at > now, Conversation.updated_at),
-            else_=literal(now, Conversation.updated_at.type),
-        ),
+    statement = _update_statement(tuple(also), advance=True, text=text, from_visitor=from_visitor)
+    return _execute(statement, conversation_id, {**also, "now": utcnow()})
+
+
+def insert_entry(head: Row | _Position, **entry: Any) -> Row | None:
+    """Insert the log's entry `head.last_seq` (taken by `take_seq`), at the head's time.
+
+    Returns the stored entry, or None if its `client_id` is in the log already: the
+    idempotency check and the insert are one statement.
+    """
+    connection = db.session.connection()
+    values = {
+        "conversation_id": head.id,
+        "seq": head.last_seq,
+        "created_at": head.updated_at,
+        "client_id": None,
+        "status": None,
+        **entry,
     }
-    if text:
-        values["last_text_seq"] = Conversation.last_seq + 1
-        if from_visitor:
-            values["visitor_messages"] = Conversation.visitor_messages + 1
-    return _update(conversation, **values)
+    statement = _insert_statement(connection.dialect.name, values["client_id"] is not None)
+    return connection.execute(statement, values).first()
 
 
-def append(conversation: Conversation, seq: int, **entry: Any) -> Message:
-    """Insert the entry `seq` of the log (its seq taken by `advance`)."""
-    message = Message(
-        conversation_id=conversation.id, seq=seq, created_at=conversation.updated_at, **entry
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message
+def status_fields(status: str, body: str) -> dict[str, Any]:
+    """A status entry's fields: the conversation's status after it, and what to show."""
+    return {
+        "kind": "status",
+        "sender": "system",
+        "author_name": "devtone",
+        "body": body,
+        "status": status,
+    }
 
 
-def status_entry(conversation: Conversation, seq: int, status: str, body: str) -> Message:
+def joined_fields(agent_name: str) -> dict[str, Any]:
+    """The status entry that says an agent joined (the conversation becomes active)."""
+    return status_fields("active", f"{agent_name} joined the conversation.")
+
+
+REOPENED = "The conversation was reopened."
+
+
+def lock(conversation: Conversation) -> Head:
+    """Take the conversation's row lock without writing the log; return the state under it."""
+    return _sync(conversation, _execute(_update_statement(()), conversation.id, {}))
+
+
+def advance(conversation: Conversation, *, text: bool, from_visitor: bool) -> Head:
+    """`take_seq` for a loaded conversation, which is brought up to date; `Head.seq` is
+    the new seq."""
+    return _sync(conversation, take_seq(conversation.id, text=text, from_visitor=from_visitor))
+
+
+def status_entry(conversation: Conversation, seq: int, status: str, body: str) -> Row:
     """Set the conversation's status and log the change as entry `seq`."""
     conversation.status = status
-    return append(
-        conversation,
-        seq,
-        kind="status",
-        sender="system",
-        author_name="devtone",
-        body=body,
-        status=status,
-    )
+    return _status_row(insert_entry(_at(conversation, seq), **status_fields(status, body)))
 
 
-def join(conversation: Conversation, seq: int, agent_id: int) -> Message:
+def join(conversation: Conversation, seq: int, agent_id: int) -> Row:
     """Assign the conversation to an agent and log "<name> joined" as entry `seq`."""
     agent = db.session.get(Agent, agent_id)
     conversation.agent = agent
-    return status_entry(conversation, seq, "active", f"{agent.name} joined the conversation.")
-
-
-def reopen(conversation: Conversation) -> Message:
-    """Reopen a closed conversation (to its agent, if it has one), as the next entry."""
-    seq = advance(conversation, text=False, from_visitor=False).seq
-    conversation.closed_at = None
-    status = "active" if conversation.agent_id is not None else "waiting"
-    return status_entry(conversation, seq, status, "The conversation was reopened.")
+    conversation.status = "active"
+    return _status_row(insert_entry(_at(conversation, seq), **joined_fields(agent.name)))
 
 
 def conversation_channel(conversation_id: int) -> str:
@@ -125,19 +148,82 @@ def publish(conversation_id: int, item: dict[str, Any]) -> None:
     broker.publish(conversation_channel(conversation_id), item)
 
 
-def _update(conversation: Conversation, **values: Any) -> Head:
-    returned = [getattr(Conversation, name) for name in _RETURNED]
-    row = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(**values)
-        .returning(*returned)
-        .execution_options(synchronize_session=False)
-    ).one()
+@dataclass(frozen=True)
+class _Position:
+    """Where an entry of a loaded conversation goes: what `insert_entry` reads."""
+
+    id: int
+    last_seq: int
+    updated_at: datetime
+
+
+def _at(conversation: Conversation, seq: int) -> _Position:
+    return _Position(conversation.id, seq, conversation.updated_at)
+
+
+def _status_row(entry: Row | None) -> Row:
+    if entry is None:  # status entries carry no client_id: nothing can collide
+        raise RuntimeError("a status entry was not stored")
+    return entry
+
+
+# The post's statements are built once: building and cache-keying a statement cost more
+# CPU than SQLite took to run it. Core, not the ORM, for the same reason: a post is a
+# handful of statements, and the unit of work cost more than the database.
+@functools.cache
+def _update_statement(
+    names: tuple[str, ...], *, advance: bool = False, text: bool = False, from_visitor: bool = False
+) -> Update:
+    table = _conversations
+    # Bound names must differ from the columns' own ("status" is the SET clause's).
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
+    if advance:
+        values["last_seq"] = table.c.last_seq + 1
+        values["version"] = table.c.version + 1
+        # `now` is taken before the lock is granted, possibly while an earlier writer held
+        # it for a while: never let the log's time (entries take it) run backwards.
+        now = bindparam("new_now", type_=table.c.updated_at.type)
+        values["updated_at"] = case((table.c.updated_at > now, table.c.updated_at), else_=now)
+        if text:
+            values["last_text_seq"] = table.c.last_seq + 1
+            if from_visitor:
+                values["visitor_messages"] = table.c.visitor_messages + 1
+    if not values:  # the lock alone: the row written to itself
+        values["last_seq"] = table.c.last_seq
+    return (
+        update(table)
+        .where(table.c.id == bindparam("conversation_id"))
+        .values(values)
+        .returning(*table.c, _AGENT_NAME)
+    )
+
+
+def _execute(statement: Update, conversation_id: int, values: dict[str, Any]) -> Row | None:
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    parameters["conversation_id"] = conversation_id
+    return db.session.connection().execute(statement, parameters).first()
+
+
+@functools.cache
+def _insert_statement(dialect: str, keeps_stored: bool) -> Insert:
+    statement = _entries.insert()
+    if keeps_stored:
+        # Both of devtone's databases say "ON CONFLICT … DO NOTHING", each in its dialect.
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(_entries).on_conflict_do_nothing(
+            index_elements=["conversation_id", "client_id"]
+        )
+    return statement.returning(*_entries.c)
+
+
+def _sync(conversation: Conversation, row: Row | None) -> Head:
+    """Bring the loaded conversation up to the row returned under the lock."""
+    if row is None:  # deleted since the caller loaded it
+        raise NotFound("No such conversation.")
     loaded_agent_id = conversation.agent_id
     # The row already holds these; tell the loaded object without marking it dirty.
-    for name, value in zip(_RETURNED, row, strict=True):
-        set_committed_value(conversation, name, value)
+    for name in _RETURNED:
+        set_committed_value(conversation, name, getattr(row, name))
     if row.agent_id != loaded_agent_id:  # assigned meanwhile: the shape must name who
         agent = db.session.get(Agent, row.agent_id) if row.agent_id is not None else None
         set_committed_value(conversation, "agent", agent)

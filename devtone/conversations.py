@@ -13,19 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, select
 
 from devtone import fields, visitors
 from devtone.agents import AgentIdentity
 from devtone.conversation_log import (
+    REOPENED,
     advance,
-    append,
+    insert_entry,
     join,
+    joined_fields,
     lock,
     publish,
-    reopen,
     status_entry,
+    status_fields,
+    take_seq,
+    update_row,
 )
 from devtone.conversation_log import (
     conversation_channel as conversation_channel,  # readers subscribe with it
@@ -129,67 +132,49 @@ def post_message(
     client_id = fields.clean_client_id(client_id)
     from_agent = isinstance(caller, AgentIdentity)
     try:
-        conversation = _load(conversation_id, caller)
-        head = advance(conversation, text=True, from_visitor=not from_agent)
-        # Checked under the lock, so it is final: a racing retry of the same message
-        # either committed before we got the lock (we answer with it) or waits for us.
-        stored = _by_client_id(conversation_id, client_id)
-        if stored is not None:
-            answer = message_json(stored)
-            db.session.rollback()
-            return answer, False
+        # The lock comes first and returns the whole row: access is checked on what it
+        # returns (a refused caller's rollback leaves nothing behind), and everything
+        # after it is final: a racing retry of this message committed before us, or waits.
+        head = take_seq(conversation_id, text=True, from_visitor=not from_agent)
+        if head is None:
+            raise NotFound("No such conversation.")
+        _check_access(caller, head.visitor_token_hash)
         entries = []
         if from_agent:
-            seq = head.seq
             if head.status == "closed":
                 raise Closed("This conversation is closed.")
-            if conversation.agent_id is None:
+            if head.agent_id is None:
                 # The join comes first in the log, then the answer (both under our lock).
-                entries.append(join(conversation, seq, caller.id))
-                seq = advance(conversation, text=True, from_visitor=False).seq
-            message = append(
-                conversation,
-                seq,
-                kind="text",
-                sender="agent",
-                author_name=caller.name,
-                body=body,
-                client_id=client_id,
+                entries.append(insert_entry(head, **joined_fields(caller.name)))
+                head = take_seq(
+                    conversation_id, text=True, from_visitor=False, agent_id=caller.id,
+                    status="active",
+                )  # fmt: skip
+        sender, author = ("agent", caller.name) if from_agent else ("visitor", head.visitor_name)
+        message = insert_entry(
+            head, kind="text", sender=sender, author_name=author, body=body, client_id=client_id
+        )
+        if message is None:  # this client_id is stored: answer with what was stored
+            db.session.rollback()
+            return message_json(_by_client_id(conversation_id, client_id)), False
+        entries.append(message)
+        if from_agent and head.first_reply_at is None:
+            waited = (message.created_at - head.created_at).total_seconds()
+            head = update_row(
+                conversation_id,
+                first_reply_at=message.created_at,
+                first_reply_ms=max(0, round(waited * 1000)),
             )
-            if conversation.first_reply_at is None:
-                conversation.first_reply_at = message.created_at
-                waited = message.created_at - conversation.created_at
-                conversation.first_reply_ms = max(0, round(waited.total_seconds() * 1000))
-            entries.append(message)
-        else:
-            message = append(
-                conversation,
-                head.seq,
-                kind="text",
-                sender="visitor",
-                author_name=conversation.visitor_name,
-                body=body,
-                client_id=client_id,
+        elif not from_agent and head.status == "closed":
+            status = "active" if head.agent_id is not None else "waiting"
+            head = take_seq(
+                conversation_id, text=False, from_visitor=False, status=status, closed_at=None
             )
-            entries.append(message)
-            if head.status == "closed":
-                entries.append(reopen(conversation))
-        db.session.flush()
-        # Built inside the transaction, once per post, so that no reader woken by the
-        # publish needs a query to answer with the conversation's new state (and before
-        # the commit, which would expire every attribute and read them all again).
-        announced = conversation_json(conversation, message)
+            entries.append(insert_entry(head, **status_fields(status, REOPENED)))
+        announced = conversation_json(head, message)
         logged = [message_json(entry) for entry in entries]
         created = logged[entries.index(message)]
         db.session.commit()
-    except IntegrityError:
-        # Defensive: should two same-client_id posts ever get past the lock together, the
-        # unique index keeps the log right; answer with the stored one.
-        db.session.rollback()
-        stored = _by_client_id(conversation_id, client_id)
-        if stored is None:
-            raise
-        return message_json(stored), False
     finally:
         db.session.close()
     for entry in logged:
@@ -204,9 +189,7 @@ def assign_conversation(
 
     Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
     """
-    target_id = caller.id if agent_id is None else agent_id
-    if isinstance(target_id, bool) or not isinstance(target_id, int):
-        raise Invalid("agent_id must be an agent's id.", field="agent_id")
+    target_id = caller.id if agent_id is None else fields.clean_id(agent_id, "agent_id")
     if target_id != caller.id and not caller.is_admin:
         raise Forbidden("Only an administrator can assign a conversation to someone else.")
     try:
@@ -241,7 +224,7 @@ def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
             db.session.rollback()
             return get_conversation(conversation_id, caller)
 
-        def close(seq: int) -> Message:
+        def close(seq: int) -> Row:
             entry = status_entry(conversation, seq, "closed", "The conversation was closed.")
             conversation.closed_at = entry.created_at
             return entry
@@ -347,7 +330,7 @@ def heads(conversation_ids: set[int]) -> dict[int, int]:
 
 
 def _log_status(
-    conversation: Conversation, write: Callable[[int], Message]
+    conversation: Conversation, write: Callable[[int], Row]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Write a status entry as the log's next seq (lock held); return the conversation's
     and the entry's shapes, built before the commit expires them."""

@@ -109,6 +109,11 @@ class Conversation(db.Model):
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
+    @property
+    def agent_name(self) -> str | None:
+        """The assigned agent's name (rows returned under the lock carry it as a column)."""
+        return self.agent.name if self.agent is not None else None
+
     __table_args__ = (
         Index("ix_conversations_status_updated", "status", "updated_at"),
         Index("ix_conversations_closed_at", "closed_at"),

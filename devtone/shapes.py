@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from devtone.models import Conversation, Message, isoformat
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    """A log entry as every reader sees it."""
+def message_json(message: Message | Row) -> dict[str, Any]:
+    """A log entry as every reader sees it (a loaded Message, or a row of the table)."""
     return {
         "seq": message.seq,
         "conversation_id": message.conversation_id,
@@ -22,9 +24,12 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
-def conversation_json(conversation: Conversation, last_text: Message | None) -> dict[str, Any]:
-    """A conversation; `last_text` is its newest text entry (the caller knows or reads it)."""
-    agent = conversation.agent
+def conversation_json(
+    conversation: Conversation | Row, last_text: Message | Row | None
+) -> dict[str, Any]:
+    """A conversation (loaded, or a row with `agent_name`); `last_text` is its newest text
+    entry (the caller knows or reads it)."""
+    agent_id = conversation.agent_id
     return {
         "id": conversation.id,
         "status": conversation.status,
@@ -32,7 +37,7 @@ def conversation_json(conversation: Conversation, last_text: Message | None) -> 
             "name": conversation.visitor_name,
             "email": conversation.visitor_email,
         },
-        "agent": {"id": agent.id, "name": agent.name} if agent is not None else None,
+        "agent": {"id": agent_id, "name": conversation.agent_name} if agent_id else None,
         "created_at": isoformat(conversation.created_at),
         "updated_at": isoformat(conversation.updated_at),
         "closed_at": isoformat(conversation.closed_at),

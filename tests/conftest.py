@@ -242,14 +242,16 @@ def sign_in(app):
     return sign_in
 
 
-def stored_counts(app) -> tuple[int, int, int]:
-    """(conversations, messages, sum of last_seq): what a rejected request must not move."""
+def stored_counts(app) -> tuple[int, ...]:
+    """(conversations, messages, sum of last_seq, sum of version): what a rejected request
+    must not move."""
     with app.app_context():
         row = db.session.execute(
             text(
                 "SELECT (SELECT count(*) FROM conversations),"
                 " (SELECT count(*) FROM messages),"
-                " (SELECT coalesce(sum(last_seq), 0) FROM conversations)"
+                " (SELECT coalesce(sum(last_seq), 0) FROM conversations),"
+                " (SELECT coalesce(sum(version), 0) FROM conversations)"
             )
         ).one()
         db.session.remove()

@@ -223,7 +223,7 @@ def test_an_answer_racing_another_agents_join_names_the_agent_who_joined(
     _racing(
         monkeypatch,
         app,
-        "advance",
+        "take_seq",
         lambda: conversations.assign_conversation(visitor.id, maria.identity),
     )
     subscription = broker.subscribe([conversations.conversation_channel(visitor.id)])
