@@ -187,7 +187,9 @@ def engine_options(url: str, pool_size: int, pool_timeout: float) -> dict[str, A
         "pool_size": pool_size,
         "max_overflow": 0,
         "pool_timeout": pool_timeout,
-        "pool_pre_ping": True,
+        # A server restart or a proxy's idle timeout can drop a pooled connection: test it
+        # at checkout. A SQLite file cannot drop, and the ping cost every request a query.
+        "pool_pre_ping": not url.startswith("sqlite"),
     }
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing with "database is locked".

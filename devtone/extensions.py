@@ -46,10 +46,18 @@ def init_app(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN001
-    """WAL lets streams read while a post writes; foreign keys keep the log honest."""
+    """WAL lets streams read while a post writes; foreign keys keep the log honest.
+
+    synchronous=NORMAL, as SQLite advises for WAL: a commit survives the process being
+    killed or restarted, and the file is never corrupted; only an OS crash or power cut
+    may take back the last commits. FULL would fsync on every post, stalling the whole
+    gevent worker (SQLite calls block it) for ~0.3 ms each; deployments that need
+    power-cut durability run PostgreSQL.
+    """
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
