@@ -26,8 +26,11 @@ keepalive = 5
 # the same host (or the test suite's servers) would take over; enable it with a path of
 # its own (--control-socket PATH) if you use gunicornc.
 control_socket_disable = True
-# Access logs: devtone's own stream logs say more; the query string carries visitor tokens.
-accesslog = None
+# Access logs are off unless DEVTONE_ACCESS_LOG names a file ("-" is stdout). Stream and
+# long-poll URLs carry visitor tokens (?token=), so every access line, however enabled
+# (--access-logfile too), goes through devtone's logger, which redacts them.
+accesslog = os.environ.get("DEVTONE_ACCESS_LOG") or None
+logger_class = "devtone.access_log.RedactingLogger"
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker

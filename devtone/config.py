@@ -77,6 +77,13 @@ def _flag(key: str, raw: str) -> bool:
     return value in ("1", "true", "yes", "on")
 
 
+def _environment(key: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ENVIRONMENTS:
+        raise ConfigError(f"{key}={raw!r}: choose {' or '.join(ENVIRONMENTS)}.")
+    return value
+
+
 def _rate_limit(key: str, raw: str) -> str:
     # Flask-Limiter's notation ("5 per minute;30 per hour"), checked now, not at first use.
     from limits import parse_many
@@ -88,10 +95,18 @@ def _rate_limit(key: str, raw: str) -> str:
     return raw
 
 
+#: DEVTONE_ENV: `make run` and the tests are development; deployments say production.
+ENVIRONMENTS = ("development", "production")
+
+#: The shortest SECRET_KEY production accepts: 32 characters ("dev", "change-me" and the
+#: like are far shorter; `secrets.token_hex(32)` makes 64).
+MIN_SECRET_LENGTH = 32
+
 # key in the environment -> (config key, cast, default)
 _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", lambda k, v: v, None),
     "REDIS_URL": ("REDIS_URL", lambda k, v: v, None),
+    "DEVTONE_ENV": ("ENVIRONMENT", _environment, "development"),
     "DEVTONE_REDIS_CHANNEL": ("REDIS_CHANNEL", lambda k, v: v, "devtone:events"),
     "SECRET_KEY": ("SECRET_KEY", lambda k, v: v, None),
     "DEVTONE_DB_POOL_SIZE": ("DB_POOL_SIZE", _positive_int, "10"),
@@ -109,7 +124,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
     "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _int, "0"),
     "DEVTONE_EMBED_ORIGINS": ("EMBED_ORIGINS", _origins, ""),
-    "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, "0"),
+    # Unset: on in production, off in development (see load).
+    "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, None),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
@@ -131,8 +147,15 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
             Path(instance_path) / "devtone.sqlite3"
         )
+    production = settings["ENVIRONMENT"] == "production"
+    if production:
+        # Checked before the instance folder is read: production never falls back to it.
+        _check_production_secret(settings["SECRET_KEY"])
     if settings["SECRET_KEY"] is None:
         settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    if settings["SECURE_COOKIES"] is None:
+        # Production is served over HTTPS; `make run` is plain http://127.0.0.1.
+        settings["SECURE_COOKIES"] = production
     if settings["BACKOFF_MAX_MS"] < settings["BACKOFF_INITIAL_MS"]:
         raise ConfigError("DEVTONE_BACKOFF_MAX_MS must not be below DEVTONE_BACKOFF_INITIAL_MS.")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
@@ -154,7 +177,7 @@ def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        # Behind HTTPS, never sent over plain HTTP (off by default: `make run` is http://).
+        # Behind HTTPS, never sent over plain HTTP (on by default in production only).
         "SESSION_COOKIE_SECURE": settings["SECURE_COOKIES"],
         "REMEMBER_COOKIE_SECURE": settings["SECURE_COOKIES"],
         # Checked explicitly where a cookie authenticates (see extensions.csrf).
@@ -195,6 +218,22 @@ def engine_options(url: str, pool_size: int, pool_timeout: float) -> dict[str, A
         # Writers wait for each other instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
     return options
+
+
+def _check_production_secret(secret: str | None) -> None:
+    """Refuse to run production on a secret the operator did not choose.
+
+    The instance folder's secret (or a random one per process) would differ between hosts
+    and workers, signing every agent out whenever a request lands elsewhere.
+    """
+    hint = (
+        "set SECRET_KEY to 32+ random characters, the same on every host "
+        "(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+    )
+    if not secret:
+        raise ConfigError(f"SECRET_KEY is not set and DEVTONE_ENV=production: {hint}.")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"SECRET_KEY is too short for DEVTONE_ENV=production: {hint}.")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -8,6 +8,7 @@ from flask import Flask
 from gevent.pywsgi import WSGIServer
 
 from devtone import cli
+from devtone.access_log import RedactingFilter
 
 
 def serve(app: Flask) -> None:
@@ -20,7 +21,9 @@ def serve(app: Flask) -> None:
     cli.init_db(app)
     demo_password = cli.ensure_demo_agent(app)
     host, port = app.config["HOST"], app.config["PORT"]
-    server = WSGIServer((host, port), app, log=logging.getLogger("devtone.access"))
+    access = logging.getLogger("devtone.access")
+    access.addFilter(RedactingFilter())  # stream URLs carry ?token=
+    server = WSGIServer((host, port), app, log=access)
     server.start()  # binds now, so port 0 resolves to the real port before we print it
     # print, not log: this line is what a newcomer (and the test of `make run`) looks for.
     base = f"http://{host}:{server.server_port}"

@@ -92,3 +92,59 @@ def test_sign_in_limits_are_counted_in_redis_per_deployment(tmp_path):
     assert settings["RATELIMIT_KEY_PREFIX"] == "shop-a"
     alone = config.load({}, str(tmp_path))
     assert alone["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+# -- production mode --------------------------------------------------------------------
+
+STRONG_SECRET = "0123456789abcdef" * 4
+
+
+def test_the_default_mode_is_development_with_cookies_for_plain_http(tmp_path):
+    settings = config.load({}, str(tmp_path))
+    assert settings["ENVIRONMENT"] == "development"
+    assert settings["SESSION_COOKIE_SECURE"] is False
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_production_cookies_are_secure_unless_the_operator_says_otherwise(tmp_path):
+    production = {"DEVTONE_ENV": "production", "SECRET_KEY": STRONG_SECRET}
+    settings = config.load(production, str(tmp_path))
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["REMEMBER_COOKIE_SECURE"] is True
+    relaxed = config.load({**production, "DEVTONE_SECURE_COOKIES": "0"}, str(tmp_path))
+    assert relaxed["SESSION_COOKIE_SECURE"] is False
+
+
+def test_an_unknown_mode_stops_the_start_naming_the_key(tmp_path):
+    with pytest.raises(config.ConfigError, match="DEVTONE_ENV"):
+        config.load({"DEVTONE_ENV": "staging"}, str(tmp_path))
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch, tmp_path):
+    # Even with a secret in the instance folder: every host would have its own.
+    assert config.write_instance_secret(str(tmp_path / "instance"))
+    monkeypatch.setenv("DEVTONE_ENV", "production")
+    monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path / "instance"))
+    with pytest.raises(config.ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+@pytest.mark.parametrize("weak", ["", "dev", "change-me", "x" * 31])
+def test_production_refuses_an_empty_or_short_secret_key(tmp_path, weak):
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        config.load({"DEVTONE_ENV": "production", "SECRET_KEY": weak}, str(tmp_path))
+
+
+def test_production_starts_with_a_strong_secret_key_and_reads_no_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEVTONE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app()
+    assert app.config["SECRET_KEY"] == STRONG_SECRET
+    assert not (tmp_path / "instance").exists()
+
+
+def test_development_keeps_its_instance_secret_without_a_secret_key(tmp_path):
+    settings = config.load({"DEVTONE_ENV": "development"}, str(tmp_path))
+    assert len(settings["SECRET_KEY"]) == 64

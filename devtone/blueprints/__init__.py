@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.blueprints import api, auth, chat, dashboard, errors, ops, widget
+from devtone.blueprints import api, auth, chat, dashboard, errors, ops, security_headers, widget
 
 
 def register(app: Flask) -> None:
@@ -16,5 +16,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(chat.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(widget.bp)
-    widget.frame_policy(app)
+    security_headers.init_app(app)
     errors.register(app)

@@ -1,10 +1,10 @@
 """The embeddable widget: /widget.js (the loader a site owner pastes) and /embed (the page
-it frames). Both are meant for other sites, so they have their own header policy: every
-other page refuses to be framed (see `frame_policy`)."""
+it frames). Both are meant for other sites: /embed is the one page that may be framed, by
+the sites in DEVTONE_EMBED_ORIGINS (see security_headers)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template, request, send_from_directory
+from flask import Blueprint, current_app, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
 bp = Blueprint("widget", __name__)
@@ -39,20 +39,8 @@ def embed() -> tuple[str, int, dict[str, str]]:
     host_origin = origin if origin in allowed else ""
     page = render_template("embed.html", host_origin=host_origin)
     headers = {
-        "Content-Security-Policy": "frame-ancestors " + " ".join(["'self'", *allowed]),
-        # Varies with ?origin= only, which is in the URL: shared caches may keep it.
+        # Varies with ?origin= only, which is in the URL: shared caches may keep it. Who
+        # may frame it is security_headers' call (frame-ancestors).
         "Cache-Control": "public, max-age=300",
     }
     return page, 200, headers
-
-
-def frame_policy(app: Flask) -> None:
-    """Every page but /embed refuses to be framed (clickjacking): the dashboard above all."""
-
-    @app.after_request
-    def refuse_framing(response: Response) -> Response:
-        if request.blueprint == bp.name:
-            return response
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
