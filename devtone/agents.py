@@ -87,6 +87,8 @@ def authenticate(email: object, password: object) -> AgentIdentity | None:
     """The active agent with these credentials, or None (never says which part was wrong)."""
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > PASSWORD_MAX:
         return None
+    if not fields.is_storable(email):
+        return None  # no stored address has a NUL, and PostgreSQL refuses to compare one
     try:
         agent = db.session.scalar(
             select(Agent).where(func.lower(Agent.email) == email.strip().lower())

@@ -14,11 +14,16 @@ from devtone.errors import Invalid
 
 NAME_MAX = 80
 BODY_MAX = 4000
+#: The largest id or seq the database's INTEGER columns hold: a bigger one names nothing
+#: (and SQLite cannot even bind it).
+ID_MAX = 2**31 - 1
 CLIENT_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # Control characters other than tab and line breaks have no place in chat text, and
-# PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# PostgreSQL refuses NUL outright. Lone surrogates (JSON "\ud800") are not text at all:
+# no UTF-8 encoder, so no database driver, can store them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def is_blank(text: str) -> bool:
@@ -96,6 +101,18 @@ def clean_seq(seq: object, field: str = "seq") -> int:
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise Invalid(f"{field} must be a whole number ≥ 0.", field=field)
     return seq
+
+
+def clean_id(value: object, field: str) -> int:
+    """A row's id from JSON: a whole number from 1 to ID_MAX (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+        raise Invalid(f"{field} must be a whole number from 1 to {ID_MAX}.", field=field)
+    return value
+
+
+def is_storable(text: str) -> bool:
+    """Whether the database can keep (or look up) `text`: no NUL, no lone surrogate."""
+    return _UNSTORABLE.search(text) is None
 
 
 def clean_flag(value: object, field: str) -> bool:

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.blueprints import api, auth, chat, dashboard, errors, ops, security_headers, widget
+from devtone.blueprints import (
+    api,
+    auth,
+    chat,
+    contract,
+    dashboard,
+    errors,
+    ops,
+    parsing,
+    security_headers,
+    widget,
+)
 
 
 def register(app: Flask) -> None:
     """Register devtone's blueprints and its error rendering on `app`."""
+    app.url_map.converters["id"] = parsing.IdConverter  # before any rule uses <id:…>
     app.register_blueprint(api.bp)
+    app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     auth.init_app(app)

@@ -26,13 +26,13 @@ def start_conversation() -> tuple[dict[str, Any], int]:
     return {"conversation": conversation, "token": token}, 201
 
 
-@bp.get("/conversations/<int:conversation_id>")
+@bp.get("/conversations/<id:conversation_id>")
 def get_conversation(conversation_id: int) -> dict[str, Any]:
     """One conversation."""
     return {"conversation": conversations.get_conversation(conversation_id, caller())}
 
 
-@bp.post("/conversations/<int:conversation_id>/messages")
+@bp.post("/conversations/<id:conversation_id>/messages")
 def post_message(conversation_id: int) -> tuple[dict[str, Any], int]:
     """Add a message; the same client_id again answers 200 with the stored one."""
     who = caller()
@@ -43,7 +43,7 @@ def post_message(conversation_id: int) -> tuple[dict[str, Any], int]:
     return {"message": message}, 201 if created else 200
 
 
-@bp.get("/conversations/<int:conversation_id>/messages")
+@bp.get("/conversations/<id:conversation_id>/messages")
 def list_messages(conversation_id: int) -> dict[str, Any]:
     """The log after a cursor (`after`), at most `limit` entries."""
     who = caller(query_token=True)
@@ -60,7 +60,7 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
     }
 
 
-@bp.get("/conversations/<int:conversation_id>/events")
+@bp.get("/conversations/<id:conversation_id>/events")
 def conversation_events(conversation_id: int) -> Response:
     """The SSE tier: resume from Last-Event-ID, or from `after` on a first connect."""
     who = caller(query_token=True)
@@ -79,7 +79,7 @@ def conversation_events(conversation_id: int) -> Response:
     return event_stream(stream)
 
 
-@bp.post("/conversations/<int:conversation_id>/typing")
+@bp.post("/conversations/<id:conversation_id>/typing")
 def typing(conversation_id: int) -> tuple[str, int]:
     """Tell the other side someone is typing (or stopped); nothing is stored."""
     who = caller()
@@ -87,7 +87,7 @@ def typing(conversation_id: int) -> tuple[str, int]:
     return "", 204
 
 
-@bp.post("/conversations/<int:conversation_id>/read")
+@bp.post("/conversations/<id:conversation_id>/read")
 def read(conversation_id: int) -> dict[str, Any]:
     """Move the caller's read mark up to `seq`."""
     who = caller()
@@ -95,7 +95,7 @@ def read(conversation_id: int) -> dict[str, Any]:
     return {"conversation": conversations.mark_read(conversation_id, who, seq)}
 
 
-@bp.post("/conversations/<int:conversation_id>/assign")
+@bp.post("/conversations/<id:conversation_id>/assign")
 def assign(conversation_id: int) -> dict[str, Any]:
     """Assign to the calling agent, or (admins) to `agent_id`."""
     who = agent()
@@ -103,7 +103,7 @@ def assign(conversation_id: int) -> dict[str, Any]:
     return {"conversation": conversations.assign_conversation(conversation_id, who, agent_id)}
 
 
-@bp.post("/conversations/<int:conversation_id>/close")
+@bp.post("/conversations/<id:conversation_id>/close")
 def close(conversation_id: int) -> dict[str, Any]:
     """Close the conversation (the visitor may reopen it by writing again)."""
     return {"conversation": conversations.close_conversation(conversation_id, agent())}

@@ -49,7 +49,7 @@ def agents_page() -> Response | str | tuple[str, int]:
     ), status
 
 
-@bp.post("/dashboard/agents/<int:agent_id>/active")
+@bp.post("/dashboard/agents/<id:agent_id>/active")
 @login_required
 def set_active(agent_id: int) -> Response:
     """Deactivate (or reactivate, with `active=1`) an agent; they are signed out at once."""

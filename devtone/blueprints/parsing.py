@@ -6,11 +6,14 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from devtone import errors
 from devtone.agents import AgentIdentity
 from devtone.conversations import Caller
 from devtone.extensions import csrf
+from devtone.fields import ID_MAX
 from devtone.visitors import Visitor
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -22,10 +25,26 @@ def json_object() -> dict[str, Any]:
     """The request's JSON object, or the matching 413/415/400 error."""
     if not request.is_json:
         raise errors.UnsupportedMediaType("Send the body as application/json.")
-    data = request.get_json(silent=True)  # 413 is raised by Werkzeug before this parses
+    try:
+        data = request.get_json(silent=True)  # 413 is raised by Werkzeug before this parses
+    except RecursionError:
+        # `silent` covers ValueError only; a few thousand nested [ fit in 16 KiB.
+        raise errors.BadRequest("The JSON is nested too deeply.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise errors.BadRequest("The body must be a JSON object.", code="invalid_json")
     return data
+
+
+class IdConverter(IntegerConverter):
+    """`<id:…>` in a URL: a row id from 1 to ID_MAX; any other number is 404, rather than
+    a query the database cannot run."""
+
+    def to_python(self, value: str) -> int:
+        """The id, or NotFound (not werkzeug's ValidationError, which it answers with 405
+        when another method's rule shares the path)."""
+        if len(value) > len(str(ID_MAX)) or not 1 <= int(value) <= ID_MAX:
+            raise NotFound()
+        return int(value)
 
 
 def caller(query_token: bool = False) -> Caller:
@@ -58,18 +77,20 @@ def signed_in_agent() -> AgentIdentity:
     return current_user._get_current_object()
 
 
-def whole_number(
-    name: str, raw: str | None, default: int, low: int = 0, high: int | None = None
-) -> int:
-    """A query parameter as an int within bounds, or Invalid naming it."""
+def whole_number(name: str, raw: str | None, default: int, low: int = 0, high: int = ID_MAX) -> int:
+    """A query parameter as an int within bounds, or Invalid naming it.
+
+    Numbers beyond ID_MAX are refused too: no seq or id is that large, and SQLite cannot
+    even bind one in a query.
+    """
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit():
         raise errors.Invalid(f"{name} must be a whole number ≥ {low}.", field=name)
-    value = int(raw)
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"≥ {low}"
-        raise errors.Invalid(f"{name} must be {bounds}.", field=name)
+    # Too many digits to be in bounds: never int() them (Python refuses 4,300 and more).
+    value = int(raw) if len(raw.lstrip("0")) <= len(str(high)) else high + 1
+    if value < low or value > high:
+        raise errors.Invalid(f"{name} must be between {low} and {high}.", field=name)
     return value
 
 
