@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import phases
+from bench import load, phases
 from bench.accounting import Ledger
 from bench.adapters import adapter_for
-from bench.phases import CpuMeter, Plan, Posters
+from bench.load import Plan, Posters
+from bench.measure import CpuMeter
 from bench.servers import BIN, HOST, DevtoneServer, Source
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
@@ -252,7 +253,7 @@ async def profile(
     posters: Posters | None = None
     try:
         adapter = adapter_for("devtone", HOST, server.port, run_id)
-        channels = await phases.create_channels(adapter, 1 if shape == "broadcast" else n // 2)
+        channels = await load.create_channels(adapter, 1 if shape == "broadcast" else n // 2)
         assignment = [channels[0]] * n if shape == "broadcast" else [c for c in channels] * 2
         posters = Posters(adapter, plan.posters)
         if shape == "longpoll":
@@ -261,10 +262,10 @@ async def profile(
             tasks = [asyncio.create_task(loop.run()) for loop in loops]
             await asyncio.sleep(plan.settle_seconds)
         else:
-            streams = await phases.open_streams(server, adapter, assignment, plan, log)
-        await phases.warm_up(posters, streams, plan.warmup_timeout, log)
+            streams = await load.open_streams(server, adapter, assignment, plan, log)
+        await load.warm_up(posters, streams, plan.warmup_timeout, log)
         ledger = Ledger()
-        phases.attach(ledger, streams)
+        load.attach(ledger, streams)
         worker = server.worker_pid()
         raw = output.with_suffix(".txt")
         spy = await asyncio.create_subprocess_exec(
@@ -298,7 +299,7 @@ async def profile(
         cpu = meter.read()
         load_ended = time.time()
         _, err = await asyncio.wait_for(spy.communicate(), timeout=seconds + 30)
-        await phases.drain(ledger, plan)
+        await load.drain(ledger, plan)
         summary = ledger.summary()
         worker_pct = cpu["per_process_pct"].get(str(worker), cpu["server_pct"])
         busy_seconds = worker_pct / 100 * cpu["seconds"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from bench import phases
 from bench.adapters import adapter_for
-from bench.phases import Plan
+from bench.load import Plan
 from bench.procs import Process, raise_fd_limit
 from bench.servers import (
     HOST,
