@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Row, bindparam, select
 
 from devtone import fields, visitors
@@ -87,7 +86,7 @@ def start_conversation(name: object, email: object = None) -> tuple[dict[str, An
 def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """The conversation, for a caller allowed to see it."""
     try:
-        return _shape(_load(conversation_id, caller))
+        return shape(load(conversation_id, caller))
     finally:
         db.session.close()
 
@@ -95,7 +94,7 @@ def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
 def authorize(conversation_id: int, caller: Caller) -> None:
     """Raise NotFound or Forbidden unless `caller` may read the conversation."""
     try:
-        _load(conversation_id, caller)
+        load(conversation_id, caller)
     finally:
         db.session.close()
 
@@ -199,7 +198,7 @@ def assign_conversation(
         target = db.session.get(Agent, target_id)
         if target is None or not target.active:
             raise Invalid("No active agent has this id.", field="agent_id", code="unknown_agent")
-        conversation = _load(conversation_id, caller)
+        conversation = load(conversation_id, caller)
         head = lock(conversation)
         if head.status == "closed":
             raise Closed("This conversation is closed.")
@@ -221,7 +220,7 @@ def assign_conversation(
 def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """Close the conversation, logging a status entry every reader will replay."""
     try:
-        conversation = _load(conversation_id, caller)
+        conversation = load(conversation_id, caller)
         head = lock(conversation)
         if head.status == "closed":
             db.session.rollback()
@@ -240,56 +239,6 @@ def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     return closed
 
 
-def mark_read(conversation_id: int, caller: Caller, seq: object) -> dict[str, Any]:
-    """Move the caller's side's read mark up to `seq` (it never moves back).
-
-    The agent side's mark ("Seen" for the visitor, and the unread count) moves when the
-    assigned agent reads, or any agent while nobody is assigned.
-    """
-    seq = fields.clean_seq(seq)
-    try:
-        conversation = _load(conversation_id, caller)
-        if seq > conversation.last_seq:
-            raise Invalid("seq is beyond the conversation's last entry.", field="seq")
-        # Marks only move up, so one that would not move now never will: answer without
-        # the lock (a reader's every glance must not queue behind the posts).
-        if not _moves_read_mark(conversation, caller, seq):
-            return _shape(conversation)
-        lock(conversation)  # the values under the lock are the ones to compare and move
-        if not _move_read_mark(conversation, caller, seq):
-            db.session.rollback()
-            return get_conversation(conversation_id, caller)
-        if isinstance(caller, AgentIdentity):
-            # The visitor's own mark is shown to nobody: only the agent side's is news.
-            conversation.version += 1
-        db.session.flush()
-        announced = _shape(conversation)
-        db.session.commit()
-    finally:
-        db.session.close()
-    if isinstance(caller, AgentIdentity):
-        publish(conversation_id, {"conversation": announced})
-    return announced
-
-
-def announce_typing(conversation_id: int, caller: Caller, typing: object) -> None:
-    """Tell the other side that `caller` is (or stopped) typing; never stored.
-
-    Throttled per conversation and side, so a fast typist costs one event per interval.
-    """
-    typing = fields.clean_flag(typing, "typing")
-    try:
-        conversation = _load(conversation_id, caller)
-        name = caller.name if isinstance(caller, AgentIdentity) else conversation.visitor_name
-    finally:
-        db.session.close()
-    sender = "agent" if isinstance(caller, AgentIdentity) else "visitor"
-    throttle = current_app.extensions["devtone.typing"]
-    if throttle.admit(conversation_id, sender, typing):
-        event = {"conversation_id": conversation_id, "sender": sender, "name": name}
-        publish(conversation_id, {"typing": {**event, "typing": typing}})
-
-
 def messages_after(
     conversation_id: int, caller: Caller | None, after: int, limit: int = PAGE_MAX
 ) -> Page:
@@ -302,7 +251,7 @@ def messages_after(
     limit = max(1, min(limit, PAGE_MAX))
     try:
         conversation = (
-            _load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)
+            load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)
         )
         rows = db.session.scalars(
             select(Message)
@@ -312,7 +261,7 @@ def messages_after(
         ).all()
         messages = [message_json(row) for row in rows]
         cursor = messages[-1]["seq"] if messages else after
-        return Page(messages, cursor, _shape(conversation))
+        return Page(messages, cursor, shape(conversation))
     finally:
         db.session.close()
 
@@ -339,43 +288,14 @@ def _log_status(
     and the entry's shapes, built before the commit expires them."""
     entry = write(advance(conversation, text=False, from_visitor=False).seq)
     db.session.flush()
-    return _shape(conversation), message_json(entry)
-
-
-# -- read marks ----------------------------------------------------------------------
-
-
-def _moves_read_mark(conversation: Conversation, caller: Caller, seq: int) -> bool:
-    if not isinstance(caller, AgentIdentity):
-        return seq > conversation.visitor_read_seq
-    return conversation.agent_id in (None, caller.id) and seq > conversation.agent_read_seq
-
-
-def _move_read_mark(conversation: Conversation, caller: Caller, seq: int) -> bool:
-    if not _moves_read_mark(conversation, caller, seq):
-        return False
-    if not isinstance(caller, AgentIdentity):
-        conversation.visitor_read_seq = seq
-        return True
-    conversation.agent_read_seq = seq
-    conversation.agent_read_messages = db.session.scalar(
-        select(db.func.count())
-        .select_from(Message)
-        .where(
-            Message.conversation_id == conversation.id,
-            Message.kind == "text",
-            Message.sender == "visitor",
-            Message.seq <= seq,
-        )
-    )
-    return True
+    return shape(conversation), message_json(entry)
 
 
 # -- loading --------------------------------------------------------------------------
 
 
-def _shape(conversation: Conversation) -> dict[str, Any]:
-    """The conversation's JSON, reading its newest text entry by (conversation_id, seq)."""
+def shape(conversation: Conversation) -> dict[str, Any]:
+    """The loaded conversation's JSON, reading its newest text entry by (id, seq)."""
     last_text = None
     if conversation.last_text_seq:
         last_text = db.session.scalar(
@@ -394,7 +314,9 @@ def _check_access(caller: Caller, token_hash: str) -> None:
         raise Forbidden("This token does not open that conversation.")
 
 
-def _load(conversation_id: int, caller: Caller) -> Conversation:
+def load(conversation_id: int, caller: Caller) -> Conversation:
+    """The conversation, in the session, for a caller allowed to see it (NotFound or
+    Forbidden otherwise)."""
     conversation = _get_or_404(conversation_id)
     _check_access(caller, conversation.visitor_token_hash)
     return conversation

@@ -2,7 +2,7 @@
 
 import pytest
 
-from devtone import conversations
+from devtone import conversations, presence
 from devtone.errors import Closed, Forbidden, Invalid
 from devtone.visitors import Visitor
 
@@ -100,11 +100,11 @@ def test_unread_counts_visitor_text_after_the_agents_read_mark(app, visitor, age
         last = _visitor_says(app, visitor, body)
     assert _log(app, visitor).conversation["unread"] == 3
     with app.app_context():
-        read = conversations.mark_read(visitor.id, agent.identity, last["seq"] - 1)
+        read = presence.mark_read(visitor.id, agent.identity, last["seq"] - 1)
     assert (read["unread"], read["agent_read_seq"]) == (1, last["seq"] - 1)
     with app.app_context():
-        read = conversations.mark_read(visitor.id, agent.identity, last["seq"])
-        back = conversations.mark_read(visitor.id, agent.identity, 1)  # never moves back
+        read = presence.mark_read(visitor.id, agent.identity, last["seq"])
+        back = presence.mark_read(visitor.id, agent.identity, 1)  # never moves back
     assert read["unread"] == back["unread"] == 0
     assert back["agent_read_seq"] == last["seq"]
 
@@ -114,13 +114,13 @@ def test_only_the_assigned_agent_moves_the_read_mark(app, visitor, make_agent):
     _visitor_says(app, visitor, "hi")
     with app.app_context():
         conversations.assign_conversation(visitor.id, maria.identity)
-        peeked = conversations.mark_read(visitor.id, lee.identity, 2)
+        peeked = presence.mark_read(visitor.id, lee.identity, 2)
     assert peeked["unread"] == 1
 
 
 def test_a_read_mark_past_the_log_is_invalid(app, visitor, agent):
     with app.app_context(), pytest.raises(Invalid):
-        conversations.mark_read(visitor.id, agent.identity, 5)
+        presence.mark_read(visitor.id, agent.identity, 5)
 
 
 def test_a_read_mark_is_published_for_the_visitors_seen(app, visitor, agent, broker):
@@ -128,7 +128,7 @@ def test_a_read_mark_is_published_for_the_visitors_seen(app, visitor, agent, bro
     subscription = broker.subscribe([conversations.conversation_channel(visitor.id)])
     try:
         with app.app_context():
-            conversations.mark_read(visitor.id, agent.identity, 1)
+            presence.mark_read(visitor.id, agent.identity, 1)
         item = subscription.get(timeout=5)
     finally:
         subscription.close()
@@ -142,7 +142,7 @@ def test_every_change_bumps_the_version(app, visitor, agent):
     versions.append(_log(app, visitor).conversation["version"])
     with app.app_context():
         versions.append(conversations.assign_conversation(visitor.id, agent.identity)["version"])
-        versions.append(conversations.mark_read(visitor.id, agent.identity, 1)["version"])
+        versions.append(presence.mark_read(visitor.id, agent.identity, 1)["version"])
         versions.append(conversations.close_conversation(visitor.id, agent.identity)["version"])
     assert versions == sorted(set(versions))
 
@@ -155,9 +155,9 @@ def test_typing_is_published_never_stored_and_throttled(app, visitor, agent, bro
     try:
         with app.app_context():
             for _ in range(3):
-                conversations.announce_typing(visitor.id, Visitor(visitor.token), True)
-            conversations.announce_typing(visitor.id, agent.identity, True)
-            conversations.announce_typing(visitor.id, Visitor(visitor.token), False)
+                presence.announce_typing(visitor.id, Visitor(visitor.token), True)
+            presence.announce_typing(visitor.id, agent.identity, True)
+            presence.announce_typing(visitor.id, Visitor(visitor.token), False)
         items = []
         while (item := subscription.get(timeout=0.2)) is not None:
             items.append(item["typing"])
@@ -174,15 +174,15 @@ def test_typing_is_published_never_stored_and_throttled(app, visitor, agent, bro
 @pytest.mark.parametrize("typing", [None, "yes", 1])
 def test_typing_must_be_a_boolean(app, visitor, typing):
     with app.app_context(), pytest.raises(Invalid):
-        conversations.announce_typing(visitor.id, Visitor(visitor.token), typing)
+        presence.announce_typing(visitor.id, Visitor(visitor.token), typing)
 
 
-def _racing(monkeypatch, app, name, competitor):
+def _racing(monkeypatch, app, name, competitor, module=conversations):
     """Run `competitor` (in another thread, as another request would) just before the
-    domain's first call of conversations.<name>: between its load and its lock."""
+    domain's first call of <module>.<name>: between its load and its lock."""
     import threading
 
-    original = getattr(conversations, name)
+    original = getattr(module, name)
     raced = []
 
     def racing(*args, **kwargs):
@@ -198,7 +198,7 @@ def _racing(monkeypatch, app, name, competitor):
             thread.join()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(conversations, name, racing)
+    monkeypatch.setattr(module, name, racing)
 
 
 def test_a_read_mark_racing_a_higher_one_never_moves_it_back(app, visitor, agent, monkeypatch):
@@ -208,10 +208,11 @@ def test_a_read_mark_racing_a_higher_one_never_moves_it_back(app, visitor, agent
         monkeypatch,
         app,
         "lock",
-        lambda: conversations.mark_read(visitor.id, agent.identity, 3),
+        lambda: presence.mark_read(visitor.id, agent.identity, 3),
+        module=presence,
     )
     with app.app_context():
-        read = conversations.mark_read(visitor.id, agent.identity, 2)
+        read = presence.mark_read(visitor.id, agent.identity, 2)
     assert (read["agent_read_seq"], read["unread"]) == (3, 0)
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devtone import conversation_log, conversations, dashboard
+from devtone import conversation_log, conversations, dashboard, presence
 from devtone.visitors import Visitor
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -136,11 +136,11 @@ def test_the_etag_changes_with_any_change_and_only_then(app, visitor, agent):
     with app.app_context():
         before = dashboard.take_snapshot().etag
         same = dashboard.take_snapshot().etag
-        conversations.mark_read(visitor.id, agent.identity, 0)  # nothing to read: no change
+        presence.mark_read(visitor.id, agent.identity, 0)  # nothing to read: no change
         unchanged = dashboard.take_snapshot().etag
         conversations.post_message(visitor.id, Visitor(visitor.token), "hi")
         after_post = dashboard.take_snapshot().etag
-        conversations.mark_read(visitor.id, agent.identity, 1)
+        presence.mark_read(visitor.id, agent.identity, 1)
         after_read = dashboard.take_snapshot().etag
     assert before == same == unchanged
     assert len({before, after_post, after_read}) == 3

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from devtone import conversations
+from devtone import conversations, presence
 from devtone.agents import AgentIdentity
 from devtone.blueprints.parsing import WAIT_MAX, agent, caller, json_object, whole_number
 from devtone.blueprints.streaming import agent_still_active, event_stream, stream_settings
@@ -83,7 +83,7 @@ def conversation_events(conversation_id: int) -> Response:
 def typing(conversation_id: int) -> tuple[str, int]:
     """Tell the other side someone is typing (or stopped); nothing is stored."""
     who = caller()
-    conversations.announce_typing(conversation_id, who, json_object().get("typing"))
+    presence.announce_typing(conversation_id, who, json_object().get("typing"))
     return "", 204
 
 
@@ -92,7 +92,7 @@ def read(conversation_id: int) -> dict[str, Any]:
     """Move the caller's read mark up to `seq`."""
     who = caller()
     seq = json_object().get("seq")
-    return {"conversation": conversations.mark_read(conversation_id, who, seq)}
+    return {"conversation": presence.mark_read(conversation_id, who, seq)}
 
 
 @bp.post("/conversations/<id:conversation_id>/assign")
