@@ -166,7 +166,9 @@ def test_the_list_is_used_from_the_keyboard(live_server, new_page, start_visitor
     # Newest activity first: the second row is the older conversation.
     expect(transcript).to_have_attribute("data-conversation-id", str(older.id))
     expect(desk.locator("#transcript-visitor")).to_have_text("Older")
-    # Opening puts the focus in the reply box; back in the list, the arrows go on.
+    # Opening puts the focus in the reply box (once the history is in); back in the list,
+    # the arrows go on.
+    expect(desk.locator("#reply-body")).to_be_focused()
     list_item(desk, older.id).focus()
     desk.keyboard.press("ArrowUp")
     desk.keyboard.press("Enter")

@@ -300,3 +300,20 @@ test("a store message from another origin is ignored", () => {
   widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR }, { source: {} }); // another frame
   assert.equal(storage.items.size, 0);
 });
+
+test("opened while the frame loads: focus waits on the close button, then moves into the chat", () => {
+  const widget = loadWidget();
+  widget.load();
+  const close = widget.byId("close");
+  const frame = widget.byId("frame");
+  widget.byId("launcher").click(); // before the frame's page listens for Esc
+  assert.equal(close.focused, 1);
+  assert.equal(frame.focused, 0);
+  widget.shadow.activeElement = close; // what the browser's focus now is
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  assert.equal(frame.focused, 1);
+  widget.byId("close").click();
+  widget.byId("launcher").click(); // ready: straight into the chat
+  assert.equal(frame.focused, 2);
+  assert.equal(close.focused, 1);
+});

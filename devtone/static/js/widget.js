@@ -186,13 +186,19 @@
     post(open ? "open" : "close");
     if (!view) return;
     if (open) {
-      try {
-        view.iframe.focus();
-      } catch (error) {
-        // Focus is a courtesy.
-      }
+      focusPanel();
     } else if (restoreFocus) {
       view.launcher.focus();
+    }
+  }
+
+  /** Focus into the chat once its page listens (it forwards Esc from there); until then
+   *  the close button, whose Esc this loader hears: a frame still loading heard nothing. */
+  function focusPanel() {
+    try {
+      (state.ready ? view.iframe : view.close).focus();
+    } catch (error) {
+      // Focus is a courtesy.
     }
   }
 
@@ -207,6 +213,8 @@
       state.ready = true;
       post("restore", { visitor: hostStore.load() }); // first: the page waits for it
       post(state.open ? "open" : "close");
+      // Opened while the frame loaded: the focus waited on the close button; move it in.
+      if (first && state.open && view.shadow.activeElement === view.close) focusPanel();
       var queued = outbox.splice(0, outbox.length);
       for (var i = 0; i < queued.length; i++) post(queued[i].type, queued[i]);
       if (first) {
@@ -372,7 +380,7 @@
       }
     });
 
-    view = { host: host, root: root, launcher: launcher, badge: badge, panel: panel, iframe: iframe };
+    view = { host: host, shadow: shadow, root: root, launcher: launcher, badge: badge, panel: panel, iframe: iframe, close: close };
     render();
     window.addEventListener("message", receive);
     document.body.appendChild(host);
