@@ -55,3 +55,29 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
         gevent.spawn(end_streams, worker.wsgi)
 
     signal.signal(signal.SIGTERM, handle_exit)
+
+
+# Prometheus multiprocess mode (devtone/metrics.py): with PROMETHEUS_MULTIPROC_DIR set in
+# the environment gunicorn starts from, every worker writes its metrics to files there and
+# GET /metrics adds them up. Made here, at once: the logger class above imports devtone,
+# whose metrics open their files in that directory before any hook runs.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's Arbiter
+    """Start the metrics from zero: a previous run's files would count again."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        import glob
+
+        for path in glob.glob(os.path.join(directory, "*.db")):
+            os.remove(path)
+
+
+def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's Arbiter and Worker
+    """A worker is gone: its open-stream gauges must stop counting (livesum)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -300,6 +300,12 @@ class DevtoneServer(Server):
         env["DEVTONE_INSTANCE_PATH"] = str(self.dir / "instance")
         # gunicorn.conf.py: worker_connections = open streams + headroom (docs/deploy.md).
         env["DEVTONE_WORKER_CONNECTIONS"] = str(self.connections)
+        # The load client is one address posting hundreds of messages a second, thousands
+        # of streams on one conversation (broadcast): load, not the abuse the limits stop.
+        env["DEVTONE_CONVERSATION_RATE_LIMIT"] = "1000000 per minute"
+        env["DEVTONE_MESSAGE_RATE_LIMIT"] = "1000000 per minute"
+        env["DEVTONE_STREAMS_PER_CONVERSATION"] = str(self.connections)
+        env["DEVTONE_MAX_STREAMS"] = str(self.connections)
         if self.stack == "postgres":
             env["REDIS_URL"] = redis_url()
             env["DEVTONE_REDIS_CHANNEL"] = f"devtone-bench:{self.run_id}:{self.dir.name}"

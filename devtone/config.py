@@ -121,11 +121,26 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_BACKOFF_INITIAL_MS": ("BACKOFF_INITIAL_MS", _positive_int, "1000"),
     "DEVTONE_BACKOFF_MAX_MS": ("BACKOFF_MAX_MS", _positive_int, "30000"),
     "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
+    # Abuse limits (see blueprints/limits.py): per client address, per conversation, and
+    # open streams plus long-poll waits, per conversation and in the whole process.
+    "DEVTONE_CONVERSATION_RATE_LIMIT": (
+        "CONVERSATION_RATE_LIMIT",
+        _rate_limit,
+        "10 per minute;100 per hour",
+    ),
+    "DEVTONE_MESSAGE_RATE_LIMIT": ("MESSAGE_RATE_LIMIT", _rate_limit, "60 per minute"),
+    "DEVTONE_STREAMS_PER_CONVERSATION": ("STREAMS_PER_CONVERSATION", _positive_int, "10"),
+    # gunicorn.conf.py's worker_connections is 10,000: keep a tenth for ordinary requests.
+    "DEVTONE_MAX_STREAMS": ("MAX_STREAMS", _positive_int, "9000"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
     "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _int, "0"),
     "DEVTONE_EMBED_ORIGINS": ("EMBED_ORIGINS", _origins, ""),
     # Unset: on in production, off in development (see load).
     "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, None),
+    # Observability: GET /metrics answers only this bearer token (unset: 404), and how
+    # often one client address may report a tier change.
+    "DEVTONE_METRICS_TOKEN": ("METRICS_TOKEN", lambda k, v: v or None, None),
+    "DEVTONE_TIER_REPORT_RATE_LIMIT": ("TIER_REPORT_RATE_LIMIT", _rate_limit, "30 per minute"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
@@ -189,6 +204,11 @@ def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
         # Deployments sharing one Redis keep their own counts, as they keep their channel.
         "RATELIMIT_KEY_PREFIX": settings["REDIS_CHANNEL"],
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis away: each process counts on its own until it is back (and a limit that
+        # cannot be counted at all lets the request through): an outage of the counters
+        # must never refuse a customer's message or an agent's sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
     }
 
 

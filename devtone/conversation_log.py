@@ -8,6 +8,7 @@ its write lock, and what it returns is the state under the lock (DESIGN.md §1).
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -145,6 +146,7 @@ def publish(conversation_id: int, item: dict[str, Any]) -> None:
     """Announce a committed change on the conversation's channel; best effort, readers
     repair from the database. The dashboard feed hears every conversation channel."""
     broker = current_app.extensions["devtone.broker"]
+    item["committed_at"] = time.time()  # once per change: readers time commit → write
     broker.publish(conversation_channel(conversation_id), item)
 
 

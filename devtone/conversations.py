@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
-from devtone import fields, visitors
+from devtone import fields, metrics, visitors
 from devtone.agents import AgentIdentity
 from devtone.conversation_log import (
     REOPENED,
@@ -181,6 +181,7 @@ def post_message(
         db.session.close()
     for entry in logged:
         publish(conversation_id, {"message": entry, "conversation": announced})
+    metrics.MESSAGES_POSTED.inc()
     return created, True
 
 

@@ -62,3 +62,13 @@ class Closed(Conflict):
     """The conversation is closed and takes no new messages."""
 
     code = "conversation_closed"
+
+
+class TooManyRequests(DevtoneError):
+    """Over an abuse limit for now; `retry_after` says in how many seconds to come back."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)

@@ -358,6 +358,12 @@ def live_server(app, tmp_path: Path) -> Iterator:
             "DEVTONE_REDIS_CHANNEL": app.config["REDIS_CHANNEL"],
             "DEVTONE_INSTANCE_PATH": str(tmp_path / "instance"),
             "DEVTONE_SSE_HEARTBEAT": "0.5",
+            # A test plays many customers from one address (127.0.0.1), hundreds of
+            # messages and streams on one conversation: load, not abuse. The limits have
+            # tests of their own, which lower these.
+            "DEVTONE_CONVERSATION_RATE_LIMIT": "100000 per minute",
+            "DEVTONE_MESSAGE_RATE_LIMIT": "100000 per minute",
+            "DEVTONE_STREAMS_PER_CONVERSATION": "100000",
             **env,
         }
         server = LiveServer(environment, tmp_path / f"gunicorn-{len(started)}.log")

@@ -11,6 +11,7 @@ from devtone.blueprints import (
     contract,
     dashboard,
     errors,
+    monitor,
     ops,
     parsing,
     security_headers,
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     auth.init_app(app)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(monitor.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(widget.bp)
     security_headers.init_app(app)

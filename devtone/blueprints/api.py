@@ -5,20 +5,24 @@ Each view parses, makes one domain call, and renders.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
 from devtone import conversations, presence
 from devtone.agents import AgentIdentity
+from devtone.blueprints import limits
 from devtone.blueprints.parsing import WAIT_MAX, agent, caller, json_object, whole_number
 from devtone.blueprints.streaming import agent_still_active, event_stream, stream_settings
-from devtone.realtime import broker_of, heads_of, streams, tiers
+from devtone.realtime import broker_of, heads_of, stream_slots_of, streams, tiers
+from devtone.realtime.stream_limits import held
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.post("/conversations")
+@limits.limit_conversation_starts
 def start_conversation() -> tuple[dict[str, Any], int]:
     """Open a conversation; the answer carries the visitor's token, once."""
     fields = json_object()
@@ -37,6 +41,7 @@ def post_message(conversation_id: int) -> tuple[dict[str, Any], int]:
     """Add a message; the same client_id again answers 200 with the stored one."""
     who = caller()
     fields = json_object()
+    limits.count_message(conversation_id, who)
     message, created = conversations.post_message(
         conversation_id, who, fields.get("body"), fields.get("client_id")
     )
@@ -50,9 +55,12 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
     after = whole_number("after", request.args.get("after"), default=0)
     limit = whole_number("limit", request.args.get("limit"), default=100, low=1)
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
-    page = streams.wait_for_messages(
-        conversation_id, who, after, limit, wait, broker_of(current_app), heads_of(current_app)
-    )
+    # A waiting long-poll holds a connection like a stream, and counts like one.
+    slot = stream_slots_of(current_app).acquire(conversation_id) if wait else nullcontext()
+    with slot:
+        page = streams.wait_for_messages(
+            conversation_id, who, after, limit, wait, broker_of(current_app), heads_of(current_app)
+        )
     return {
         "messages": page.messages,
         "cursor": page.cursor,
@@ -70,13 +78,14 @@ def conversation_events(conversation_id: int) -> Response:
         cursor = whole_number("after", request.args.get("after"), default=0)
     conversations.authorize(conversation_id, who)
     app = current_app._get_current_object()
+    slot = stream_slots_of(app).acquire(conversation_id)  # given back when the stream ends
     # An agent's stream ends once they are deactivated; a visitor's token never expires
     # while its conversation exists.
     check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
     stream = streams.conversation_events(
-        app, conversation_id, cursor, stream_settings(), still_allowed=check
+        app, conversation_id, cursor, stream_settings(), still_allowed=check, caller=who
     )
-    return event_stream(stream)
+    return event_stream(held(slot, stream))
 
 
 @bp.post("/conversations/<id:conversation_id>/typing")

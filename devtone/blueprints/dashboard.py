@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +13,8 @@ from devtone import agents, errors
 from devtone.blueprints.forms import ActionForm, AgentForm
 from devtone.blueprints.parsing import WAIT_MAX, agent, whole_number
 from devtone.blueprints.streaming import agent_still_active, event_stream
-from devtone.realtime import broker_of, dashboard_feed, snapshots_of
+from devtone.realtime import broker_of, dashboard_feed, snapshots_of, stream_slots_of
+from devtone.realtime.stream_limits import held
 
 bp = Blueprint("dashboard", __name__)
 
@@ -70,12 +72,15 @@ def set_active(agent_id: int) -> Response:
 @bp.get("/api/dashboard/snapshot")
 def snapshot() -> dict[str, Any]:
     """The list and statistics; with `etag` and `wait`, as soon as they differ from `etag`."""
-    agent()
+    me = agent()
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
-    found = dashboard_feed.wait_for_snapshot(
-        snapshots_of(current_app), broker_of(current_app), etag, wait
-    )
+    # A waiting request holds a connection: it counts toward the process's stream limit.
+    slot = stream_slots_of(current_app).acquire(None) if wait else nullcontext()
+    with slot:
+        found = dashboard_feed.wait_for_snapshot(
+            snapshots_of(current_app), broker_of(current_app), etag, wait, caller=me
+        )
     return found.as_json()
 
 
@@ -88,14 +93,19 @@ def events() -> Response:
         "heartbeat_ms": round(current_app.config["SSE_HEARTBEAT"] * 1000),
     }
     app = current_app._get_current_object()
+    slot = stream_slots_of(app).acquire(None)  # the process's limit; given back at the end
     return event_stream(
-        dashboard_feed.dashboard_events(
-            snapshots_of(app),
-            broker_of(app),
-            hello,
-            app.config["SSE_HEARTBEAT"],
-            app.config["SSE_RETRY_MS"],
-            agent_still_active(app, me),
+        held(
+            slot,
+            dashboard_feed.dashboard_events(
+                snapshots_of(app),
+                broker_of(app),
+                hello,
+                app.config["SSE_HEARTBEAT"],
+                app.config["SSE_RETRY_MS"],
+                agent_still_active(app, me),
+                caller=me,
+            ),
         )
     )
 

@@ -17,6 +17,7 @@ STATUS = {
     errors.Conflict: 409,
     errors.UnsupportedMediaType: 415,
     errors.Invalid: 422,
+    errors.TooManyRequests: 429,
 }
 
 # Werkzeug's names for HTTP errors the API can raise without a domain error behind them.
@@ -59,7 +60,10 @@ def register(app: Flask) -> None:
     def domain_error(error: errors.DevtoneError) -> Response:
         db.session.rollback()
         status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
-        return error_response(status, error.code, error.message, error.field)
+        response = error_response(status, error.code, error.message, error.field)
+        if isinstance(error, errors.TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response | CSRFError:

@@ -1,12 +1,15 @@
-"""/healthz and /readyz for load balancers and orchestrators."""
+"""/healthz and /readyz for load balancers and orchestrators; /metrics for Prometheus."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy import text
 
+from devtone import metrics
+from devtone.blueprints.errors import error_response
 from devtone.extensions import db
 from devtone.realtime import broker_of
 
@@ -40,3 +43,21 @@ def readyz() -> tuple[dict[str, Any], int]:
         return {"status": "unavailable", "database": database, "broker": broker}, 503
     status = "ok" if broker == "ok" else "degraded"
     return {"status": status, "database": database, "broker": broker}, 200
+
+
+@bp.get("/metrics")
+def prometheus_metrics() -> Response:
+    """Prometheus text for a scraper holding DEVTONE_METRICS_TOKEN; 404 when none is set."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        # Off unless configured: counts of connections are nobody's business by default.
+        return error_response(404, "not_found", "The requested URL was not found.")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # compare_digest on bytes: constant time, and a non-ASCII header cannot raise.
+    valid = scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    )
+    if not valid:
+        return error_response(401, "invalid_token", "Send 'Authorization: Bearer <metrics token>'.")
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})

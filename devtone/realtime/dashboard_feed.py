@@ -14,18 +14,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
-from devtone import dashboard
+from devtone import dashboard, metrics
+from devtone.agents import AgentIdentity
 from devtone.models import isoformat
-from devtone.realtime import sse
+from devtone.realtime import connection_log, sse
 from devtone.realtime.broker import ENDED, EVERY_CHANNEL, MISSED, Broker
 
 #: Statistics follow a burst of changes at most this often per reader.
 STATS_INTERVAL = 1.0
+
+_DELIVERED_SSE = metrics.ENTRIES_DELIVERED.labels("dashboard", "sse")
+_DELIVERED_LONGPOLL = metrics.ENTRIES_DELIVERED.labels("dashboard", "longpoll")
 
 
 class SnapshotCache:
@@ -61,6 +66,7 @@ def dashboard_events(
     heartbeat: float,
     retry_ms: int,
     still_allowed: Callable[[], bool] = lambda: True,
+    caller: AgentIdentity | None = None,
 ) -> Iterator[bytes]:
     """The SSE frames of the dashboard feed: hello, snapshot, then changes, until the client goes.
 
@@ -70,10 +76,12 @@ def dashboard_events(
     """
     clock = snapshots.clock
     subscription = broker.subscribe([EVERY_CHANNEL])
+    connection = connection_log.Connection("dashboard", "sse", caller)
     subscribed_at = clock()
-    try:
+    with closing(subscription), connection:
         yield _frame("hello", {**hello, "time": _now(), "tier": "sse"}, retry=retry_ms)
-        feed = _Feed(snapshots.take(newer_than=subscribed_at))
+        feed = _Feed(snapshots.take(newer_than=subscribed_at), connection)
+        feed.sent()
         yield _frame("snapshot", feed.snapshot.as_json())
         next_beat = clock() + heartbeat
         while True:
@@ -82,6 +90,7 @@ def dashboard_events(
             item = subscription.get(timeout=wake_at - now)
             now = clock()
             if item is ENDED:
+                connection.reason = connection_log.SERVER_SHUTDOWN
                 return
             if item is MISSED:
                 yield from feed.resend(snapshots.take(newer_than=now))
@@ -91,23 +100,28 @@ def dashboard_events(
                 yield from feed.stats(snapshots.take(newer_than=feed.stats_due), now)
             if now >= next_beat:
                 if not still_allowed():
+                    connection.reason = connection_log.AGENT_DEACTIVATED
                     return  # the browser reconnects, and is refused
                 next_beat = now + heartbeat
                 yield _frame("ping", {"time": _now()})
                 yield from feed.repair(snapshots.take(newer_than=now - heartbeat))
-    finally:
-        subscription.close()
 
 
 class _Feed:
     """What one dashboard stream has sent: versions by conversation, the latest stats."""
 
-    def __init__(self, snapshot: dashboard.Snapshot):
+    def __init__(self, snapshot: dashboard.Snapshot, connection: connection_log.Connection):
         self.snapshot = snapshot
+        self.connection = connection
         self.versions = {c["id"]: c["version"] for c in snapshot.conversations}
         self.sent_stats = snapshot.stats
         self.stats_due: float | None = None  # when the oldest change not in sent_stats came
         self.stats_sent_at = float("-inf")
+
+    def sent(self) -> None:
+        """Count a snapshot or upsert written to this stream."""
+        self.connection.delivered += 1
+        _DELIVERED_SSE.inc()
 
     @property
     def stats_at(self) -> float:
@@ -122,6 +136,7 @@ class _Feed:
             return
         if conversation["version"] > self.versions.get(conversation["id"], 0):
             self.versions[conversation["id"]] = conversation["version"]
+            self.sent()
             yield _shared_frame(item, "dashboard_frame", "conversation", conversation)
             if self.stats_due is None:
                 self.stats_due = now
@@ -141,6 +156,7 @@ class _Feed:
         for conversation in snapshot.conversations:
             if conversation["version"] > self.versions.get(conversation["id"], 0):
                 self.versions[conversation["id"]] = conversation["version"]
+                self.sent()
                 yield _frame("conversation", conversation)
         if snapshot.stats != self.sent_stats:
             self.sent_stats = snapshot.stats
@@ -152,23 +168,30 @@ class _Feed:
         # What the client holds from now on: the snapshot (newer than anything sent).
         self.versions = {c["id"]: c["version"] for c in snapshot.conversations}
         self.sent_stats = snapshot.stats
+        self.sent()
         yield _frame("snapshot", snapshot.as_json())
 
 
 def wait_for_snapshot(
-    snapshots: SnapshotCache, broker: Broker, etag: str | None, wait: float
+    snapshots: SnapshotCache,
+    broker: Broker,
+    etag: str | None,
+    wait: float,
+    caller: AgentIdentity | None = None,
 ) -> dashboard.Snapshot:
     """Long-poll: the snapshot as soon as its etag differs from `etag`, or after `wait` s."""
     clock = snapshots.clock
     if wait <= 0:
         return snapshots.take(newer_than=clock())
     subscription = broker.subscribe([EVERY_CHANNEL])
-    try:
+    connection = connection_log.Connection("dashboard", "longpoll", caller)
+    with closing(subscription), connection:
         snapshot = snapshots.take(newer_than=clock())
         deadline = clock() + wait
         while snapshot.etag == etag and (remaining := deadline - clock()) > 0:
             item = subscription.get(timeout=remaining)
             if item is ENDED:
+                connection.reason = connection_log.SERVER_SHUTDOWN
                 break
             if item is None or (item is not MISSED and "conversation" not in item):
                 continue  # typing is no news to a snapshot
@@ -176,9 +199,13 @@ def wait_for_snapshot(
             # to hear of it stamps the item, and they all ask for a snapshot after that.
             heard = clock() if item is MISSED else item.setdefault("heard_at", clock())
             snapshot = snapshots.take(newer_than=heard)
+        changed = snapshot.etag != etag
+        if changed:
+            connection.delivered += 1
+            _DELIVERED_LONGPOLL.inc()
+        if connection.reason is None:
+            connection.reason = connection_log.ANSWERED if changed else connection_log.TIMEOUT
         return snapshot
-    finally:
-        subscription.close()
 
 
 def _shared_frame(item: dict[str, Any], key: str, event: str, data: Any) -> bytes:

@@ -16,7 +16,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -73,8 +73,15 @@ class _Throttle:
 class RedisBroker:
     """Pub/sub across processes through one Redis channel and one connection per process."""
 
-    def __init__(self, url: str, queue_size: int = 256, channel: str = "devtone:events"):
+    def __init__(
+        self,
+        url: str,
+        queue_size: int = 256,
+        channel: str = "devtone:events",
+        on_reconnect: Callable[[], None] | None = None,
+    ):
         self.url = url
+        self.on_reconnect = on_reconnect  # e.g. a metrics counter; this module knows none
         self.queue_size = queue_size
         self.channel = channel
         self.connected = False  # the listener is subscribed on Redis right now
@@ -238,6 +245,8 @@ class RedisBroker:
         self._first_attempt_done.set()
         if reconnect:
             logger.info("Redis pub/sub reconnected; %d subscribers will catch up", len(subscribers))
+            if self.on_reconnect is not None:
+                self.on_reconnect()
         # Whatever was published while this process was not subscribed is lost to them.
         for subscription in subscribers:
             subscription.mark_missed()

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
-from devtone import conversations
+from devtone import conversations, metrics
 from devtone.models import isoformat
-from devtone.realtime import broker_of, heads_of, sse
+from devtone.realtime import broker_of, connection_log, heads_of, sse
 from devtone.realtime.broker import ENDED, MISSED, Broker
 from devtone.realtime.heads import HeadWatcher
 
@@ -38,6 +39,7 @@ def conversation_events(
     settings: StreamSettings,
     clock: Callable[[], float] = time.monotonic,
     still_allowed: Callable[[], bool] | None = None,
+    caller: conversations.Caller | None = None,
 ) -> Iterator[bytes]:
     """The SSE frames of one conversation from `cursor` on, until the client goes.
 
@@ -47,8 +49,9 @@ def conversation_events(
     """
     broker, heads = broker_of(app), heads_of(app)
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
-    catch_up = _CatchUp(app, conversation_id, cursor)
-    try:
+    connection = connection_log.Connection("conversation", "sse", caller, conversation_id)
+    catch_up = _CatchUp(app, conversation_id, cursor, connection)
+    with closing(subscription), connection:
         yield _frame(
             "hello",
             {
@@ -68,31 +71,35 @@ def conversation_events(
                 item = subscription.get(timeout=next_beat - clock())
                 if item is None:
                     if still_allowed is not None and not still_allowed():
+                        connection.reason = connection_log.AGENT_DEACTIVATED
                         return  # the browser reconnects, and is refused
                     next_beat = clock() + settings.heartbeat
                     yield _frame("ping", {"time": _now()})
                 elif item is MISSED:
-                    yield from catch_up.read()
+                    yield from catch_up.read("missed")
                 elif item is ENDED:
                     # The process is shutting down: finish the response cleanly, so the
                     # browser reconnects (elsewhere) with Last-Event-ID after `retry` ms.
+                    connection.reason = connection_log.SERVER_SHUTDOWN
                     return
                 else:
                     yield from catch_up.live(item)
-    finally:
-        subscription.close()
 
 
 class _CatchUp:
     """The stream's cursor, and reads of the log after it."""
 
-    def __init__(self, app: Flask, conversation_id: int, cursor: int):
+    def __init__(
+        self, app: Flask, conversation_id: int, cursor: int, connection: connection_log.Connection
+    ):
         self.app = app
         self.conversation_id = conversation_id
         self.cursor = cursor
+        self.connection = connection
 
-    def read(self) -> Iterator[bytes]:
+    def read(self, reason: str = "backlog") -> Iterator[bytes]:
         """Every entry after the cursor, from the database, page by page."""
+        metrics.CATCH_UP_READS.labels(reason).inc()
         while True:
             with self.app.app_context():
                 page = conversations.messages_after(self.conversation_id, None, self.cursor)
@@ -115,13 +122,25 @@ class _CatchUp:
             if frame is None:
                 frame = item["frame"] = _frame("message", item["message"], id=seq)
             self.cursor = seq
+            self.connection.delivered += 1
+            metrics.DELIVERED_SSE.inc()
+            _observe_commit(item, metrics.COMMIT_TO_WRITE_SSE)
             yield frame
         else:
-            yield from self.read()
+            yield from self.read("gap")
 
     def _frame(self, message: dict[str, Any]) -> bytes:
         self.cursor = message["seq"]
+        self.connection.delivered += 1
+        metrics.DELIVERED_SSE.inc()
         return _frame("message", message, id=message["seq"])
+
+
+def _observe_commit(item: dict[str, Any], histogram: Any) -> None:
+    # conversation_log.publish stamps each item once with its commit's wall time.
+    committed_at = item.get("committed_at")
+    if committed_at is not None:
+        histogram.observe(max(0.0, time.time() - committed_at))
 
 
 def _news(item: dict[str, Any]) -> Iterator[bytes]:
@@ -167,14 +186,17 @@ def wait_for_messages(
     # Subscribe before looking at the head: an entry committed after the look is then
     # published to us, and one committed before it is seen by it.
     subscription = broker.subscribe([conversations.conversation_channel(conversation_id)])
-    try:
+    connection = connection_log.Connection("conversation", "longpoll", caller, conversation_id)
+    with closing(subscription), connection:
         if conversations.authorized_head(conversation_id, caller) > after:
-            return conversations.messages_after(conversation_id, None, after, limit)
+            found = conversations.messages_after(conversation_id, None, after, limit)
+            return _answer(connection, found)
         deadline = clock() + wait
         with heads.watching(conversation_id, subscription, lambda: after):
             while (remaining := deadline - clock()) > 0:
                 item = subscription.get(timeout=remaining)
                 if item is ENDED:
+                    connection.reason = connection_log.SERVER_SHUTDOWN
                     break  # shutting down: answer now, the client asks again elsewhere
                 if item is None or _is_typing(item):
                     continue  # typing is for streams only
@@ -183,15 +205,33 @@ def wait_for_messages(
                     # answered from the published item without a query.
                     message = item.get("message")
                     if message is None:
-                        return conversations.Page([], after, item["conversation"])
-                    return conversations.Page([message], message["seq"], item["conversation"])
+                        page = conversations.Page([], after, item["conversation"])
+                        return _answer(connection, page)
+                    _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
+                    page = conversations.Page([message], message["seq"], item["conversation"])
+                    return _answer(connection, page)
                 if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
+                    metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
                     found = conversations.messages_after(conversation_id, None, after, limit)
                     if found.messages:
-                        return found
-        return conversations.messages_after(conversation_id, None, after, limit)
-    finally:
-        subscription.close()
+                        return _answer(connection, found)
+        found = conversations.messages_after(conversation_id, None, after, limit)
+        return _answer(connection, found, empty=connection_log.TIMEOUT)
+
+
+def _answer(
+    connection: connection_log.Connection,
+    page: conversations.Page,
+    empty: str = connection_log.ANSWERED,
+) -> conversations.Page:
+    """Count what a long-poll answers with; `empty` is why it ends if with no entry."""
+    delivered = len(page.messages)
+    connection.delivered += delivered
+    if delivered:
+        metrics.DELIVERED_LONGPOLL.inc(delivered)
+    if connection.reason is None:
+        connection.reason = connection_log.ANSWERED if delivered else empty
+    return page
 
 
 def _is_typing(item: Any) -> bool:

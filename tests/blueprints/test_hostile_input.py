@@ -46,6 +46,15 @@ def refused(answer, status: int | None = None) -> dict:
     return body["error"]
 
 
+@pytest.fixture(autouse=True)
+def generous_limits(app):
+    """The corpus sends hundreds of refused requests from one address: here every one must
+    reach the parsing it tests. The limits have their own tests (test_limits.py)."""
+    app.config.update(
+        CONVERSATION_RATE_LIMIT="100000 per minute", MESSAGE_RATE_LIMIT="100000 per minute"
+    )
+
+
 @pytest.fixture
 def admin_client(sign_in, admin):
     """An administrator's client: reaches every branch an agent does, and more."""

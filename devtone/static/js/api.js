@@ -8,16 +8,21 @@
  * once) are retried on network failures and 5xx with the realtime backoff.
  */
 import { backoff } from "./realtime/backoff.js";
+import { retryAfterMs } from "./realtime/limits.js";
 
 /** An error answer from the server, or status 0 when the server could not be reached. */
 export class ApiError extends Error {
-  /** Fields of the `{"error": {code, message, field}}` shape plus the HTTP status. */
-  constructor({ status = 0, code = "error", message = "Something went wrong", field = null } = {}) {
+  /**
+   * Fields of the `{"error": {code, message, field}}` shape plus the HTTP status, and the
+   * wait a 429's Retry-After asks for (ms, else null).
+   */
+  constructor({ status = 0, code = "error", message = "Something went wrong", field = null, retryAfterMs = null } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.field = field;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -192,5 +197,6 @@ async function errorFrom(response) {
     code: error.code ?? `http_${response.status}`,
     message: error.message ?? (response.statusText || `HTTP ${response.status}`),
     field: error.field ?? null,
+    retryAfterMs: retryAfterMs(response),
   });
 }

@@ -25,6 +25,7 @@ import { MessageList } from "./message-list.js";
 import { Outbox } from "./outbox.js";
 import { ConversationFeed } from "./realtime/feeds.js";
 import { TierNegotiator } from "./realtime/negotiator.js";
+import { reportTierChanges } from "./realtime/tier-report.js";
 import { TypingIndicator, TypingSignal } from "./typing.js";
 import { visitorStore } from "./visitor-store.js";
 
@@ -259,6 +260,7 @@ class ChatPage {
       cursor: this.#list.lastSeq,
     });
     const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
+    reportTierChanges(negotiator, { url: `${base.replace(/\/+$/, "")}/realtime/report`, kind: "conversation" });
     negotiator.addEventListener("statechange", ({ detail }) => {
       this.#indicator.render(detail);
       // Typed while offline: kept in order, sent in order once the server answers again.

@@ -20,6 +20,7 @@ import { AGENT_OUTBOX_KEY_PREFIX, Outbox } from "./outbox.js";
 import { ReadMarker } from "./read-marker.js";
 import { ConversationFeed, DashboardFeed } from "./realtime/feeds.js";
 import { TierNegotiator } from "./realtime/negotiator.js";
+import { reportTierChanges } from "./realtime/tier-report.js";
 import { StatsView } from "./stats-view.js";
 import { TranscriptView } from "./transcript-view.js";
 import { TypingSignal } from "./typing.js";
@@ -97,6 +98,7 @@ class DashboardPage {
       snapshotUrl: `${this.#base}/dashboard/snapshot`,
     });
     const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
+    reportTierChanges(negotiator, { url: `${this.#base}/realtime/report`, kind: "dashboard" });
     negotiator.addEventListener("statechange", ({ detail }) => this.#indicator.render(detail));
     negotiator.addEventListener("snapshot", ({ detail }) => {
       const added = this.#store.applySnapshot(detail);
@@ -227,6 +229,7 @@ class DashboardPage {
       cursor: this.#transcript.messages.lastSeq,
     });
     const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
+    reportTierChanges(negotiator, { url: `${this.#base}/realtime/report`, kind: "conversation" });
     negotiator.addEventListener("message", ({ detail }) => this.#show(session, detail));
     negotiator.addEventListener("conversation", ({ detail }) => this.#upsert(detail));
     negotiator.addEventListener("typing", ({ detail }) => this.#transcript.typing.update(detail));

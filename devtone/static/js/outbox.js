@@ -6,7 +6,8 @@
  * reload, so the server (idempotent on client_id) stores it at most once. Network
  * failures and 5xx are retried with backoff; after `maxAttempts` the message, and every
  * one queued behind it, is marked failed until the visitor retries (or types another
- * message). A refusal (4xx) drops that one message from the queue. While the connection
+ * message). A 429 (too many messages for now) is no failure: nothing is sent before its
+ * Retry-After (or the backoff, if longer), and it is retried until it goes through. A refusal (4xx) drops that one message from the queue. While the connection
  * is down (`pause()`) nothing is sent; `resume()` sends the queue at once, in order.
  * The unsent queue lives in storage under `devtone.outbox.<conversationId>` (an agent's
  * under its own prefix, so a visitor and an agent in one browser never share a queue).
@@ -48,6 +49,7 @@ export class Outbox extends EventTarget {
   #refused = new Map(); // clientId → item the server refused, kept so "retry" can resend it
   #flight = null; // {item, controller, timer}: the one POST in flight
   #retryTimer = null;
+  #holdUntil = 0; // epoch ms: a 429's Retry-After, before which nothing is sent
   #paused = false;
   #started = false;
   #closed = false;
@@ -205,6 +207,11 @@ export class Outbox extends EventTarget {
     if (!this.#started || this.#closed || this.#paused || this.#flight || this.#retryTimer !== null) return;
     const item = this.#queue[0];
     if (!item || item.failed) return; // a failed head holds the rest back, to keep the order
+    const holdMs = this.#holdUntil - this.#now();
+    if (holdMs > 0) {
+      this.#later(holdMs); // resume(), retry() or a new message must not cut a 429's wait short
+      return;
+    }
     this.#send(item);
   }
 
@@ -241,20 +248,27 @@ export class Outbox extends EventTarget {
       this.#refused.set(item.clientId, item);
       this.#save();
       this.#emit("failed", { clientId: item.clientId, body: item.body, error, permanent: true });
-    } else if (item.attempts >= this.#maxAttempts) {
+    } else if (item.attempts >= this.#maxAttempts && error.status !== 429) {
       for (const queued of this.#queue) queued.failed = true;
       for (const queued of this.#queue) {
         this.#emit("failed", { clientId: queued.clientId, body: queued.body, error, permanent: false });
       }
       return;
     } else {
-      this.#retryTimer = this.#setTimeout(() => {
-        this.#retryTimer = null;
-        this.#pump();
-      }, backoff(item.attempts, { random: this.#random }));
+      const ms = Math.max(backoff(item.attempts, { random: this.#random }), error.retryAfterMs ?? 0);
+      if (error.status === 429) this.#holdUntil = this.#now() + ms;
+      this.#later(ms);
       return;
     }
     this.#pump();
+  }
+
+  /** Pump again after `ms` (the one retry timer). */
+  #later(ms) {
+    this.#retryTimer = this.#setTimeout(() => {
+      this.#retryTimer = null;
+      this.#pump();
+    }, ms);
   }
 
   #unfail() {

@@ -132,9 +132,15 @@ export class DashboardFeed {
     return withParam(url, "wait", first ? 0 : waitS);
   }
 
-  /** `{conversations, stats, etag}` → one `snapshot` event; "empty" when the etag held. */
+  /** Why `body` is not a whole snapshot of this feed, or null: `{conversations, stats, etag}`. */
+  notASnapshot(body) {
+    return Array.isArray(body?.conversations) ? null : "answer has no conversations";
+  }
+
+  /** A whole snapshot → one `snapshot` event; "empty" when the etag held. */
   read(body, { cursor }) {
-    if (!Array.isArray(body?.conversations)) return { failure: "answer has no conversations" };
+    const failure = this.notASnapshot(body);
+    if (failure) return { failure };
     const etag = etagOf(body);
     return {
       hello: { etag },

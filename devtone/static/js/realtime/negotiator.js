@@ -15,9 +15,12 @@
  *
  * This module is the state machine; each of its parts has its own: feeds.js (URLs, cursor,
  * what arrives means), negotiate.js (the negotiate request), tiers.js (tiers and timings),
- * transports.js (one per tier), timers.js (the timer owner), retries.js (attempts and their
- * backoff), watchdog.js (silent streams), probe.js (the background climb back to the top
- * tier), wakeups.js (hints to retry now).
+ * transports.js (one per tier), transport-routing.js (whose handlers a transport's callbacks
+ * reach: the delivering tier's, the probe's, or none once it is replaced), timers.js (the
+ * timer owner), retries.js (attempts and their backoff), watchdog.js (silent streams),
+ * probe.js (the background climb back to the top tier), wakeups.js (hints to retry now),
+ * limits.js (the server's stream limits: on a 429 the page polls, and climbs back no sooner
+ * than Retry-After).
  *
  * Events:
  * - `statechange`, detail {state, tier, previous, reason, nextRetryAt}: on every change of
@@ -33,11 +36,13 @@
  *   feed. The negotiator has then stopped for good (as after close()).
  */
 import { ConversationFeed } from "./feeds.js";
+import { StreamLimits } from "./limits.js";
 import { NegotiateRequest } from "./negotiate.js";
 import { Probe } from "./probe.js";
 import { Retries } from "./retries.js";
-import { allowedTiers, mergeTimings } from "./tiers.js";
+import { allowedTiers, mergeTimings, tierBelowLimits } from "./tiers.js";
 import { Timers } from "./timers.js";
+import { routeTransport } from "./transport-routing.js";
 import { listenForWakeUps } from "./wakeups.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -65,6 +70,7 @@ export class TierNegotiator extends EventTarget {
   #negotiation; // the negotiate request
   #timers; // every timer of the negotiator and its parts
   #watchdog; // of the delivering transport while live
+  #limits; // the server's stream limits, as learnt from its 429s
   #stopWakeUps = null; // removes the wake-up listeners on close()
   #started = false;
   #closed = false;
@@ -106,6 +112,7 @@ export class TierNegotiator extends EventTarget {
     const timings = () => this.#timings;
     this.#retries = new Retries({ timings, random, logger });
     this.#watchdog = new Watchdog({ timers: this.#timers, now, timings });
+    this.#limits = new StreamLimits({ fetch, now });
     this.#probe = new Probe({
       timers: this.#timers,
       retries: new Retries({ timings, random, logger }),
@@ -175,6 +182,7 @@ export class TierNegotiator extends EventTarget {
     this.#probe.stop();
     this.#stopTransport();
     this.#negotiation.abort();
+    this.#limits.abort();
     this.#stopWakeUps?.();
     this.#stopWakeUps = null;
     this.#setState("offline", "none", reason);
@@ -220,43 +228,43 @@ export class TierNegotiator extends EventTarget {
     return { ...this.#transportOptions, timings: this.#timings };
   }
 
-  /** A new transport for a tier, with its callbacks routed. */
+  /** A new transport for a tier, its callbacks routed (transport-routing.js) by its role now. */
   #create(entry) {
     const transport = entry.create(this.#tierOptions());
-    // Callbacks are routed by who the transport is *now*: the delivering one, the probe's
-    // try, or neither (replaced or stopped, so its late callbacks are ignored).
-    const route = (onMain, onProbe) => (...args) => {
-      if (this.#closed) return;
-      if (transport === this.#transport) onMain(...args);
-      else if (this.#probe.carries(transport)) onProbe(...args);
-    };
     const label = entry.label;
-    transport.onhello = route(
-      (data) => this.#onHello(data),
-      (data) => this.#promote(data),
-    );
-    transport.onevent = route(
-      (type, data) => this.#onDelivery(type, data),
-      (type, data) => this.#probe.hold([type, data]), // not before hello
-    );
+    const deny = (error) => this.#deny(label, error);
+    const roles = {
+      isClosed: () => this.#closed,
+      isMain: (t) => t === this.#transport,
+      isProbe: (t) => this.#probe.carries(t),
+    };
+    const main = {
+      onhello: (data) => this.#onHello(data),
+      onevent: (type, data) => this.#onDelivery(type, data),
+      onping: () => this.#onActivity(),
+      onerror: (why) => this.#onTransportError(why),
+      onclosed: (why) => {
+        this.#tierFailed(`${label} ${why}`);
+        const fallback = this.#transport; // still delivering when the answer comes?
+        this.#explain(entry, (refusal) => refusal && fallback && this.#transport === fallback && this.#onLimited(refusal));
+      },
+      onlimited: (refusal) => this.#onLimited(refusal),
+      ondenied: deny,
+    };
+    // The probe's try ignores pings and errors (SSE reconnecting by itself; its hello timeout runs).
+    const probe = {
+      onhello: (data) => this.#promote(data),
+      onevent: (type, data) => this.#probe.hold([type, data]), // not before hello
+      onclosed: (why) => this.#explain(entry, () => this.#probe.carries(transport) && this.#probe.fail(`${label} ${why}`)),
+      onlimited: (refusal) => {
+        this.#limits.refused(refusal); // first: the probe's next wait honours Retry-After
+        this.#probe.fail(`${label} refused: ${refusal.reason}`);
+      },
+      ondenied: deny,
+    };
+    routeTransport(transport, roles, main, probe);
     // An entry is an event of the feed's entry type; the feed drops those already delivered.
     transport.onentry = (message) => transport.onevent(this.#feed.entryEvent, message);
-    transport.onping = route(
-      () => this.#onActivity(),
-      () => {},
-    );
-    transport.onerror = route(
-      (why) => this.#onTransportError(why),
-      () => {}, // SSE reconnecting by itself; the probe's hello timeout still runs
-    );
-    transport.onclosed = route(
-      (why) => this.#tierFailed(`${label} ${why}`),
-      (why) => this.#probe.fail(`${label} ${why}`),
-    );
-    transport.ondenied = route(
-      (error) => this.#deny(label, error),
-      (error) => this.#deny(label, error),
-    );
     return transport;
   }
 
@@ -292,6 +300,7 @@ export class TierNegotiator extends EventTarget {
     this.#retries.reset(); // only a proof resets it; an open socket proves nothing
     if (this.#tierIndex === 0) {
       this.#probe.reset();
+      this.#limits.clear();
       this.#setState(entry.state, entry.tier, "hello");
     } else if (this.#probe.running) {
       this.#setState(entry.state, entry.tier, "hello"); // a probe is already on its way up
@@ -329,7 +338,8 @@ export class TierNegotiator extends EventTarget {
 
   /** Enter (or stay in) `state`/`tier`, announcing when the probe tries the top tier next. */
   #climbLater(state, tier, reason) {
-    this.#probe.schedule((ms) => this.#setState(state, tier, reason, this.#now() + ms));
+    const announce = (ms) => this.#setState(state, tier, reason, this.#now() + ms);
+    this.#probe.schedule(announce, this.#limits.holdOffMs()); // never before Retry-After
   }
 
   /** Try the top tier now, in the background: the probe's wait is over, or a wake-up. */
@@ -373,10 +383,28 @@ export class TierNegotiator extends EventTarget {
     this.#stopTransport();
     this.#negotiation.abort();
     this.#generation += 1; // late answers from what just failed are ignored
-    const ms = this.#retries.next(); // logs `Retrying connection in …`
+    const ms = this.#retries.next(this.#limits.holdOffMs()); // logs `Retrying connection in …`
     this.#setState("offline", "none", reason, this.#now() + ms);
     this.#timers.clear();
     this.#timers.schedule(() => this.#connect("retry"), ms);
+  }
+
+  /** Too many streams (429): poll until Retry-After (limits.js), then climb back as usual. */
+  #onLimited(refusal) {
+    this.#limits.refused(refusal);
+    const entry = this.#tiers[this.#tierIndex];
+    const below = entry.holdsConnection ? tierBelowLimits(this.#tiers, this.#tierIndex) : -1;
+    const reason = `${entry.label} refused: ${refusal.reason}`;
+    this.#logger?.info?.(below === -1 ? reason : `${reason}, falling back to ${this.#tiers[below].label}`);
+    this.#stopTransport();
+    if (below === -1) this.#retryLater(reason);
+    else this.#openTier(below, reason);
+  }
+
+  /** EventSource hides why a stream ended: ask (limits.js), then `then(refusal)` unless closed. */
+  #explain(entry, then) {
+    if (!entry.statusHidden) return void then(null);
+    this.#limits.explain(this.#feed.streamUrlAt(this.#cursor)).then((refusal) => this.#closed || then(refusal));
   }
 
   #deny(label, error) {

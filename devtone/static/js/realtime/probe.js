@@ -55,13 +55,14 @@ export class Probe {
   }
 
   /**
-   * Count a retry and wait its backoff delay before the next try. `announce(ms)` runs in
-   * between: there the negotiator announces when the try comes, and since a state transition
-   * clears every timer and stops the probe, the wait is armed only after it.
+   * Count a retry and wait its backoff delay (at least `atLeastMs`) before the next try.
+   * `announce(ms)` runs in between: there the negotiator announces when the try comes, and
+   * since a state transition clears every timer and stops the probe, the wait is armed only
+   * after it.
    */
-  schedule(announce) {
+  schedule(announce, atLeastMs = 0) {
     this.#timers.cancel(this.#timer);
-    const ms = this.#retries.next(); // logs `Retrying connection in …`
+    const ms = this.#retries.next(atLeastMs); // logs `Retrying connection in …`
     announce(ms);
     this.#timer = this.#timers.schedule(() => this.#onDue(), ms);
   }

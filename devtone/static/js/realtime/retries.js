@@ -22,11 +22,13 @@ export class Retries {
     this.#logger = logger;
   }
 
-  /** Count one more retry and return its delay in ms. */
-  next() {
+  /** Count one more retry and return its delay in ms: the backoff, or `atLeastMs` if longer. */
+  next(atLeastMs = 0) {
     this.#attempt += 1;
     const { initial_ms: initialMs, max_ms: maxMs, jitter } = this.#timings().backoff;
-    const ms = backoff(this.#attempt, { initialMs, maxMs, jitter, random: this.#random });
+    const delay = backoff(this.#attempt, { initialMs, maxMs, jitter, random: this.#random });
+    // A server's Retry-After (a limit) wins over a shorter backoff, never over a longer one.
+    const ms = Math.max(delay, Math.ceil(atLeastMs));
     this.#logger?.info?.(`Retrying connection in ${ms}ms (attempt ${this.#attempt})`);
     return ms;
   }

@@ -18,7 +18,9 @@ export const DEFAULT_TIMINGS = Object.freeze({
 /**
  * Every tier by name. `label` is how log lines name it; `state` is what the indicator shows
  * once the tier proved itself; `helloTimeout` says whether the negotiator bounds the wait
- * for that proof (the HTTP tiers bound each request themselves); `available(options)` says
+ * for that proof (the HTTP tiers bound each request themselves); `holdsConnection` says
+ * whether the server counts it against its stream limits (a stream, a waiting long-poll);
+ * `available(options)` says
  * whether the page gave what the tier needs (a URL, EventSource); `create(options)` makes
  * its transport. options: {feed, EventSource, fetch, setTimeout, clearTimeout, now, timings},
  * plus the feed's URLs as `streamUrl` and `messagesUrl` (the HTTP tiers' URL: a
@@ -30,6 +32,8 @@ export const TIERS = Object.freeze({
     label: "SSE",
     state: "live",
     helloTimeout: true,
+    holdsConnection: true,
+    statusHidden: true, // EventSource never shows the HTTP status of a refused stream
     available: ({ streamUrl, EventSource }) => Boolean(streamUrl) && typeof EventSource === "function",
     create: ({ feed, EventSource }) => new SseTransport({ feed, EventSource }),
   }),
@@ -38,6 +42,7 @@ export const TIERS = Object.freeze({
     label: "long-poll",
     state: "polling",
     helloTimeout: false,
+    holdsConnection: true,
     available: ({ messagesUrl }) => Boolean(messagesUrl),
     create: ({ feed, fetch, setTimeout, clearTimeout, now, timings }) =>
       new LongPollTransport({
@@ -55,6 +60,7 @@ export const TIERS = Object.freeze({
     label: "poll",
     state: "polling",
     helloTimeout: false,
+    holdsConnection: false,
     available: ({ messagesUrl }) => Boolean(messagesUrl),
     create: ({ feed, fetch, setTimeout, clearTimeout, now, timings }) =>
       new PollTransport({
@@ -78,6 +84,14 @@ export function allowedTiers(names, options) {
     .filter((name) => Object.hasOwn(TIERS, name))
     .map((name) => TIERS[name])
     .filter((entry) => entry.available(options));
+}
+
+/**
+ * Where to go when the server limits open streams (429 too_many_streams): the index of the
+ * first tier below `index` that holds no connection (poll), or -1 if there is none.
+ */
+export function tierBelowLimits(tiers, index) {
+  return tiers.findIndex((entry, i) => i > index && !entry.holdsConnection);
 }
 
 /**

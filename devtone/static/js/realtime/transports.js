@@ -16,11 +16,14 @@
  *   `ondenied(error)` the token or session no longer opens the feed (the feed's
  *                     deniedStatuses answered to long-poll or poll; {status, code,
  *                     message}); also stopped.
+ *   `onlimited(refusal)` the server refused for now (429, long-poll and poll;
+ *                     {reason, retryAfterMs}); also stopped. SSE cannot see it: see limits.js.
  * Transports never touch the DOM and never retry once closed: retries belong to the
  * negotiator. The HTTP transports own one timer at a time (a request timeout or the wait
  * before the next request) and `stop()` clears it and aborts the request in flight.
  */
 import { ConversationFeed } from "./feeds.js";
+import { refusalOf } from "./limits.js";
 
 export { withParam } from "./feeds.js";
 
@@ -133,6 +136,7 @@ class HttpTransport {
   onerror = null;
   onclosed = null;
   ondenied = null;
+  onlimited = null;
 
   #feed;
   #fetch;
@@ -211,13 +215,16 @@ class HttpTransport {
     const startedAt = this.#now();
     const url = this.#feed.pollUrlAt(run.cursor, { waitS, limit: this.#limit, first: !run.proven });
 
-    const { answer, failure, denied } = await this.#fetchPage(run, url, controller.signal);
+    const { answer, failure, denied, limited } = await this.#fetchPage(run, url, controller.signal);
     if (this.#run !== run) return; // stopped meanwhile: say nothing
     this.#clearTimer(run);
     run.controller = null;
     if (denied) {
       this.#run = null;
       this.ondenied?.(denied);
+    } else if (limited && this.onlimited) {
+      this.#run = null;
+      this.onlimited(limited);
     } else if (failure) {
       this.#run = null;
       controller.abort();
@@ -227,7 +234,10 @@ class HttpTransport {
     }
   }
 
-  /** One GET, as {answer} (read by the feed) or {failure: reason} or {denied: {status, code, message}}. */
+  /**
+   * One GET, as {answer} (read by the feed) or {failure: reason} or {denied: {status, code,
+   * message}} or, for a 429, {limited: {reason, retryAfterMs}, failure}.
+   */
   async #fetchPage(run, url, signal) {
     const failed = (reason) => ({ failure: run.timedOut ? "timed out" : `failed: ${reason}` });
     let response;
@@ -253,6 +263,7 @@ class HttpTransport {
         denied: { status, code: error.code ?? `http_${status}`, message: error.message ?? `HTTP ${status}` },
       };
     }
+    if (response.status === 429) return { limited: refusalOf(response, this.#now()), ...failed("HTTP 429") };
     if (!response.ok) return failed(`HTTP ${response.status}`);
     let body;
     try {

@@ -1,0 +1,112 @@
+"""Open streams and long-poll waits of this process, counted per conversation and in all.
+
+Concurrent counts, not rates: a slot is taken before a stream (or a long-poll wait) opens
+and given back when it ends. Counted per process, because what runs out is per process:
+a gevent worker's connections (gunicorn's worker_connections) and its memory. A refused
+client is told to come back after one poll interval: it polls meanwhile (a poll holds no
+slot), then tries its stream again.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from types import TracebackType
+
+from devtone import errors
+
+
+class StreamSlots:
+    """How many streams may be open at once: per conversation, and in this process."""
+
+    def __init__(self, per_conversation: int, total: int, retry_after: int):
+        self.per_conversation = per_conversation
+        self.total = total
+        self.retry_after = retry_after
+        self._lock = threading.Lock()
+        self._open = 0
+        self._by_conversation: dict[int, int] = {}  # only conversations with open slots
+
+    @property
+    def open(self) -> int:
+        """Slots held now in this process (the dashboard's included)."""
+        return self._open
+
+    def open_on(self, conversation_id: int) -> int:
+        """Slots held now on one conversation."""
+        return self._by_conversation.get(conversation_id, 0)
+
+    def acquire(self, conversation_id: int | None) -> Slot:
+        """A slot for one more stream (`None`: the dashboard's, counted in the process only),
+        or TooManyRequests (code too_many_streams) when a limit is reached."""
+        with self._lock:
+            if self._open >= self.total:
+                raise self._refusal("This server has too many open streams")
+            if conversation_id is not None:
+                held = self._by_conversation.get(conversation_id, 0)
+                if held >= self.per_conversation:
+                    raise self._refusal("This conversation has too many open streams")
+                self._by_conversation[conversation_id] = held + 1
+            self._open += 1
+        return Slot(self, conversation_id)
+
+    def _release(self, conversation_id: int | None) -> None:
+        with self._lock:
+            self._open -= 1
+            if conversation_id is None:
+                return
+            held = self._by_conversation.pop(conversation_id) - 1
+            if held > 0:
+                self._by_conversation[conversation_id] = held
+
+    def _refusal(self, what: str) -> errors.TooManyRequests:
+        return errors.TooManyRequests(
+            f"{what}; poll, and try again in {self.retry_after} s.",
+            retry_after=self.retry_after,
+            code="too_many_streams",
+        )
+
+
+class Slot:
+    """One held slot; `release()` (or leaving a `with` block) gives it back, once."""
+
+    __slots__ = ("_conversation_id", "_slots")
+
+    def __init__(self, slots: StreamSlots, conversation_id: int | None):
+        self._slots: StreamSlots | None = slots
+        self._conversation_id = conversation_id
+
+    def release(self) -> None:
+        """Give the slot back; later calls do nothing."""
+        slots, self._slots = self._slots, None
+        if slots is not None:
+            slots._release(self._conversation_id)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def held(slot: Slot, frames: Iterator[bytes]) -> Iterator[bytes]:
+    """`frames`, giving `slot` back when the stream ends, fails or is closed."""
+
+    def stream() -> Iterator[bytes]:
+        try:
+            yield from frames
+        finally:
+            slot.release()
+
+    wrapped = stream()
+    # A generator closed before its first frame never runs its `finally` (a HEAD request,
+    # a client gone before the server started writing): give the slot back when it is
+    # dropped instead.
+    weakref.finalize(wrapped, slot.release)
+    return wrapped

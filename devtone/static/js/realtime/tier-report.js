@@ -1,0 +1,64 @@
+/**
+ * Tier reports: tells the server (POST /api/realtime/report) each time a TierNegotiator moves
+ * from one tier to another — a fallback or an upgrade — and why, so operators see in their
+ * logs and metrics how often clients fall back. It only listens to the negotiator's
+ * `statechange` events; no DOM, no timers. Best effort: one request per change, never
+ * retried, failures ignored (a report must never disturb the chat it describes).
+ */
+
+const TIERS = new Set(["sse", "longpoll", "poll"]);
+
+// The negotiator's free-text reasons (e.g. "SSE timeout", "long-poll failed: HTTP 502") as
+// the server's fixed vocabulary, so its metrics keep a handful of labels. First match wins.
+const REASONS = [
+  [/hello/i, "upgrade"],
+  [/429|too many|rate.?limit/i, "rate_limited"],
+  [/timeout|timed out/i, "timeout"],
+  [/silent/i, "silent"],
+  [/closed/i, "closed"],
+  [/fail|error|interrupted|denied/i, "failed"],
+  [/retry|online|visible|shown|start/i, "reconnect"],
+];
+
+/** The report's reason code for a statechange `reason`. */
+export function reasonCode(reason) {
+  const text = String(reason ?? "");
+  return REASONS.find(([pattern]) => pattern.test(text))?.[1] ?? "other";
+}
+
+/**
+ * Report `negotiator`'s tier changes to `url`; `kind` is "conversation" or "dashboard".
+ * A change is between two real tiers: passing through none (connecting, offline) is not
+ * one, so sse → offline → poll reports sse → poll. Returns a function that stops reporting.
+ */
+export function reportTierChanges(
+  negotiator,
+  { url = "/api/realtime/report", kind = null, fetch = (...args) => globalThis.fetch(...args) } = {},
+) {
+  let last = null; // the last real tier the negotiator was on
+  const onStateChange = ({ detail }) => {
+    const tier = detail?.tier;
+    if (!TIERS.has(tier) || tier === last) return;
+    const from = last;
+    last = tier;
+    if (from === null) return; // the first tier of a page is no change
+    const body = { from, to: tier, reason: reasonCode(detail.reason) };
+    if (kind) body.kind = kind;
+    try {
+      // keepalive: a report made as the page goes away still leaves.
+      Promise.resolve(
+        fetch(url, {
+          method: "POST",
+          keepalive: true,
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      ).catch(() => {});
+    } catch {
+      // A fetch that throws at once (no network API) loses only a report.
+    }
+  };
+  negotiator.addEventListener("statechange", onStateChange);
+  return () => negotiator.removeEventListener("statechange", onStateChange);
+}
