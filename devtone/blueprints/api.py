@@ -16,7 +16,7 @@ from devtone.blueprints import limits
 from devtone.blueprints.parsing import WAIT_MAX, agent, caller, json_object, whole_number
 from devtone.blueprints.streaming import agent_still_active, event_stream, stream_settings
 from devtone.realtime import broker_of, heads_of, stream_slots_of, streams, tiers
-from devtone.realtime.stream_limits import held
+from devtone.realtime.stream_limits import given_back_if_never_run
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -83,9 +83,9 @@ def conversation_events(conversation_id: int) -> Response:
     # while its conversation exists.
     check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
     stream = streams.conversation_events(
-        app, conversation_id, cursor, stream_settings(), still_allowed=check, caller=who
+        app, conversation_id, cursor, stream_settings(), still_allowed=check, caller=who, slot=slot
     )
-    return event_stream(held(slot, stream))
+    return event_stream(given_back_if_never_run(slot, stream))
 
 
 @bp.post("/conversations/<id:conversation_id>/typing")

@@ -14,7 +14,7 @@ from devtone.blueprints.forms import ActionForm, AgentForm
 from devtone.blueprints.parsing import WAIT_MAX, agent, whole_number
 from devtone.blueprints.streaming import agent_still_active, event_stream
 from devtone.realtime import broker_of, dashboard_feed, snapshots_of, stream_slots_of
-from devtone.realtime.stream_limits import held
+from devtone.realtime.stream_limits import given_back_if_never_run
 
 bp = Blueprint("dashboard", __name__)
 
@@ -94,20 +94,17 @@ def events() -> Response:
     }
     app = current_app._get_current_object()
     slot = stream_slots_of(app).acquire(None)  # the process's limit; given back at the end
-    return event_stream(
-        held(
-            slot,
-            dashboard_feed.dashboard_events(
-                snapshots_of(app),
-                broker_of(app),
-                hello,
-                app.config["SSE_HEARTBEAT"],
-                app.config["SSE_RETRY_MS"],
-                agent_still_active(app, me),
-                caller=me,
-            ),
-        )
+    stream = dashboard_feed.dashboard_events(
+        snapshots_of(app),
+        broker_of(app),
+        hello,
+        app.config["SSE_HEARTBEAT"],
+        app.config["SSE_RETRY_MS"],
+        agent_still_active(app, me),
+        caller=me,
+        slot=slot,
     )
+    return event_stream(given_back_if_never_run(slot, stream))
 
 
 @bp.get("/api/agents")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from devtone.agents import AgentIdentity
 from devtone.models import isoformat
 from devtone.realtime import connection_log, sse
 from devtone.realtime.broker import ENDED, EVERY_CHANNEL, MISSED, Broker
+from devtone.realtime.stream_limits import Slot
 
 #: Statistics follow a burst of changes at most this often per reader.
 STATS_INTERVAL = 1.0
@@ -67,6 +68,7 @@ def dashboard_events(
     retry_ms: int,
     still_allowed: Callable[[], bool] = lambda: True,
     caller: AgentIdentity | None = None,
+    slot: Slot | None = None,
 ) -> Iterator[bytes]:
     """The SSE frames of the dashboard feed: hello, snapshot, then changes, until the client goes.
 
@@ -78,7 +80,7 @@ def dashboard_events(
     subscription = broker.subscribe([EVERY_CHANNEL])
     connection = connection_log.Connection("dashboard", "sse", caller)
     subscribed_at = clock()
-    with closing(subscription), connection:
+    with closing(subscription), connection, slot or nullcontext():
         yield _frame("hello", {**hello, "time": _now(), "tier": "sse"}, retry=retry_ms)
         feed = _Feed(snapshots.take(newer_than=subscribed_at), connection)
         feed.sent()

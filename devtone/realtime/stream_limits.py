@@ -95,18 +95,9 @@ class Slot:
         self.release()
 
 
-def held(slot: Slot, frames: Iterator[bytes]) -> Iterator[bytes]:
-    """`frames`, giving `slot` back when the stream ends, fails or is closed."""
-
-    def stream() -> Iterator[bytes]:
-        try:
-            yield from frames
-        finally:
-            slot.release()
-
-    wrapped = stream()
-    # A generator closed before its first frame never runs its `finally` (a HEAD request,
-    # a client gone before the server started writing): give the slot back when it is
-    # dropped instead.
-    weakref.finalize(wrapped, slot.release)
-    return wrapped
+def given_back_if_never_run(slot: Slot, stream: Iterator[bytes]) -> Iterator[bytes]:
+    """`stream` (a generator that releases `slot` itself when it ends), with the slot also
+    given back when the generator is dropped without ever running (a HEAD request, a
+    client gone before the server started writing): its `finally` never runs then."""
+    weakref.finalize(stream, slot.release)
+    return stream
