@@ -144,7 +144,13 @@ def post_message(
         entries = []
         if from_agent:
             if head.status == "closed":
-                raise Closed("This conversation is closed.")
+                # A retry of an answer stored before the close gets its answer, not a 409.
+                stored = _by_client_id(conversation_id, client_id)
+                if stored is None:
+                    raise Closed("This conversation is closed.")
+                answer = message_json(stored)
+                db.session.rollback()
+                return answer, False
             if head.agent_id is None:
                 # The join comes first in the log, then the answer (both under our lock).
                 entries.append(insert_entry(head, **joined_fields(caller.name)))

@@ -78,12 +78,13 @@ def conversation_events(conversation_id: int) -> Response:
         cursor = whole_number("after", request.args.get("after"), default=0)
     conversations.authorize(conversation_id, who)
     app = current_app._get_current_object()
-    slot = stream_slots_of(app).acquire(conversation_id)  # given back when the stream ends
     # An agent's stream ends once they are deactivated; a visitor's token never expires
     # while its conversation exists.
     check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
+    settings = stream_settings()
+    slot = stream_slots_of(app).acquire(conversation_id)  # given back when the stream ends
     stream = streams.conversation_events(
-        app, conversation_id, cursor, stream_settings(), still_allowed=check, caller=who, slot=slot
+        app, conversation_id, cursor, settings, still_allowed=check, caller=who, slot=slot
     )
     return event_stream(given_back_if_never_run(slot, stream))
 

@@ -196,6 +196,22 @@ def test_an_agent_writing_to_a_closed_conversation_gets_409(app, visitor, agent,
     assert stored_counts(app) == before
 
 
+def test_an_agents_retry_after_the_close_answers_with_the_stored_message(
+    app, visitor, agent, sign_in
+):
+    maria = sign_in(agent)
+    sent = {"body": "we are on it", "client_id": "answer-1"}
+    path = f"/api/conversations/{visitor.id}/messages"
+    first = maria.post(path, json=sent)
+    assert first.status_code == 201
+    assert maria.post(f"/api/conversations/{visitor.id}/close").status_code == 200
+    before = stored_counts(app)
+    retry = maria.post(path, json=sent)  # its first answer was lost on the way
+    assert retry.status_code == 200
+    assert retry.get_json()["message"] == first.get_json()["message"]
+    assert stored_counts(app) == before
+
+
 def test_a_visitor_writing_to_a_closed_conversation_reopens_it(app, client, visitor, agent):
     with app.app_context():
         conversations.close_conversation(visitor.id, agent.identity)
