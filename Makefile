@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-js lint format clean
+.PHONY: run test test-fast test-js lint format clean
 
 $(BIN)/pip:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ run: $(RUN_STAMP)
 ## test: the whole suite (Python, then the browser modules' unit tests under Node)
 test: $(TEST_STAMP) test-js
 	$(BIN)/pytest
+
+## test-fast: the edit-test loop: no live server, no browser, SQLite + in-process broker only
+test-fast: $(TEST_STAMP)
+	@start=$$(date +%s); \
+	env -u DEVTONE_TEST_DATABASE_URL -u DEVTONE_TEST_REDIS_URL -u CI \
+	  $(BIN)/pytest -q -p no:cacheprovider -m "not live and not browser" $(ARGS); status=$$?; \
+	echo "make test-fast: $$(( $$(date +%s) - start )) s"; exit $$status
 
 test-js:
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \

@@ -49,7 +49,7 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
         exit_handler(signum, frame)
         import gevent
 
-        from devtone.realtime import end_streams
+        from devtone.feeds import end_streams
 
         # Out of the signal handler: ending streams takes locks and wakes greenlets.
         gevent.spawn(end_streams, worker.wsgi)

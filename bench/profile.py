@@ -40,9 +40,10 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("devtone/realtime/sse.py", "devtone: SSE encoding"),
     ("devtone/realtime/broker.py", "devtone: broker (queues, fan-out)"),
     ("devtone/realtime/redis_broker.py", "devtone: Redis broker"),
-    ("devtone/realtime/streams.py", "devtone: stream loop"),
-    ("devtone/realtime/heads.py", "devtone: heartbeat repair"),
-    ("devtone/conversations.py", "devtone: domain (conversations.py)"),
+    ("devtone/feeds/loop.py", "devtone: stream loop"),
+    ("devtone/feeds/conversation.py", "devtone: conversation reader"),
+    ("devtone/feeds/heads.py", "devtone: heartbeat repair"),
+    ("devtone/domain/", "devtone: domain"),
     ("devtone/", "devtone: other"),
     ("sqlalchemy", "SQLAlchemy"),
     ("sqlite3/", "sqlite3 driver"),
@@ -64,15 +65,11 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
 
 # What the worker was doing, by the first of these frames found in the stack.
 ACTIVITIES: tuple[tuple[str, str, str], ...] = (
-    ("post_message", "devtone/blueprints/api.py", "POST …/messages (store, seq, publish)"),
-    (
-        "conversation_events",
-        "devtone/realtime/streams.py",
-        "SSE streams (read queue, encode, write)",
-    ),
-    ("list_messages", "devtone/blueprints/api.py", "long-poll GET …/messages"),
-    ("start_conversation", "devtone/blueprints/api.py", "POST /api/conversations"),
-    ("_run", "devtone/realtime/heads.py", "heartbeat repair (one query per tick)"),
+    ("post_message", "devtone/web/api_conversations.py", "POST …/messages (store, seq, publish)"),
+    ("stream", "devtone/feeds/loop.py", "SSE streams (read queue, encode, write)"),
+    ("list_messages", "devtone/web/api_conversations.py", "long-poll GET …/messages"),
+    ("start_conversation", "devtone/web/api_conversations.py", "POST /api/conversations"),
+    ("_run", "devtone/feeds/heads.py", "heartbeat repair (one query per tick)"),
     ("__call__", "flask/app.py", "Flask around the views (context, routing, JSON response)"),
     ("handle", "gunicorn/workers/base_async.py", "gunicorn: parse requests, write responses"),
 )
@@ -179,10 +176,10 @@ class Shares:
 
 # Callers whose direct callees get a table of their own when they matter (≥ 5 %).
 BREAKDOWNS: tuple[tuple[str, str, str], ...] = (
-    ("post_message", "devtone/conversations.py", "conversations.post_message"),
-    ("conversation_events", "devtone/realtime/streams.py", "streams.conversation_events"),
-    ("wait_for_messages", "devtone/realtime/streams.py", "streams.wait_for_messages"),
-    ("messages_after", "devtone/conversations.py", "conversations.messages_after"),
+    ("post_message", "devtone/domain/conversations.py", "conversations.post_message"),
+    ("stream", "devtone/feeds/loop.py", "loop.stream"),
+    ("wait_for_messages", "devtone/feeds/conversation.py", "conversation.wait_for_messages"),
+    ("messages_after", "devtone/domain/conversations.py", "conversations.messages_after"),
     ("handle_request", "gunicorn/workers/base_async.py", "gunicorn handle_request"),
 )
 

@@ -9,29 +9,22 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from devtone import cli, config, extensions, realtime
+from devtone import cli, config, domain, extensions, feeds, realtime
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build a configured devtone app; tests pass `overrides`. No I/O happens here."""
+    """Build a configured devtone app; tests pass `overrides`. No I/O happens here.
+
+    It only wires, in this order: config → extensions → transport → domain → feeds →
+    the HTTP edge → CLI.
+    """
     # DEVTONE_INSTANCE_PATH moves the SQLite file and the secret (tests, packaged installs).
     app = Flask(
         __name__,
         instance_relative_config=True,
         instance_path=os.environ.get("DEVTONE_INSTANCE_PATH") or None,
     )
-    app.config.from_mapping(config.load(os.environ, app.instance_path))
-    if overrides:
-        app.config.update(overrides)
-        if "SQLALCHEMY_DATABASE_URI" in overrides or "DB_POOL_SIZE" in overrides:
-            app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(
-                app.config["SQLALCHEMY_DATABASE_URI"]
-            )
-            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
-                app.config["SQLALCHEMY_DATABASE_URI"],
-                app.config["DB_POOL_SIZE"],
-                app.config["DB_POOL_TIMEOUT"],
-            )
+    app.config.from_mapping(config.load(os.environ, app.instance_path, overrides))
     app.json.sort_keys = False
     if app.config["PROXY_HOPS"] > 0:
         # Behind N trusted proxies: the client's address (sign-in limits) and scheme come
@@ -40,10 +33,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     extensions.init_app(app)
     realtime.init_app(app)
+    domain.init_app(app, realtime.broker_of(app))
+    feeds.init_app(app)
     # Imported here, not at the top: the composition root is the only importer of the
     # HTTP edge, and `import devtone` alone should not pull in every view.
-    from devtone import blueprints
+    from devtone import web
 
-    blueprints.register(app)
+    web.register(app)
     cli.register(app)
     return app

@@ -9,9 +9,10 @@ from flask import Flask, current_app
 from flask_migrate import stamp, upgrade
 from sqlalchemy import inspect, select
 
-from devtone import agents, config, errors
+from devtone import config, errors
+from devtone.domain import agents
+from devtone.domain.models import Agent
 from devtone.extensions import db
-from devtone.models import Agent
 
 DEMO_EMAIL = "demo@example.com"
 #: The revision a schema made by `db.create_all()` before migrations ran at start-up is at.

@@ -121,7 +121,7 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_BACKOFF_INITIAL_MS": ("BACKOFF_INITIAL_MS", _positive_int, "1000"),
     "DEVTONE_BACKOFF_MAX_MS": ("BACKOFF_MAX_MS", _positive_int, "30000"),
     "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
-    # Abuse limits (see blueprints/limits.py): per client address, per conversation, and
+    # Abuse limits (see web/limits.py): per client address, per conversation, and
     # open streams plus long-poll waits, per conversation and in the whole process.
     "DEVTONE_CONVERSATION_RATE_LIMIT": (
         "CONVERSATION_RATE_LIMIT",
@@ -151,8 +151,11 @@ SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 MAX_CONTENT_LENGTH = 16 * 1024
 
 
-def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Read devtone's settings from `environ`, falling back to safe defaults."""
+def load(
+    environ: Mapping[str, str], instance_path: str, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Read devtone's settings from `environ`, falling back to safe defaults; `overrides`
+    (tests) replace any of them, and what derives from them follows."""
     settings: dict[str, Any] = {}
     for env_key, (config_key, cast, default) in _SETTINGS.items():
         raw = environ.get(env_key, default)
@@ -173,14 +176,16 @@ def load(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
         settings["SECURE_COOKIES"] = production
     if settings["BACKOFF_MAX_MS"] < settings["BACKOFF_INITIAL_MS"]:
         raise ConfigError("DEVTONE_BACKOFF_MAX_MS must not be below DEVTONE_BACKOFF_INITIAL_MS.")
-    settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     settings.update(_web_settings(settings))
-    settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        settings["SQLALCHEMY_DATABASE_URI"],
-        settings["DB_POOL_SIZE"],
-        settings["DB_POOL_TIMEOUT"],
-    )
+    settings.update(overrides or {})
+    settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            settings["SQLALCHEMY_DATABASE_URI"],
+            settings["DB_POOL_SIZE"],
+            settings["DB_POOL_TIMEOUT"],
+        )
     return settings
 
 

@@ -1,4 +1,4 @@
-"""Domain errors with a stable code; `blueprints/errors.py` renders them as JSON."""
+"""Domain errors with a stable code; `web/errors.py` renders them as JSON."""
 
 from __future__ import annotations
 

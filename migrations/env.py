@@ -67,7 +67,7 @@ def run_migrations_offline():
 
 def render_item(type_, obj, autogen_context):
     """Render devtone's UTCDateTime as the column type it stands for."""
-    from devtone.models import UTCDateTime
+    from devtone.domain.models import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

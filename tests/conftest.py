@@ -6,28 +6,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
-import requests
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy import create_engine, make_url, text
 
-from devtone import agents, config, conversations, create_app
-from devtone.agents import AgentIdentity
+from devtone import config, create_app
+from devtone.domain import agents, conversations
+from devtone.domain.agents import AgentIdentity
 from devtone.extensions import db
+from tests.servers import ROOT, LiveServer, Nginx, RedisServer
 
-ROOT = Path(__file__).resolve().parent.parent
 ON_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("DEVTONE_TEST_REDIS_URL")
 _PG_ENV = os.environ.get("DEVTONE_TEST_DATABASE_URL")
@@ -258,91 +251,7 @@ def stored_counts(app) -> tuple[int, ...]:
     return tuple(int(x) for x in row)
 
 
-# -- real servers on loopback ports -----------------------------------------------------
-
-
-def stop_process(process: subprocess.Popen | None, signum: int, grace: float = 5) -> None:
-    """Stop a process this test started, by its PID: `signum`, then SIGKILL after `grace` s."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signum)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def wait_until_healthy(
-    url: str, process: subprocess.Popen, log: Path, on_timeout=None, seconds: float = 30
-) -> None:
-    """Poll `url`/healthz until it answers; fail with the process's log if it never does."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args[0]} exited:\n{log.read_text() if log.exists() else ''}")
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    if on_timeout is not None:
-        on_timeout()
-    pytest.fail(f"{url} did not answer within {seconds} s:\n{log.read_text()}")
-
-
-class LiveServer:
-    """A gunicorn + gevent devtone on a loopback port that survives restarts.
-
-    The test binds port 0 and hands the listening socket to gunicorn (`fd://`), so the
-    port is ours from the start (no race for a "free" port) and stays the same across
-    `stop()` and `start()`: clients see a server that went away and came back.
-    """
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.env = env
-        self.log = log
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(2048)
-        self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> LiveServer:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("gunicorn")),
-                    "--worker-class",
-                    "gevent",
-                    "--workers",
-                    "1",
-                    "--worker-connections",
-                    "2000",
-                    "--graceful-timeout",
-                    "2",
-                    "--bind",
-                    f"fd://{self.listener.fileno()}",
-                    "wsgi:app",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                pass_fds=(self.listener.fileno(),),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until_healthy(self.url, self.process, self.log, on_timeout=self.stop)
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.process, signal.SIGTERM, grace=10)
-
-    def close(self) -> None:
-        self.stop()
-        self.listener.close()
+# -- real servers on loopback ports (tests/servers.py) ---------------------------------
 
 
 @pytest.fixture
@@ -375,84 +284,6 @@ def live_server(app, tmp_path: Path) -> Iterator:
         server.close()
 
 
-NGINX_CONF = """
-daemon off;
-master_process on;
-worker_processes 1;
-{user}
-pid {dir}/nginx.pid;
-error_log {dir}/error.log info;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    upstream devtone {{
-        server 127.0.0.1:{upstream};
-        keepalive 16;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://devtone;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            {page_directives}
-        }}
-        {api_location}
-    }}
-}}
-"""
-
-
-class Nginx:
-    """A real nginx on a loopback port in front of a LiveServer, reconfigurable live."""
-
-    def __init__(self, binary: str, directory: Path, upstream: LiveServer):
-        self.binary = binary
-        self.dir = directory
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.upstream = upstream
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()  # nginx binds it itself; the gap is a few milliseconds
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def configure(self, page_directives: str = "", api_location: str = "") -> Nginx:
-        """Write the config; start nginx, or reload it (the port and clients stay)."""
-        (self.dir / "nginx.conf").write_text(
-            NGINX_CONF.format(
-                dir=self.dir,
-                user="user root;" if os.geteuid() == 0 else "",
-                upstream=self.upstream.port,
-                port=self.port,
-                page_directives=page_directives,
-                api_location=api_location,
-            )
-        )
-        command = [self.binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")]
-        if self.process is None:
-            self.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        else:
-            subprocess.run([*command, "-s", "reload"], check=True, capture_output=True)
-            time.sleep(0.5)  # old workers finish their requests; new ones take the port
-        wait_until_healthy(self.url, self.process, self.dir / "error.log")
-        return self
-
-    def access_count(self, fragment: str) -> int:
-        """How many logged requests contain `fragment`."""
-        log = self.dir / "access.log"
-        return log.read_text().count(fragment) if log.exists() else 0
-
-    def stop(self) -> None:
-        stop_process(self.process, signal.SIGQUIT)  # nginx's graceful stop
-
-
 @pytest.fixture
 def nginx(tmp_path: Path) -> Iterator:
     """`nginx(upstream)` → an Nginx proxying to that LiveServer; stopped after the test."""
@@ -473,58 +304,12 @@ def nginx(tmp_path: Path) -> Iterator:
 # -- a Redis of the test's own, to stop and start ------------------------------------------
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the server binds it a moment later)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def refused_url() -> Iterator[str]:
     """A Redis URL that refuses connections: its port is bound by us and never listens."""
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         yield f"redis://127.0.0.1:{holder.getsockname()[1]}/0"
-
-
-class RedisServer:
-    """A redis-server of the test's own on a loopback port; it can stop and start again."""
-
-    def __init__(self, binary: str, directory: Path):
-        self.binary = binary
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        # No retries: a refused PING must come back at once while the server starts.
-        client = redis.Redis(
-            port=self.port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
-        )
-        try:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    pytest.fail(f"redis-server exited with {self.process.returncode}")
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    time.sleep(0.02)
-            pytest.fail("redis-server did not answer within 5 s")
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        stop_process(self.process, signal.SIGTERM)
 
 
 @pytest.fixture
@@ -546,3 +331,21 @@ def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     require(Path(path).exists(), "Chromium is not installed (apt-get install chromium)")
     return path
+
+
+# -- markers by path ---------------------------------------------------------------------
+
+#: Fixtures that start a real server process: a test using one is a live test.
+_SERVER_FIXTURES = {"live_server", "nginx", "redis_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by where they live and what they start (a `pytestmark` in a conftest
+    marks nothing): tests/browser → browser, tests/live or a server fixture → live, so
+    `-m "not live and not browser"` (make test-fast) starts no server and no browser."""
+    for item in items:
+        parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
+        if parts[0] == "browser":
+            item.add_marker(pytest.mark.browser)
+        elif parts[0] == "live" or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)

@@ -41,6 +41,7 @@ def test_init_db_creates_the_schema_and_the_instance_secret(tmp_path, monkeypatc
         db.engine.dispose()
 
 
+@pytest.mark.live  # starts `python wsgi.py`
 def test_make_run_serves_the_chat_with_no_other_service(tmp_path):
     """What `make run` starts (`python wsgi.py`), on a fresh instance folder."""
     env = {
@@ -108,7 +109,7 @@ def test_create_agent_adds_an_agent_who_can_sign_in(app):
     assert result.exit_code == 0, result.output
     assert "lee@example.com (admin) can now sign in" in result.output
     with app.app_context():
-        from devtone import agents
+        from devtone.domain import agents
 
         signed = agents.authenticate("lee@example.com", "a long password")
     assert (signed.name, signed.role) == ("Lee", "admin")

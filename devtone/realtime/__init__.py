@@ -1,4 +1,7 @@
-"""Realtime delivery: the broker a process publishes through, and the streams."""
+"""Transport: the broker a process publishes through, SSE framing, stream slots, tiers.
+
+Knows nothing of conversations: the readers that use it live in `devtone.feeds`.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,11 @@ import math
 from flask import Flask
 
 from devtone import metrics
-from devtone.realtime import connection_log
 from devtone.realtime.broker import Broker, MemoryBroker
-from devtone.realtime.dashboard_feed import SnapshotCache
-from devtone.realtime.heads import HeadWatcher
 from devtone.realtime.redis_broker import RedisBroker
-from devtone.realtime.stream_limits import StreamSlots
-from devtone.typing_throttle import TypingThrottle
+from devtone.realtime.stream_slots import StreamSlots
 
 EXTENSION_KEY = "devtone.broker"
-HEADS_KEY = "devtone.heads"
-TYPING_KEY = "devtone.typing"
-SNAPSHOTS_KEY = "devtone.snapshots"
 STREAMS_KEY = "devtone.streams"
 
 
@@ -34,10 +30,6 @@ def init_app(app: Flask) -> None:
     else:
         broker = MemoryBroker(app.config["SUBSCRIBER_QUEUE"])
     app.extensions[EXTENSION_KEY] = broker
-    app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
-    app.extensions[TYPING_KEY] = TypingThrottle(app.config["TYPING_INTERVAL"])
-    app.extensions[SNAPSHOTS_KEY] = SnapshotCache(app)
-    connection_log.init_app(app)
     # A refused stream's client polls; it may try its stream again after one poll.
     app.extensions[STREAMS_KEY] = StreamSlots(
         app.config["STREAMS_PER_CONVERSATION"],
@@ -51,26 +43,6 @@ def broker_of(app: Flask) -> Broker:
     return app.extensions[EXTENSION_KEY]
 
 
-def heads_of(app: Flask) -> HeadWatcher:
-    """The head watcher that repairs `app`'s readers."""
-    return app.extensions[HEADS_KEY]
-
-
-def snapshots_of(app: Flask) -> SnapshotCache:
-    """The dashboard snapshots `app`'s process shares between its agents."""
-    return app.extensions[SNAPSHOTS_KEY]
-
-
 def stream_slots_of(app: Flask) -> StreamSlots:
     """The open-stream limits of `app`'s process."""
     return app.extensions[STREAMS_KEY]
-
-
-def end_streams(app: Flask) -> None:
-    """Graceful shutdown: finish every open stream and long-poll of this process now.
-
-    Clients reconnect (to another worker, behind a load balancer) and resume from their
-    cursor, instead of being cut off when the server's graceful timeout runs out.
-    """
-    heads_of(app).close()
-    broker_of(app).end_all()

@@ -4,8 +4,6 @@ import pytest
 
 from tests.browser.host_site import HostSite
 
-pytestmark = pytest.mark.browser
-
 # Without the background-networking flags Chromium keeps dialing Google's hosts, which
 # this machine's closed network refuses; --no-sandbox because CI runs as root.
 CHROMIUM_ARGS = [

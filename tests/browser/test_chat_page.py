@@ -1,8 +1,12 @@
 """The customer page in headless Chromium against a real server."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from devtone.domain import conversations
+from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.pages import api_post, start_chat
 
 pytestmark = pytest.mark.browser
@@ -51,3 +55,40 @@ def test_two_visitors_each_see_only_their_own_conversation_live_and_after_reload
     assert ada_page.dialogs == [] and ada_page.errors == []
     assert bob_page.errors == []
     expect(bob_page.locator("#messages li.message")).to_have_count(1)
+
+
+@pytest.mark.parametrize(
+    ("tiers", "state", "tier"),
+    [("sse,longpoll,poll", "live", "sse"), ("longpoll,poll", "polling", "longpoll"),
+     ("poll", "polling", "poll")],
+)  # fmt: skip
+def test_the_page_learns_who_joined_and_the_close_from_its_feed_without_fetching_the_conversation(
+    app, live_server, new_page, make_agent, tiers, state, tier
+):
+    server = live_server(**FAST_TIMINGS, DEVTONE_TIERS=tiers)
+    page = new_page()
+    fetched = []
+    page.on(
+        "request",
+        lambda request: (
+            fetched.append(request.url)
+            if re.search(r"/api/conversations/\d+(\?.*)?$", request.url) and request.method == "GET"
+            else None
+        ),
+    )
+    visitor = start_chat(page, server.url, "Ada", state=state, tier=tier)
+    maria = make_agent("Maria")
+    status = page.locator("#conversation-status")
+    expect(status).to_have_text("Waiting for an agent…")
+
+    with app.app_context():
+        conversations.assign_conversation(visitor["conversationId"], maria.identity)
+    # The status entry says someone joined; only the conversation says who.
+    expect(status).to_have_text("Maria is here", timeout=15_000)
+    with app.app_context():
+        conversations.close_conversation(visitor["conversationId"], maria.identity)
+    expect(status).to_have_text("This conversation is closed", timeout=15_000)
+    expect(page.locator("#closed-notice")).to_be_visible()
+
+    assert fetched == [], "the page asked for the conversation instead of taking it from its feed"
+    assert page.errors == []

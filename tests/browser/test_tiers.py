@@ -6,8 +6,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from devtone import conversations
-from devtone.visitors import Visitor
+from devtone.domain import conversations
+from devtone.domain.visitors import Visitor
 from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.pages import (
     api_post,

@@ -90,9 +90,8 @@ test("dashboard on SSE: hello, snapshot and live events reach the page, in order
   env.sse().emit("snapshot", snapshot("e1"));
   env.sse().emit("conversation", conversation(2, 1));
   env.sse().emit("stats", { waiting: 2 });
-  env.sse().emit("typing", { conversation_id: 2, sender: "visitor", name: "v2", typing: true });
   env.sse().emit("ping", { time: "t" });
-  assert.deepEqual(env.types(), ["hello", "snapshot", "conversation", "stats", "typing"]);
+  assert.deepEqual(env.types(), ["hello", "snapshot", "conversation", "stats"]);
   assert.equal(env.events[0][1].agent.name, "Ada");
   assert.equal(env.events[1][1].etag, "e1");
   assert.equal(env.negotiator.cursor, "e1");

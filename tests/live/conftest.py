@@ -11,10 +11,8 @@ import requests
 import sseclient
 from sqlalchemy import select
 
+from devtone.domain.models import Message
 from devtone.extensions import db
-from devtone.models import Message
-
-pytestmark = pytest.mark.live
 
 
 class SseReader:

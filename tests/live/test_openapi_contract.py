@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import LiveServer
+from tests.servers import LiveServer
 
 pytestmark = pytest.mark.live
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from devtone import conversations, create_app
+from devtone import create_app
+from devtone.domain import conversations
+from devtone.domain.visitors import Visitor
 from devtone.extensions import db
-from devtone.visitors import Visitor
 from tests.live.conftest import stored_seqs
 
 pytestmark = pytest.mark.live

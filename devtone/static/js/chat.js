@@ -272,13 +272,11 @@ class ChatPage {
     });
     negotiator.addEventListener("message", ({ detail }) => {
       if (this.#show(detail)) this.onlivemessage?.(detail);
-      // A status entry says what changed, not who (its author is the service): the
-      // conversation says who joined. SSE sends a state of its own only for changes
-      // outside the log (a read mark), so ask; the version rule drops a stale answer.
-      if (detail?.kind === "status") this.#refreshConversation(visitor);
     });
-    // Long-poll and poll bring the conversation along with every answer, SSE sends it as
-    // an event on each change (a read mark, a status); both arrive as `conversation`.
+    // A status entry says what changed, not who (its author is the service): the
+    // conversation says who joined. Long-poll and poll bring it along with every answer;
+    // SSE sends it as an event after each status entry and on each change outside the log
+    // (a read mark). Both arrive as `conversation`: the page never asks for it again.
     negotiator.addEventListener("conversation", (event) => this.#applyConversation(event.detail));
     negotiator.addEventListener("typing", (event) => this.#agentTyping.update(event.detail));
     negotiator.addEventListener("hello", (event) => this.#applyConversation(event.detail?.conversation));
@@ -312,15 +310,6 @@ class ChatPage {
       if (current()) this.#failed(detail);
     });
     return outbox;
-  }
-
-  async #refreshConversation(visitor) {
-    try {
-      const { conversation } = await this.#api.getConversation(visitor.conversationId);
-      if (this.#visitor === visitor) this.#applyConversation(conversation);
-    } catch {
-      // The next conversation state (any answer or event) brings the same news.
-    }
   }
 
   #createTypingSignal(visitor) {

@@ -110,11 +110,6 @@ class DashboardPage {
       this.#store.setStats(detail);
       this.#stats.render(this.#store.stats);
     });
-    negotiator.addEventListener("typing", ({ detail }) => {
-      if (this.#session && String(detail?.conversation_id) === this.#session.id) {
-        this.#transcript.typing.update(detail);
-      }
-    });
     negotiator.addEventListener("denied", () => this.#sessionEnded());
     this.#negotiator = negotiator;
     negotiator.start();

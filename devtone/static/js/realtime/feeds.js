@@ -8,8 +8,9 @@
  *   dropped at or below the cursor; SSE `conversation` and `typing` events, and the
  *   `conversation` of every HTTP answer, pass through to the page as they are.
  * - DashboardFeed: the agents' dashboard. The cursor is the opaque `etag` of the last
- *   snapshot; there are no entries: SSE `snapshot`, `conversation`, `stats` and `typing`
- *   events pass through, and every HTTP answer is delivered as a `snapshot` event. The
+ *   snapshot; there are no entries: SSE `snapshot`, `conversation` and `stats` events pass
+ *   through (typing travels on the open transcript's conversation feed only), and every
+ *   HTTP answer is delivered as a `snapshot` event. The
  *   server sends a fresh snapshot on every connect, so a reconnect needs no cursor.
  *
  * Feeds are immutable and pure: no timers, no DOM, no network. The negotiator keeps the
@@ -101,12 +102,12 @@ function etagOf(data) {
   return typeof etag === "string" || Number.isFinite(etag) ? String(etag) : null;
 }
 
-/** The dashboard: snapshots (cursor = their etag) and live upserts, stats and typing. */
+/** The dashboard: snapshots (cursor = their etag), live upserts and stats. */
 export class DashboardFeed {
   /** No entries: a dashboard has no log to dedupe; its store applies the version rule. */
   entryEvent = null;
   /** SSE events passed through: the snapshot after each hello, then live changes. */
-  events = Object.freeze(["snapshot", "conversation", "stats", "typing"]);
+  events = Object.freeze(["snapshot", "conversation", "stats"]);
   /** The agent's session ended (or the agent was deactivated). */
   deniedStatuses = Object.freeze(new Set([401, 403]));
 

@@ -1,0 +1,49 @@
+"""Announcing committed changes: the channel names and the publish, through the broker
+`init_app` was given.
+
+Publishing is best effort (at most once): the database is the truth, and readers repair
+what they did not hear from it (DESIGN.md §1). The domain never imports the transport.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+
+EXTENSION_KEY = "devtone.announce"
+
+
+class Publisher(Protocol):
+    """What announcing needs of a broker."""
+
+    def publish(self, channel: str, item: dict[str, Any]) -> None:
+        """Hand `item` to the channel's subscribers."""
+
+
+def init_app(app: Flask, broker: Publisher) -> None:
+    """Announce `app`'s changes through `broker`."""
+    app.extensions[EXTENSION_KEY] = broker
+
+
+def conversation_channel(conversation_id: int) -> str:
+    """The broker channel on which a conversation's changes are announced."""
+    return f"conversation:{conversation_id}"
+
+
+def changes(
+    conversation_id: int, conversation: dict[str, Any], entries: list[dict[str, Any]]
+) -> None:
+    """Announce committed entries, each with the conversation after all of them, or (with
+    no entry) the conversation's own change. The dashboard feed hears every channel."""
+    if not entries:
+        publish(conversation_id, {"conversation": conversation})
+    for entry in entries:
+        publish(conversation_id, {"message": entry, "conversation": conversation})
+
+
+def publish(conversation_id: int, item: dict[str, Any]) -> None:
+    """Announce one committed change on the conversation's channel."""
+    item["committed_at"] = time.time()  # once per change: readers time commit → write
+    current_app.extensions[EXTENSION_KEY].publish(conversation_channel(conversation_id), item)

@@ -1,0 +1,234 @@
+"""The domain: conversations as ordered logs of entries, and what people do with them.
+
+Every public function owns its transaction and ends it before returning, so a caller
+that keeps running (an SSE stream) never holds a database connection between calls.
+Results are plain JSON-ready dicts. Publishing happens after commit and is best effort:
+the database is the truth; the broker only wakes readers up (DESIGN.md §1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from devtone import metrics
+from devtone.domain import announce, fields, log_writer, visitors
+from devtone.domain.agents import AgentIdentity
+from devtone.domain.log_writer import Written
+from devtone.domain.models import Conversation, Message, utcnow
+from devtone.domain.shapes import conversation_json, message_json, written_json
+from devtone.errors import Forbidden, Invalid, NotFound
+from devtone.extensions import db
+
+PAGE_MAX = 500
+
+#: Who calls the domain: a visitor (by token) or a signed-in agent.
+Caller = visitors.Visitor | AgentIdentity
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a conversation's log after a cursor."""
+
+    messages: list[dict[str, Any]]
+    cursor: int
+    conversation: dict[str, Any]
+
+
+def start_conversation(name: object, email: object = None) -> tuple[dict[str, Any], str]:
+    """Open a conversation for a visitor; return it and the visitor's bearer token."""
+    name = fields.clean_name(name)
+    email = fields.clean_email(email)
+    token, token_hash = visitors.issue_token()
+    now = utcnow()
+    conversation = Conversation(
+        visitor_name=name,
+        visitor_email=email,
+        visitor_token_hash=token_hash,
+        status="waiting",
+        last_seq=0,
+        version=1,
+        last_text_seq=0,
+        visitor_messages=0,
+        agent_read_messages=0,
+        agent_read_seq=0,
+        visitor_read_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        db.session.add(conversation)
+        db.session.commit()
+        started = conversation_json(conversation, None)
+    finally:
+        db.session.close()
+    announce.changes(conversation.id, started, [])
+    return started, token
+
+
+def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
+    """The conversation, for a caller allowed to see it."""
+    try:
+        return shape(load(conversation_id, caller))
+    finally:
+        db.session.close()
+
+
+def authorize(conversation_id: int, caller: Caller) -> None:
+    """Raise NotFound or Forbidden unless `caller` may read the conversation."""
+    try:
+        load(conversation_id, caller)
+    finally:
+        db.session.close()
+
+
+# Built once: every long-poll that starts waiting runs it, and building a statement cost
+# more CPU than running it.
+_HEAD = select(Conversation.visitor_token_hash, Conversation.last_seq).where(
+    Conversation.id == bindparam("id")
+)
+
+
+def authorized_head(conversation_id: int, caller: Caller) -> int:
+    """The log's head (`last_seq`), for a caller allowed to read it: one single-row query.
+
+    Raises NotFound or Forbidden like `authorize`.
+    """
+    try:
+        row = db.session.connection().execute(_HEAD, {"id": conversation_id}).first()
+    finally:
+        db.session.close()
+    if row is None:
+        raise NotFound("No such conversation.")
+    visitors.check_access(caller, row.visitor_token_hash)
+    return row.last_seq
+
+
+def post_message(
+    conversation_id: int, caller: Caller, body: object, client_id: object = None
+) -> tuple[dict[str, Any], bool]:
+    """Append a text message; return it and whether it is new.
+
+    Idempotent on `client_id`: posting the same one again returns the stored message.
+    A visitor writing to a closed conversation reopens it; an agent answering a waiting
+    one takes it. Agents cannot write to a closed conversation.
+    """
+    body = fields.clean_body(body)
+    client_id = fields.clean_client_id(client_id)
+    shaped, written = _write(conversation_id, log_writer.post, caller, body, client_id)
+    if written.changed:
+        metrics.MESSAGES_POSTED.inc()
+    return shaped.answer, written.changed
+
+
+def assign_conversation(
+    conversation_id: int, caller: AgentIdentity, agent_id: object = None
+) -> dict[str, Any]:
+    """Give the conversation to `agent_id` (default: the caller); log who joined.
+
+    Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
+    """
+    target_id = caller.id if agent_id is None else fields.clean_id(agent_id, "agent_id")
+    if target_id != caller.id and not caller.is_admin:
+        raise Forbidden("Only an administrator can assign a conversation to someone else.")
+    return _write(conversation_id, log_writer.assign, caller, target_id)[0].conversation
+
+
+def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
+    """Close the conversation, logging a status entry every reader will replay."""
+    return _write(conversation_id, log_writer.close, caller)[0].conversation
+
+
+def _write(conversation_id: int, write: Any, *arguments: Any) -> tuple[Any, Written]:
+    """Run one write of the log in its own transaction; announce what it stored.
+
+    Commits what changed, rolls back what did not (a lock taken for nothing), shapes the
+    rows (they outlive the transaction) and publishes after the commit.
+    """
+    try:
+        written = write(conversation_id, *arguments)
+        if written.changed:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    finally:
+        db.session.close()
+    shaped = written_json(written)
+    if written.changed:
+        announce.changes(conversation_id, shaped.conversation, shaped.entries)
+    return shaped, written
+
+
+def messages_after(
+    conversation_id: int, caller: Caller | None, after: int, limit: int = PAGE_MAX
+) -> Page:
+    """The entries with seq > `after`, oldest first, at most `limit` of them.
+
+    `caller=None` is for a stream that authorised its caller when it opened.
+    """
+    if after < 0:
+        raise Invalid("The cursor must be zero or more.", field="after")
+    limit = max(1, min(limit, PAGE_MAX))
+    try:
+        conversation = (
+            load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)
+        )
+        rows = db.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.seq > after)
+            .order_by(Message.seq)
+            .limit(limit)
+        ).all()
+        messages = [message_json(row) for row in rows]
+        cursor = messages[-1]["seq"] if messages else after
+        return Page(messages, cursor, shape(conversation))
+    finally:
+        db.session.close()
+
+
+def heads(conversation_ids: set[int]) -> dict[int, int]:
+    """`last_seq` of each existing conversation in `conversation_ids`, in one query."""
+    if not conversation_ids:
+        return {}
+    try:
+        rows = db.session.execute(
+            select(Conversation.id, Conversation.last_seq).where(
+                Conversation.id.in_(conversation_ids)
+            )
+        ).all()
+        return dict(rows)
+    finally:
+        db.session.close()
+
+
+# -- loading --------------------------------------------------------------------------
+
+
+def shape(conversation: Conversation) -> dict[str, Any]:
+    """The loaded conversation's JSON, reading its newest text entry by (id, seq)."""
+    last_text = None
+    if conversation.last_text_seq:
+        last_text = db.session.scalar(
+            select(Message).where(
+                Message.conversation_id == conversation.id,
+                Message.seq == conversation.last_text_seq,
+            )
+        )
+    return conversation_json(conversation, last_text)
+
+
+def load(conversation_id: int, caller: Caller) -> Conversation:
+    """The conversation, in the session, for a caller allowed to see it (NotFound or
+    Forbidden otherwise)."""
+    conversation = _get_or_404(conversation_id)
+    visitors.check_access(caller, conversation.visitor_token_hash)
+    return conversation
+
+
+def _get_or_404(conversation_id: int) -> Conversation:
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound("No such conversation.")
+    return conversation

@@ -1,0 +1,348 @@
+"""The one write path of a conversation's log: lock the row, take `seq`, insert, update.
+
+Post, assign, close and read marks all write here, on Core rows: the lock is an UPDATE …
+RETURNING on the conversation's row (PostgreSQL takes the row lock, SQLite its write
+lock), and what it returns is the state under the lock (DESIGN.md §1), the only one a
+rule may be decided on. Each function runs inside its caller's transaction and returns
+what it wrote as a `Written`; the caller commits (or rolls back when nothing changed),
+shapes and announces.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Insert, Row, Select, Update, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from devtone.domain import visitors
+from devtone.domain.agents import AgentIdentity
+from devtone.domain.models import Agent, Conversation, Message, utcnow
+from devtone.errors import Closed, Forbidden, Invalid, NotFound
+from devtone.extensions import db
+
+REOPENED = "The conversation was reopened."
+CLOSED = "The conversation was closed."
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one write left: the conversation's row after it (with `agent_name`), the new
+    entries in `seq` order, the newest text entry, and the entry the caller asked for."""
+
+    conversation: Row
+    entries: list[Row] = field(default_factory=list)
+    last_text: Row | None = None
+    answer: Row | None = None
+    #: False when nothing was stored (a repeat, a mark that would not move): roll back.
+    changed: bool = True
+
+
+def post(conversation_id: int, caller: object, body: str, client_id: str | None) -> Written:
+    """Append a text message, with the status entries it implies.
+
+    Idempotent on `client_id`: the stored message comes back with `changed=False`. An agent
+    answering a waiting conversation joins it first; a visitor writing to a closed one
+    reopens it; an agent cannot write to a closed one (Closed).
+    """
+    from_agent = isinstance(caller, AgentIdentity)
+    # The lock comes first and returns the whole row: access is checked on what it
+    # returns (a refused caller's rollback leaves nothing behind), and everything after
+    # it is final: a racing retry of this message committed before us, or waits.
+    row = _take_seq(conversation_id, text=True, from_visitor=not from_agent)
+    visitors.check_access(caller, row.visitor_token_hash)
+    entries = []
+    if from_agent:
+        if row.status == "closed":
+            # A retry of an answer stored before the close gets its answer, not a 409.
+            stored = _by_client_id(conversation_id, client_id)
+            if stored is None:
+                raise Closed("This conversation is closed.")
+            return Written(row, answer=stored, changed=False)
+        if row.agent_id is None:
+            # The join comes first in the log, then the answer (both under our lock).
+            entries.append(_insert(row, _joined(caller.name)))
+            row = _take_seq(
+                conversation_id, text=True, from_visitor=False, agent_id=caller.id,
+                status="active",
+            )  # fmt: skip
+    sender, author = ("agent", caller.name) if from_agent else ("visitor", row.visitor_name)
+    message = _insert(
+        row, {"kind": "text", "sender": sender, "author_name": author, "body": body,
+              "client_id": client_id},
+    )  # fmt: skip
+    if message is None:  # this client_id is stored: answer with what was stored
+        return Written(row, answer=_by_client_id(conversation_id, client_id), changed=False)
+    entries.append(message)
+    if from_agent and row.first_reply_at is None:
+        waited = (message.created_at - row.created_at).total_seconds()
+        row = _update(
+            conversation_id,
+            first_reply_at=message.created_at,
+            first_reply_ms=max(0, round(waited * 1000)),
+        )
+    elif not from_agent and row.status == "closed":
+        status = "active" if row.agent_id is not None else "waiting"
+        row = _take_seq(conversation_id, text=False, from_visitor=False, status=status,
+                        closed_at=None)  # fmt: skip
+        entries.append(_insert(row, _status(status, REOPENED)))
+    return Written(row, entries, last_text=message, answer=message)
+
+
+def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Written:
+    """Give the conversation to `agent_id` and log who joined.
+
+    Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
+    """
+    target = db_connection().execute(_AGENT, {"id": agent_id}).first()
+    if target is None or not target.active:
+        raise Invalid("No active agent has this id.", field="agent_id", code="unknown_agent")
+    row = _lock(conversation_id)
+    if row.status == "closed":
+        raise Closed("This conversation is closed.")
+    if row.agent_id == agent_id:
+        return Written(row, last_text=_last_text(row), changed=False)
+    if row.agent_id is not None and row.agent_id != caller.id and not caller.is_admin:
+        raise Forbidden("Another agent has this conversation.", code="assigned_elsewhere")
+    row = _take_seq(conversation_id, text=False, from_visitor=False, agent_id=agent_id,
+                    status="active")  # fmt: skip
+    entry = _insert(row, _joined(target.name))
+    return Written(row, [entry], last_text=_last_text(row))
+
+
+def close(conversation_id: int, caller: object) -> Written:
+    """Close the conversation, logging a status entry every reader will replay."""
+    row = _lock(conversation_id)
+    visitors.check_access(caller, row.visitor_token_hash)
+    if row.status == "closed":
+        return Written(row, last_text=_last_text(row), changed=False)
+    row = _take_seq(conversation_id, text=False, from_visitor=False, status="closed",
+                    closes=True)  # fmt: skip
+    entry = _insert(row, _status("closed", CLOSED))
+    return Written(row, [entry], last_text=_last_text(row))
+
+
+def mark_read(conversation_id: int, caller: object, seq: int) -> Written:
+    """Move the caller's side's read mark up to `seq` (it never moves back).
+
+    The agent side's mark ("Seen" for the visitor, and the unread count) moves when the
+    assigned agent reads, or any agent while nobody is assigned; it moves the version.
+    """
+    connection = db_connection()
+    row = connection.execute(_ROW, {"id": conversation_id}).first()
+    if row is None:
+        raise NotFound("No such conversation.")
+    visitors.check_access(caller, row.visitor_token_hash)
+    if seq > row.last_seq:
+        raise Invalid("seq is beyond the conversation's last entry.", field="seq")
+    agent = isinstance(caller, AgentIdentity)
+    # Marks only move up, so one that would not move now never will: answer without the
+    # lock (a reader's every glance must not queue behind the posts). One that would is
+    # moved by a guarded UPDATE: the guard is decided under the lock.
+    if agent:
+        moves = row.agent_id in (None, caller.id) and seq > row.agent_read_seq
+        statement, values = _MOVE_AGENT_MARK, {"caller": caller.id}
+    else:
+        moves = seq > row.visitor_read_seq
+        statement, values = _MOVE_VISITOR_MARK, {}
+    if not moves:
+        return Written(row, last_text=_last_text(row), changed=False)
+    moved = _move_mark(statement, {"conversation_id": conversation_id, "seq": seq, **values})
+    if moved is None:  # another request moved it past `seq` meanwhile: answer with its state
+        row = connection.execute(_ROW, {"id": conversation_id}).first()
+        return Written(row, last_text=_last_text(row), changed=False)
+    return Written(moved, last_text=_last_text(moved))
+
+
+def db_connection() -> Any:
+    """The connection of the caller's transaction."""
+    return db.session.connection()
+
+
+# -- entries ----------------------------------------------------------------------------
+
+
+def _status(status: str, body: str) -> dict[str, Any]:
+    """A status entry's fields: the conversation's status after it, and what to show."""
+    return {"kind": "status", "sender": "system", "author_name": "devtone", "body": body,
+            "status": status}  # fmt: skip
+
+
+def _joined(agent_name: str) -> dict[str, Any]:
+    return _status("active", f"{agent_name} joined the conversation.")
+
+
+def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
+    """Insert the log's entry `row.last_seq` (taken by `_take_seq`), at the row's time.
+
+    Returns the stored entry, or None if its `client_id` is in the log already: the
+    idempotency check and the insert are one statement.
+    """
+    connection = db_connection()
+    values = {
+        "conversation_id": row.id,
+        "seq": row.last_seq,
+        "created_at": row.updated_at,
+        "client_id": None,
+        "status": None,
+        **entry,
+    }
+    statement = _insert_statement(connection.dialect.name, values["client_id"] is not None)
+    return connection.execute(statement, values).first()
+
+
+def _by_client_id(conversation_id: int, client_id: str | None) -> Row | None:
+    if client_id is None:
+        return None
+    return (
+        db_connection()
+        .execute(_BY_CLIENT_ID, {"id": conversation_id, "client_id": client_id})
+        .first()
+    )
+
+
+def _last_text(row: Row) -> Row | None:
+    if not row.last_text_seq:
+        return None
+    return db_connection().execute(_ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
+
+
+# -- the conversation's row -------------------------------------------------------------
+
+
+def _move_mark(statement: Update, parameters: dict[str, Any]) -> Row | None:
+    """The guarded move of a read mark: None if the guard no longer held under the lock."""
+    return db_connection().execute(statement, parameters).first()
+
+
+def _lock(conversation_id: int) -> Row:
+    """Take the row lock without writing the log; the row under it."""
+    return _execute(_update_statement(()), conversation_id, {})
+
+
+def _update(conversation_id: int, **values: Any) -> Row:
+    """UPDATE the row (taking its lock) to `values`; all of it under the lock."""
+    return _execute(_update_statement(tuple(values)), conversation_id, values)
+
+
+def _take_seq(
+    conversation_id: int, *, text: bool, from_visitor: bool, closes: bool = False, **also: Any
+) -> Row:
+    """Take the lock and the log's next seq (the row's new `last_seq`), setting `also` too.
+
+    The counters of the conversation's shape move in the same statement: the newest text
+    entry, and the visitor's text entries (for unread).
+    """
+    statement = _update_statement(
+        tuple(also), advance=True, text=text, from_visitor=from_visitor, closes=closes
+    )
+    return _execute(statement, conversation_id, {**also, "now": utcnow()})
+
+
+def _execute(statement: Update, conversation_id: int, values: dict[str, Any]) -> Row:
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    parameters["conversation_id"] = conversation_id
+    row = db_connection().execute(statement, parameters).first()
+    if row is None:
+        raise NotFound("No such conversation.")
+    return row
+
+
+_conversations = Conversation.__table__
+_entries = Message.__table__
+# The assigned agent's name comes back with the row, for the conversation's shape.
+_AGENT_NAME = (
+    select(Agent.name).where(Agent.id == _conversations.c.agent_id).scalar_subquery()
+).label("agent_name")
+
+
+# The statements are built once: building and cache-keying a statement cost more CPU than
+# SQLite took to run it. Core, not the ORM, for the same reason: a post is a handful of
+# statements, and the unit of work cost more than the database.
+@functools.cache
+def _update_statement(
+    names: tuple[str, ...],
+    *,
+    advance: bool = False,
+    text: bool = False,
+    from_visitor: bool = False,
+    closes: bool = False,
+) -> Update:
+    table = _conversations
+    # Bound names must differ from the columns' own ("status" is the SET clause's).
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
+    if advance:
+        values["last_seq"] = table.c.last_seq + 1
+        values["version"] = table.c.version + 1
+        # `now` is taken before the lock is granted, possibly while an earlier writer held
+        # it for a while: never let the log's time (entries take it) run backwards.
+        now = bindparam("new_now", type_=table.c.updated_at.type)
+        values["updated_at"] = case((table.c.updated_at > now, table.c.updated_at), else_=now)
+        if closes:  # closed at the time of the entry that says so
+            values["closed_at"] = values["updated_at"]
+        if text:
+            values["last_text_seq"] = table.c.last_seq + 1
+            if from_visitor:
+                values["visitor_messages"] = table.c.visitor_messages + 1
+    if not values:  # the lock alone: the row written to itself
+        values["last_seq"] = table.c.last_seq
+    return (
+        update(table)
+        .where(table.c.id == bindparam("conversation_id"))
+        .values(values)
+        .returning(*table.c, _AGENT_NAME)
+    )
+
+
+@functools.cache
+def _insert_statement(dialect: str, keeps_stored: bool) -> Insert:
+    statement = _entries.insert()
+    if keeps_stored:
+        # Both of devtone's databases say "ON CONFLICT … DO NOTHING", each in its dialect.
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(_entries).on_conflict_do_nothing(
+            index_elements=["conversation_id", "client_id"]
+        )
+    return statement.returning(*_entries.c)
+
+
+def _mark_statement(column: str, *guards: Any, **also: Any) -> Update:
+    """Move a read mark to :seq only if it is below it (and `guards` hold), under the lock."""
+    table = _conversations
+    mark = table.c[column]
+    return (
+        update(table)
+        .where(and_(table.c.id == bindparam("conversation_id"), mark < bindparam("seq"), *guards))
+        .values({column: bindparam("seq"), **also})
+        .returning(*table.c, _AGENT_NAME)
+    )
+
+
+_ROW: Select = select(*_conversations.c, _AGENT_NAME).where(_conversations.c.id == bindparam("id"))
+_AGENT: Select = select(Agent.name, Agent.active).where(Agent.id == bindparam("id"))
+_ENTRY: Select = select(*_entries.c).where(
+    _entries.c.conversation_id == bindparam("id"), _entries.c.seq == bindparam("seq")
+)
+_BY_CLIENT_ID: Select = select(*_entries.c).where(
+    _entries.c.conversation_id == bindparam("id"), _entries.c.client_id == bindparam("client_id")
+)
+_MOVE_VISITOR_MARK = _mark_statement("visitor_read_seq")
+# The agent side's mark counts the visitor's text entries it covers, for unread.
+_MOVE_AGENT_MARK = _mark_statement(
+    "agent_read_seq",
+    or_(_conversations.c.agent_id.is_(None), _conversations.c.agent_id == bindparam("caller")),
+    agent_read_messages=(
+        select(func.count())
+        .select_from(_entries)
+        .where(
+            _entries.c.conversation_id == _conversations.c.id,
+            _entries.c.kind == "text",
+            _entries.c.sender == "visitor",
+            _entries.c.seq <= bindparam("seq"),
+        )
+        .scalar_subquery()
+    ),
+    version=_conversations.c.version + 1,
+)

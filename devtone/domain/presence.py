@@ -1,0 +1,100 @@
+"""What each side has seen and is doing: read marks and typing.
+
+Neither is an entry of the log. A read mark moves counters on the conversation's row
+(unread, "Seen") through the log's one write path, under its lock like any write;
+typing is never stored, only announced, at most once per interval per side.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+
+from devtone.domain import announce, conversations, fields, log_writer
+from devtone.domain.agents import AgentIdentity
+from devtone.domain.shapes import written_json
+from devtone.extensions import db
+
+TYPING_KEY = "devtone.typing"
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` its process's typing throttle."""
+    app.extensions[TYPING_KEY] = TypingThrottle(app.config["TYPING_INTERVAL"])
+
+
+def mark_read(conversation_id: int, caller: conversations.Caller, seq: object) -> dict[str, Any]:
+    """Move the caller's side's read mark up to `seq` (it never moves back); return the
+    conversation. Only the agent side's mark is news: the visitor's is shown to nobody."""
+    seq = fields.clean_seq(seq)
+    try:
+        written = log_writer.mark_read(conversation_id, caller, seq)
+        if written.changed:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    finally:
+        db.session.close()
+    shaped = written_json(written)
+    if written.changed and isinstance(caller, AgentIdentity):
+        announce.changes(conversation_id, shaped.conversation, [])
+    return shaped.conversation
+
+
+def announce_typing(conversation_id: int, caller: conversations.Caller, typing: object) -> None:
+    """Tell the other side that `caller` is (or stopped) typing; never stored.
+
+    Throttled per conversation and side, so a fast typist costs one event per interval.
+    """
+    typing = fields.clean_flag(typing, "typing")
+    try:
+        conversation = conversations.load(conversation_id, caller)
+        name = caller.name if isinstance(caller, AgentIdentity) else conversation.visitor_name
+    finally:
+        db.session.close()
+    sender = "agent" if isinstance(caller, AgentIdentity) else "visitor"
+    throttle = current_app.extensions[TYPING_KEY]
+    if throttle.admit(conversation_id, sender, typing):
+        event = {"conversation_id": conversation_id, "sender": sender, "name": name}
+        announce.publish(conversation_id, {"typing": {**event, "typing": typing}})
+
+
+class TypingThrottle:
+    """Admits a typing announcement unless the same one was admitted less than `interval` ago.
+
+    A change (typing → stopped) always passes, so "stopped typing" is never held back.
+    Per process; bounded, since entries older than the expiry are forgotten.
+    """
+
+    def __init__(
+        self,
+        interval: float = 2.0,
+        expiry: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.interval = interval
+        self.expiry = expiry
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[tuple[int, str], tuple[float, bool]] = {}
+
+    def admit(self, conversation_id: int, sender: str, typing: bool) -> bool:
+        """Whether to announce this typing state now."""
+        now = self._clock()
+        key = (conversation_id, sender)
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and last[1] == typing and now - last[0] < self.interval:
+                return False
+            self._last[key] = (now, typing)
+            if len(self._last) > 1024:
+                self._forget_before(now - self.expiry)
+            return True
+
+    def _forget_before(self, moment: float) -> None:
+        for key in [key for key, (at, _) in self._last.items() if at < moment]:
+            del self._last[key]

@@ -1,0 +1,52 @@
+"""Visitor tokens: issue, hash, verify; who may read which conversation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from devtone.errors import Forbidden, Unauthorized
+
+# 32 random bytes, URL-safe base64 without padding: what `secrets.token_urlsafe(32)` makes.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A customer, known only by the bearer token of one conversation."""
+
+    token: str
+
+    def __post_init__(self) -> None:
+        if not _TOKEN_SHAPE.fullmatch(self.token or ""):
+            raise Unauthorized("The visitor token is malformed.", code="invalid_token")
+
+    def __repr__(self) -> str:
+        # Tokens are credentials: never let one reach a log through a repr.
+        return "Visitor(token=…)"
+
+
+def issue_token() -> tuple[str, str]:
+    """A new visitor token and the hash to store in its place."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token (tokens are random, so a plain sha256 is enough)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def may_access(visitor: Visitor, token_hash: str) -> bool:
+    """Whether `visitor` holds the token of the conversation whose hash is `token_hash`."""
+    return hmac.compare_digest(hash_token(visitor.token), token_hash)
+
+
+def check_access(caller: object, token_hash: str) -> None:
+    """Raise Forbidden unless `caller` may read the conversation whose token hash is
+    `token_hash`: every agent may, a visitor with that conversation's token."""
+    if isinstance(caller, Visitor) and not may_access(caller, token_hash):
+        raise Forbidden("This token does not open that conversation.")

@@ -1,0 +1,45 @@
+"""Readers: SSE streams and long-poll waits, one loop shape for every feed.
+
+The feeds read the domain and wait on the transport. `init_app` builds what the
+process's readers share: the head watcher that repairs conversation readers, the
+dashboard's snapshot cache, and the connection log's output.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from devtone.feeds import connection_log
+from devtone.feeds.dashboard import SnapshotCache
+from devtone.feeds.heads import HeadWatcher
+from devtone.realtime import broker_of
+
+HEADS_KEY = "devtone.heads"
+SNAPSHOTS_KEY = "devtone.snapshots"
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` its readers' shared parts; starts nothing (the watcher starts lazily)."""
+    app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
+    app.extensions[SNAPSHOTS_KEY] = SnapshotCache(app)
+    connection_log.init_app(app)
+
+
+def heads_of(app: Flask) -> HeadWatcher:
+    """The head watcher that repairs `app`'s readers."""
+    return app.extensions[HEADS_KEY]
+
+
+def snapshots_of(app: Flask) -> SnapshotCache:
+    """The dashboard snapshots `app`'s process shares between its agents."""
+    return app.extensions[SNAPSHOTS_KEY]
+
+
+def end_streams(app: Flask) -> None:
+    """Graceful shutdown: finish every open stream and long-poll of this process now.
+
+    Clients reconnect (to another worker, behind a load balancer) and resume from their
+    cursor, instead of being cut off when the server's graceful timeout runs out.
+    """
+    heads_of(app).close()
+    broker_of(app).end_all()

@@ -1,0 +1,203 @@
+"""One conversation's readers: the SSE stream and the long-poll wait, both by cursor.
+
+Order of work, so nothing falls between the backlog and the live feed: subscribe first,
+then read the backlog from the database, then drain the subscription, dropping what
+the backlog already sent (seq <= cursor) and reading any gap from the database. No
+database connection is held while waiting: the domain ends its transaction on return.
+
+A stream sends the conversation (`event: conversation`, no `id:`) whenever it changed
+in a way the log says (a status entry: joined, closed, reopened) or outside the log (a
+read mark), so no page has to fetch it again after an entry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
+from typing import Any
+
+from flask import Flask
+
+from devtone import metrics
+from devtone.domain import announce, conversations
+from devtone.feeds import connection_log
+from devtone.feeds.heads import HeadWatcher
+from devtone.feeds.loop import frame, shared_frame
+from devtone.realtime.broker import ENDED, MISSED, Broker, Subscription
+
+
+class ConversationReader:
+    """The loop's reader of one conversation's log: backlog, live entries, repairs."""
+
+    kind = "conversation"
+    due_at = None  # no timer of its own: the process's head watcher repairs it
+
+    def __init__(self, app: Flask, heads: HeadWatcher, conversation_id: int, cursor: int):
+        self.app = app
+        self.heads = heads
+        self.conversation_id = conversation_id
+        self.cursor = cursor
+        self.channels = [announce.conversation_channel(conversation_id)]
+        self.hello = {"cursor": cursor}
+        self.connection: connection_log.Connection | None = None  # set by the loop
+
+    def opened(self, subscribed_at: float) -> Iterator[bytes]:
+        """The backlog after the cursor."""
+        return self.read()
+
+    def watching(self, subscription: Subscription) -> AbstractContextManager[Any]:
+        """A lost publish is repaired by the process's head watcher: at its next tick it
+        sees this stream behind the log's head and wakes it with MISSED."""
+        return self.heads.watching(self.conversation_id, subscription, lambda: self.cursor)
+
+    def missed(self, now: float) -> Iterator[bytes]:
+        """Read what the broker may have dropped."""
+        return self.read("missed")
+
+    def due(self, now: float) -> Iterator[bytes]:
+        """Never runs (`due_at` is None)."""
+        return iter(())
+
+    def beat(self, now: float) -> Iterator[bytes]:
+        """Nothing after a ping: the head watcher repairs on its own tick."""
+        return iter(())
+
+    def read(self, reason: str = "backlog") -> Iterator[bytes]:
+        """Every entry after the cursor, from the database, page by page; then the
+        conversation, if a status entry among them changed it."""
+        metrics.CATCH_UP_READS.labels(reason).inc()
+        changed = None
+        while True:
+            with self.app.app_context():
+                page = conversations.messages_after(self.conversation_id, None, self.cursor)
+            for message in page.messages:
+                yield self._frame(message)
+                if message["kind"] == "status":
+                    changed = page.conversation
+            if len(page.messages) < conversations.PAGE_MAX:
+                break
+        if changed is not None:
+            yield frame("conversation", changed)
+
+    def live(self, item: dict[str, Any], now: float) -> Iterator[bytes]:
+        """A published change: an entry (sent if next, a gap repaired, a repeat dropped),
+        or news that is not in the log (a read mark, typing), passed on as it is."""
+        message = item.get("message")
+        if message is None:
+            yield from _news(item)
+            return
+        seq = message["seq"]
+        if seq <= self.cursor:
+            return
+        if seq == self.cursor + 1:
+            self.cursor = seq
+            self.connection.delivered += 1
+            metrics.DELIVERED_SSE.inc()
+            _observe_commit(item, metrics.COMMIT_TO_WRITE_SSE)
+            # Every local subscriber shares this item: encode it once, not once each.
+            yield shared_frame(item, "frame", "message", message, id=seq)
+            if message["kind"] == "status":
+                yield shared_frame(item, "conversation_frame", "conversation", item["conversation"])
+        else:
+            yield from self.read("gap")
+
+    def _frame(self, message: dict[str, Any]) -> bytes:
+        self.cursor = message["seq"]
+        self.connection.delivered += 1
+        metrics.DELIVERED_SSE.inc()
+        return frame("message", message, id=message["seq"])
+
+
+def _observe_commit(item: dict[str, Any], histogram: Any) -> None:
+    # announce.publish stamps each item once with its commit's wall time.
+    committed_at = item.get("committed_at")
+    if committed_at is not None:
+        histogram.observe(max(0.0, time.time() - committed_at))
+
+
+def _news(item: dict[str, Any]) -> Iterator[bytes]:
+    """The frame of a change outside the log; no `id:`, so a resume never replays it."""
+    for event in ("typing", "conversation"):
+        if event in item:
+            # Shared by every local subscriber, like an entry's frame.
+            yield shared_frame(item, f"{event}_frame", event, item[event])
+            return
+
+
+def wait_for_messages(
+    conversation_id: int,
+    caller: conversations.Caller,
+    after: int,
+    limit: int,
+    wait: float,
+    broker: Broker,
+    heads: HeadWatcher,
+    clock: Callable[[], float] = time.monotonic,
+) -> conversations.Page:
+    """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s.
+
+    A client that is up to date costs one query to start waiting (its token and the
+    log's head, read together); woken by the next entry, it is answered from the
+    published item (the entry and the conversation after it) without a query.
+    """
+    if wait <= 0:
+        return conversations.messages_after(conversation_id, caller, after, limit)
+    # Subscribe before looking at the head: an entry committed after the look is then
+    # published to us, and one committed before it is seen by it.
+    subscription = broker.subscribe([announce.conversation_channel(conversation_id)])
+    connection = connection_log.Connection("conversation", "longpoll", caller, conversation_id)
+    with closing(subscription), connection:
+        if conversations.authorized_head(conversation_id, caller) > after:
+            found = conversations.messages_after(conversation_id, None, after, limit)
+            return _answer(connection, found)
+        deadline = clock() + wait
+        with heads.watching(conversation_id, subscription, lambda: after):
+            while (remaining := deadline - clock()) > 0:
+                item = subscription.get(timeout=remaining)
+                if item is ENDED:
+                    connection.reason = connection_log.SERVER_SHUTDOWN
+                    break  # shutting down: answer now, the client asks again elsewhere
+                if item is None or _is_typing(item):
+                    continue  # typing is for streams only
+                if item is not MISSED and _next_entry_or_news(item, after):
+                    # The entry after the cursor, or a read mark ("Seen" need not wait),
+                    # answered from the published item without a query.
+                    message = item.get("message")
+                    if message is None:
+                        page = conversations.Page([], after, item["conversation"])
+                        return _answer(connection, page)
+                    _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
+                    page = conversations.Page([message], message["seq"], item["conversation"])
+                    return _answer(connection, page)
+                if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
+                    metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
+                    found = conversations.messages_after(conversation_id, None, after, limit)
+                    if found.messages:
+                        return _answer(connection, found)
+        found = conversations.messages_after(conversation_id, None, after, limit)
+        return _answer(connection, found, empty=connection_log.TIMEOUT)
+
+
+def _answer(
+    connection: connection_log.Connection,
+    page: conversations.Page,
+    empty: str = connection_log.ANSWERED,
+) -> conversations.Page:
+    """Count what a long-poll answers with; `empty` is why it ends if with no entry."""
+    delivered = len(page.messages)
+    connection.delivered += delivered
+    if delivered:
+        metrics.DELIVERED_LONGPOLL.inc(delivered)
+    if connection.reason is None:
+        connection.reason = connection_log.ANSWERED if delivered else empty
+    return page
+
+
+def _is_typing(item: Any) -> bool:
+    return isinstance(item, dict) and "typing" in item
+
+
+def _next_entry_or_news(item: dict[str, Any], after: int) -> bool:
+    message = item.get("message")
+    return message["seq"] == after + 1 if message is not None else "conversation" in item

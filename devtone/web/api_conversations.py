@@ -1,0 +1,119 @@
+"""The conversation API under /api, for visitors (bearer token) and agents (session).
+
+Each view parses, makes one domain call, and renders.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from devtone.domain import conversations, presence
+from devtone.domain.agents import AgentIdentity
+from devtone.feeds import conversation as conversation_feed
+from devtone.feeds import heads_of, loop
+from devtone.realtime import broker_of, stream_slots_of
+from devtone.realtime.stream_slots import given_back_if_never_run
+from devtone.web import limits
+from devtone.web.request import WAIT_MAX, agent, caller, json_object, whole_number
+from devtone.web.sse_response import agent_still_active, event_stream, stream_settings
+
+bp = Blueprint("api_conversations", __name__, url_prefix="/api")
+
+
+@bp.post("/conversations")
+@limits.limit_conversation_starts
+def start_conversation() -> tuple[dict[str, Any], int]:
+    """Open a conversation; the answer carries the visitor's token, once."""
+    fields = json_object()
+    conversation, token = conversations.start_conversation(fields.get("name"), fields.get("email"))
+    return {"conversation": conversation, "token": token}, 201
+
+
+@bp.get("/conversations/<id:conversation_id>")
+def get_conversation(conversation_id: int) -> dict[str, Any]:
+    """One conversation."""
+    return {"conversation": conversations.get_conversation(conversation_id, caller())}
+
+
+@bp.post("/conversations/<id:conversation_id>/messages")
+def post_message(conversation_id: int) -> tuple[dict[str, Any], int]:
+    """Add a message; the same client_id again answers 200 with the stored one."""
+    who = caller()
+    fields = json_object()
+    limits.count_message(conversation_id, who)
+    message, created = conversations.post_message(
+        conversation_id, who, fields.get("body"), fields.get("client_id")
+    )
+    return {"message": message}, 201 if created else 200
+
+
+@bp.get("/conversations/<id:conversation_id>/messages")
+def list_messages(conversation_id: int) -> dict[str, Any]:
+    """The log after a cursor (`after`), at most `limit` entries."""
+    who = caller(query_token=True)
+    after = whole_number("after", request.args.get("after"), default=0)
+    limit = whole_number("limit", request.args.get("limit"), default=100, low=1)
+    wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
+    # A waiting long-poll holds a connection like a stream, and counts like one.
+    slot = stream_slots_of(current_app).acquire(conversation_id) if wait else nullcontext()
+    with slot:
+        page = conversation_feed.wait_for_messages(
+            conversation_id, who, after, limit, wait, broker_of(current_app), heads_of(current_app)
+        )
+    return {
+        "messages": page.messages,
+        "cursor": page.cursor,
+        "conversation": page.conversation,
+    }
+
+
+@bp.get("/conversations/<id:conversation_id>/events")
+def conversation_events(conversation_id: int) -> Response:
+    """The SSE tier: resume from Last-Event-ID, or from `after` on a first connect."""
+    who = caller(query_token=True)
+    if "Last-Event-ID" in request.headers:
+        cursor = whole_number("Last-Event-ID", request.headers["Last-Event-ID"], 0)
+    else:
+        cursor = whole_number("after", request.args.get("after"), default=0)
+    conversations.authorize(conversation_id, who)
+    app = current_app._get_current_object()
+    # An agent's stream ends once they are deactivated; a visitor's token never expires
+    # while its conversation exists.
+    check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
+    reader = conversation_feed.ConversationReader(app, heads_of(app), conversation_id, cursor)
+    slot = stream_slots_of(app).acquire(conversation_id)  # given back when the stream ends
+    stream = loop.stream(reader, broker_of(app), stream_settings(app, check), who, slot)
+    return event_stream(given_back_if_never_run(slot, stream))
+
+
+@bp.post("/conversations/<id:conversation_id>/typing")
+def typing(conversation_id: int) -> tuple[str, int]:
+    """Tell the other side someone is typing (or stopped); nothing is stored."""
+    who = caller()
+    presence.announce_typing(conversation_id, who, json_object().get("typing"))
+    return "", 204
+
+
+@bp.post("/conversations/<id:conversation_id>/read")
+def read(conversation_id: int) -> dict[str, Any]:
+    """Move the caller's read mark up to `seq`."""
+    who = caller()
+    seq = json_object().get("seq")
+    return {"conversation": presence.mark_read(conversation_id, who, seq)}
+
+
+@bp.post("/conversations/<id:conversation_id>/assign")
+def assign(conversation_id: int) -> dict[str, Any]:
+    """Assign to the calling agent, or (admins) to `agent_id`."""
+    who = agent()
+    agent_id = json_object().get("agent_id") if request.content_length else None
+    return {"conversation": conversations.assign_conversation(conversation_id, who, agent_id)}
+
+
+@bp.post("/conversations/<id:conversation_id>/close")
+def close(conversation_id: int) -> dict[str, Any]:
+    """Close the conversation (the visitor may reopen it by writing again)."""
+    return {"conversation": conversations.close_conversation(conversation_id, agent())}

@@ -1,0 +1,146 @@
+"""The dashboard's snapshot and statistics, on a fixture with known timestamps."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devtone.domain import conversations, log_writer, presence, snapshots
+from devtone.domain.visitors import Visitor
+
+NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+YESTERDAY = NOW - timedelta(days=1)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The domain's clock, set by the test before each step (known timestamps)."""
+
+    class Clock:
+        now = NOW
+
+        def __call__(self):
+            return self.now
+
+        def at(self, hour, minute=0, day=NOW):
+            self.now = day.replace(hour=hour, minute=minute)
+
+    fake = Clock()
+    monkeypatch.setattr(log_writer, "utcnow", fake)
+    monkeypatch.setattr(conversations, "utcnow", fake)
+    return fake
+
+
+def _visitor_says(visitor, body):
+    conversations.post_message(visitor["id"], Visitor(visitor["token"]), body)
+
+
+def _start(name):
+    conversation, token = conversations.start_conversation(name)
+    return {"id": conversation["id"], "token": token}
+
+
+def test_statistics_match_hand_computed_values(app, clock, agent):
+    me = agent.identity
+    with app.app_context():
+        # Yesterday: a conversation answered and closed yesterday, one only answered today.
+        clock.at(20, day=YESTERDAY)
+        old = _start("Old")
+        _visitor_says(old, "yesterday's question")  # not today: not counted
+        clock.at(20, 5, day=YESTERDAY)
+        conversations.post_message(old["id"], me, "yesterday's answer")
+        clock.at(21, day=YESTERDAY)
+        conversations.close_conversation(old["id"], me)
+
+        clock.at(23, day=YESTERDAY)
+        late = _start("Late")
+        clock.at(0, 30)
+        conversations.post_message(late["id"], me, "sorry for the wait")  # waited 5400 s
+
+        clock.at(9)
+        quick = _start("Quick")
+        _visitor_says(quick, "hi")
+        clock.at(9, 2)
+        conversations.post_message(quick["id"], me, "hello!")  # waited 120 s
+        clock.at(10)
+        conversations.close_conversation(quick["id"], me)  # closed today
+
+        clock.at(11)
+        slow = _start("Slow")
+        _visitor_says(slow, "anyone?")
+        _visitor_says(slow, "hello??")
+        clock.at(11, 10)
+        conversations.post_message(slow["id"], me, "here now")  # waited 600 s
+
+        clock.at(12)
+        waiting = _start("Waiting")
+        _visitor_says(waiting, "please help")
+
+        figures = snapshots.stats(NOW)
+    assert figures == {
+        "day": "2026-03-10",
+        "waiting": 1,  # Waiting
+        "active": 2,  # Late, Slow
+        "closed_today": 1,  # Quick (Old closed yesterday)
+        # Today's text: Late 1, Quick 2, Slow 3, Waiting 1 (status entries do not count).
+        "messages_today": 7,
+        # First replies today: 120, 600, 5400 s (Old's was yesterday) → median 600 s.
+        "median_first_reply_seconds": 600.0,
+    }
+
+
+def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(app, clock, agent):
+    with app.app_context():
+        for minutes in (1, 2, 10, 90):
+            clock.at(8)
+            started = _start(f"Wait {minutes}")
+            clock.now = clock.now + timedelta(minutes=minutes)
+            conversations.post_message(started["id"], agent.identity, "hi")
+        figures = snapshots.stats(NOW)
+    assert figures["median_first_reply_seconds"] == (120 + 600) / 2
+
+
+def test_statistics_on_an_empty_day(app):
+    with app.app_context():
+        figures = snapshots.stats(NOW)
+    assert figures == {
+        "day": "2026-03-10",
+        "waiting": 0,
+        "active": 0,
+        "closed_today": 0,
+        "messages_today": 0,
+        "median_first_reply_seconds": None,
+    }
+
+
+def test_the_snapshot_lists_open_conversations_newest_first_with_recent_closed(app, clock, agent):
+    with app.app_context():
+        clock.at(9)
+        first = _start("First")
+        clock.at(10)
+        _start("Second")
+        clock.at(11)
+        _visitor_says(first, "still there?")  # newest activity now
+        clock.at(12)
+        done = _start("Done")
+        conversations.close_conversation(done["id"], agent.identity)
+        snapshot = snapshots.take_snapshot(NOW)
+    listed = [(c["visitor"]["name"], c["status"]) for c in snapshot.conversations]
+    assert listed == [("First", "waiting"), ("Second", "waiting"), ("Done", "closed")]
+    first_shown = snapshot.conversations[0]
+    assert first_shown["last_message"]["body"] == "still there?"
+    assert first_shown["unread"] == 1
+    assert snapshot.stats["waiting"] == 2
+
+
+def test_the_etag_changes_with_any_change_and_only_then(app, visitor, agent):
+    with app.app_context():
+        before = snapshots.take_snapshot().etag
+        same = snapshots.take_snapshot().etag
+        presence.mark_read(visitor.id, agent.identity, 0)  # nothing to read: no change
+        unchanged = snapshots.take_snapshot().etag
+        conversations.post_message(visitor.id, Visitor(visitor.token), "hi")
+        after_post = snapshots.take_snapshot().etag
+        presence.mark_read(visitor.id, agent.identity, 1)
+        after_read = snapshots.take_snapshot().etag
+    assert before == same == unchanged
+    assert len({before, after_post, after_read}) == 3

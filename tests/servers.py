@@ -1,0 +1,231 @@
+"""Real servers the tests start on loopback ports: devtone under gunicorn, nginx, Redis.
+
+Plain helpers, imported by the fixtures in conftest.py and by tests that need one
+directly. Each stops only the process it started, by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stop_process(process: subprocess.Popen | None, signum: int, grace: float = 5) -> None:
+    """Stop a process this test started, by its PID: `signum`, then SIGKILL after `grace` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signum)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def wait_until_healthy(
+    url: str, process: subprocess.Popen, log: Path, on_timeout=None, seconds: float = 30
+) -> None:
+    """Poll `url`/healthz until it answers; fail with the process's log if it never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited:\n{log.read_text() if log.exists() else ''}")
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    if on_timeout is not None:
+        on_timeout()
+    pytest.fail(f"{url} did not answer within {seconds} s:\n{log.read_text()}")
+
+
+class LiveServer:
+    """A gunicorn + gevent devtone on a loopback port that survives restarts.
+
+    The test binds port 0 and hands the listening socket to gunicorn (`fd://`), so the
+    port is ours from the start (no race for a "free" port) and stays the same across
+    `stop()` and `start()`: clients see a server that went away and came back.
+    """
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env = env
+        self.log = log
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(2048)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LiveServer:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("gunicorn")),
+                    "--worker-class",
+                    "gevent",
+                    "--workers",
+                    "1",
+                    "--worker-connections",
+                    "2000",
+                    "--graceful-timeout",
+                    "2",
+                    "--bind",
+                    f"fd://{self.listener.fileno()}",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                pass_fds=(self.listener.fileno(),),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until_healthy(self.url, self.process, self.log, on_timeout=self.stop)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.process, signal.SIGTERM, grace=10)
+
+    def close(self) -> None:
+        self.stop()
+        self.listener.close()
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+{user}
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream devtone {{
+        server 127.0.0.1:{upstream};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://devtone;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            {page_directives}
+        }}
+        {api_location}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """A real nginx on a loopback port in front of a LiveServer, reconfigurable live."""
+
+    def __init__(self, binary: str, directory: Path, upstream: LiveServer):
+        self.binary = binary
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.upstream = upstream
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()  # nginx binds it itself; the gap is a few milliseconds
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def configure(self, page_directives: str = "", api_location: str = "") -> Nginx:
+        """Write the config; start nginx, or reload it (the port and clients stay)."""
+        (self.dir / "nginx.conf").write_text(
+            NGINX_CONF.format(
+                dir=self.dir,
+                user="user root;" if os.geteuid() == 0 else "",
+                upstream=self.upstream.port,
+                port=self.port,
+                page_directives=page_directives,
+                api_location=api_location,
+            )
+        )
+        command = [self.binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")]
+        if self.process is None:
+            self.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        else:
+            subprocess.run([*command, "-s", "reload"], check=True, capture_output=True)
+            time.sleep(0.5)  # old workers finish their requests; new ones take the port
+        wait_until_healthy(self.url, self.process, self.dir / "error.log")
+        return self
+
+    def access_count(self, fragment: str) -> int:
+        """How many logged requests contain `fragment`."""
+        log = self.dir / "access.log"
+        return log.read_text().count(fragment) if log.exists() else 0
+
+    def stop(self) -> None:
+        stop_process(self.process, signal.SIGQUIT)  # nginx's graceful stop
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the server binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the test's own on a loopback port; it can stop and start again."""
+
+    def __init__(self, binary: str, directory: Path):
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # No retries: a refused PING must come back at once while the server starts.
+        client = redis.Redis(
+            port=self.port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+        )
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    pytest.fail(f"redis-server exited with {self.process.returncode}")
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    time.sleep(0.02)
+            pytest.fail("redis-server did not answer within 5 s")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        stop_process(self.process, signal.SIGTERM)
