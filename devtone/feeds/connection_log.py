@@ -42,7 +42,8 @@ REFUSED = "refused"  # the caller may not read it (a domain error)
 ENDED = "ended"  # the stream finished for another reason
 
 #: What a browser's tier report may say (POST /api/realtime/report): a fixed vocabulary,
-#: so the metrics' labels stay few.
+#: so the metrics' labels stay few. REPORT_REASONS is the table of static/js/realtime/
+#: reasons.js, which the negotiator's every move carries (a test holds them equal).
 TIERS = ("sse", "longpoll", "poll")
 KINDS = ("conversation", "dashboard")
 REPORT_REASONS = (

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { backoff } from "../../devtone/static/js/realtime/backoff.js";
+import { backoff } from "../../devtone/static/js/realtime/retries.js";
 
 const middle = () => 0.5; // 2 * 0.5 - 1 = 0: no jitter
 

@@ -108,6 +108,7 @@ test("no hello within the timeout falls back to long-poll with the exact log lin
     state: "polling",
     tier: "longpoll",
     previous: { state: "connecting", tier: "longpoll" },
+    code: "upgrade",
     reason: "hello",
     nextRetryAt: clock.now + 1000,
   });
@@ -215,6 +216,7 @@ test("a failed probe announces the next retry time without changing state", asyn
   assert.equal(last.state, "polling");
   assert.equal(last.tier, "longpoll");
   assert.equal(last.reason, "SSE timeout");
+  assert.equal(last.code, "timeout");
   assert.equal(last.nextRetryAt, env.clock.now + 2000);
   assert.deepEqual(env.logs.slice(-2), ["SSE timeout", "Retrying connection in 2000ms (attempt 2)"]);
 });
@@ -449,6 +451,7 @@ test("a token that no longer opens the conversation stops everything and says so
   assert.deepEqual(env.denials, [{ status: 403, code: "forbidden", message: "Not your conversation" }]);
   assert.deepEqual(env.state(), ["offline", "none"]);
   assert.equal(env.states.at(-1).reason, "denied");
+  assert.equal(env.states.at(-1).code, "failed");
   assert.equal(env.clock.pending, 0);
   assert.equal(env.window.listeners + env.document.listeners, 0);
   const count = env.fetch.requests.length;

@@ -87,6 +87,7 @@ test("hello makes the connection live", async () => {
     state: "live",
     tier: "sse",
     previous: { state: "connecting", tier: "sse" },
+    code: "upgrade",
     reason: "hello",
     nextRetryAt: null,
   });
@@ -156,6 +157,7 @@ test("no hello within the timeout logs SSE timeout and goes offline with a retry
   assert.equal(states.at(-1).nextRetryAt, clock.now + 1000);
   assert.equal(negotiator.nextRetryAt, clock.now + 1000);
   assert.equal(states.at(-1).reason, "SSE timeout");
+  assert.equal(states.at(-1).code, "timeout");
 });
 
 test("the retry reconnects from the cursor after the backoff delay", async () => {
@@ -254,6 +256,7 @@ test("an EventSource that ends CLOSED goes offline and retries with backoff", as
   closed.fail(2);
   assert.equal(negotiator.state, "offline");
   assert.equal(states.at(-1).reason, "SSE stream closed");
+  assert.equal(states.at(-1).code, "closed");
   assert.equal(logs.at(-1), "Retrying connection in 1000ms (attempt 1)");
   clock.advance(1000);
   await flush();
@@ -275,6 +278,7 @@ test("a reconnecting EventSource shows connecting until hello comes back", async
   assert.equal(negotiator.state, "connecting");
   assert.equal(negotiator.tier, "sse");
   assert.equal(states.at(-1).reason, "stream interrupted");
+  assert.equal(states.at(-1).code, "failed");
   clock.advance(3000);
   stream.emit("hello", {});
   assert.equal(negotiator.state, "live");
@@ -315,6 +319,7 @@ test("a negotiation answered with an error status goes offline", async () => {
   await negotiator.start();
   assert.equal(negotiator.state, "offline");
   assert.equal(states.at(-1).reason, "negotiate failed: HTTP 502");
+  assert.equal(states.at(-1).code, "failed");
 });
 
 test("a negotiation that never answers times out and is aborted", async () => {

@@ -3,10 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { NegotiateRequest } from "../../devtone/static/js/realtime/negotiate.js";
 import { Probe } from "../../devtone/static/js/realtime/probe.js";
 import { Retries } from "../../devtone/static/js/realtime/retries.js";
-import { DEFAULT_TIMINGS, TIERS, allowedTiers } from "../../devtone/static/js/realtime/tiers.js";
+import { DEFAULT_TIMINGS, NegotiateRequest, TIERS, allowedTiers } from "../../devtone/static/js/realtime/tiers.js";
 import { Timers } from "../../devtone/static/js/realtime/timers.js";
 import { listenForWakeUps } from "../../devtone/static/js/realtime/wakeups.js";
 import { Watchdog } from "../../devtone/static/js/realtime/watchdog.js";
@@ -133,7 +132,7 @@ function probeSetup() {
     retries: new Retries({ timings: () => DEFAULT_TIMINGS, random: () => 0.5, logger }),
     logger,
     onDue: () => calls.push("due"),
-    onFailed: (reason) => calls.push(`failed: ${reason}`),
+    onFailed: ({ code, reason }) => calls.push(`failed (${code}): ${reason}`),
   });
   const transport = {
     started: null,
@@ -177,7 +176,7 @@ test("Probe: a try holds its entries until release(); a silent one times out and
   assert.equal(transport.stopped, 1);
   assert.equal(probe.running, false);
   assert.equal(logs.at(-1), "SSE timeout");
-  assert.deepEqual(calls, ["failed: SSE timeout"]);
+  assert.deepEqual(calls, ["failed (timeout): SSE timeout"]);
 });
 
 test("Probe: a transport whose start() throws fails the try at once", () => {
@@ -186,6 +185,6 @@ test("Probe: a transport whose start() throws fails the try at once", () => {
     throw new Error("bad URL");
   };
   probe.start(TIERS.sse, transport, { cursor: 0, helloTimeoutMs: 10000 });
-  assert.deepEqual(calls, ["failed: SSE failed: bad URL"]);
+  assert.deepEqual(calls, ["failed (failed): SSE failed: bad URL"]);
   assert.equal(probe.running, false);
 });

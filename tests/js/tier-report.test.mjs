@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { MonitorFeed } from "../../devtone/static/js/realtime/monitor-feed.js";
-import { reasonCode, reportTierChanges } from "../../devtone/static/js/realtime/tier-report.js";
+import { because, CODES } from "../../devtone/static/js/realtime/reasons.js";
+import { reportTierChanges } from "../../devtone/static/js/realtime/tier-report.js";
 
 function harness() {
   const negotiator = new EventTarget();
@@ -12,20 +13,21 @@ function harness() {
     sent.push({ url, init, body: JSON.parse(init.body) });
     return Promise.resolve({ ok: true });
   };
-  const change = (tier, reason, state = "connecting") =>
-    negotiator.dispatchEvent(new CustomEvent("statechange", { detail: { state, tier, reason } }));
+  // `why` as the negotiator gives it: a code of reasons.js and the words it logged.
+  const change = (tier, [code, reason], state = "connecting") =>
+    negotiator.dispatchEvent(new CustomEvent("statechange", { detail: { state, tier, code, reason } }));
   return { negotiator, sent, fetch, change };
 }
 
 test("a fallback and an upgrade are reported with their reasons, the first tier is not", () => {
   const { negotiator, sent, fetch, change } = harness();
   reportTierChanges(negotiator, { url: "/api/realtime/report", kind: "conversation", fetch });
-  change("none", "start");
-  change("sse", "start");
-  change("sse", "hello", "live");
-  change("longpoll", "SSE timeout");
-  change("longpoll", "hello", "polling");
-  change("sse", "hello", "live");
+  change("none", ["reconnect", "start"]);
+  change("sse", ["reconnect", "start"]);
+  change("sse", ["upgrade", "hello"], "live");
+  change("longpoll", ["timeout", "SSE timeout"]);
+  change("longpoll", ["upgrade", "hello"], "polling");
+  change("sse", ["upgrade", "hello"], "live");
   assert.deepEqual(
     sent.map((s) => s.body),
     [
@@ -42,9 +44,9 @@ test("a fallback and an upgrade are reported with their reasons, the first tier 
 test("going offline in between reports the tier before and the tier after", () => {
   const { negotiator, sent, fetch, change } = harness();
   reportTierChanges(negotiator, { fetch });
-  change("poll", "hello", "polling");
-  change("none", "poll failed: HTTP 502", "offline");
-  change("sse", "retry");
+  change("poll", ["upgrade", "hello"], "polling");
+  change("none", ["failed", "poll failed: HTTP 502"], "offline");
+  change("sse", ["reconnect", "retry"]);
   assert.deepEqual(sent.map((s) => s.body), [{ from: "poll", to: "sse", reason: "reconnect" }]);
 });
 
@@ -57,24 +59,35 @@ test("a failing report is ignored and the returned function stops reporting", as
       return Promise.reject(new Error("offline"));
     },
   });
-  change("sse", "start");
-  change("longpoll", "SSE stream silent for 37500ms");
+  change("sse", ["reconnect", "start"]);
+  change("longpoll", ["silent", "SSE stream silent for 37500ms"]);
   await new Promise((resolve) => setImmediate(resolve));
   stop();
-  change("poll", "long-poll timed out");
+  change("poll", ["timeout", "long-poll timed out"]);
   assert.equal(calls, 1);
 });
 
-test("reason codes: the negotiator's words become the server's vocabulary", () => {
-  assert.equal(reasonCode("SSE timeout"), "timeout");
-  assert.equal(reasonCode("long-poll timed out"), "timeout");
-  assert.equal(reasonCode("SSE stream silent for 37500ms"), "silent");
-  assert.equal(reasonCode("SSE stream closed"), "closed");
-  assert.equal(reasonCode("long-poll failed: HTTP 502"), "failed");
-  assert.equal(reasonCode("long-poll failed: HTTP 429"), "rate_limited");
-  assert.equal(reasonCode("hello"), "upgrade");
-  assert.equal(reasonCode("tab visible"), "reconnect");
-  assert.equal(reasonCode(undefined), "other");
+test("the report sends the negotiator's code as it is, never its words", () => {
+  const { negotiator, sent, fetch, change } = harness();
+  reportTierChanges(negotiator, { fetch });
+  change("sse", ["reconnect", "start"]);
+  change("longpoll", ["rate_limited", "SSE refused: HTTP 429"]);
+  change("poll", ["closed", "long-poll timed out, as words would say"]);
+  change("sse", ["no_such_code", "hello"]);
+  assert.deepEqual(
+    sent.map((s) => s.body.reason),
+    ["rate_limited", "closed", "other"],
+  );
+});
+
+test("reasons.js: one table of codes; a reason outside it is refused", () => {
+  assert.deepEqual(Object.keys(CODES), Object.values(CODES));
+  assert.deepEqual(because(CODES.silent, "SSE stream silent for 37500ms"), {
+    code: "silent",
+    reason: "SSE stream silent for 37500ms",
+  });
+  assert.deepEqual(because(CODES.upgrade), { code: "upgrade", reason: "upgrade" });
+  assert.throws(() => because("timed out"), TypeError);
 });
 
 test("MonitorFeed: a snapshot answer is one snapshot event, its etag the cursor", () => {

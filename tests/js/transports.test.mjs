@@ -15,7 +15,8 @@ function transport(url = "/api/conversations/3/events?token=a%2Bb") {
   const calls = [];
   const sse = new SseTransport({ url, EventSource: FakeEventSource });
   for (const name of ["onhello", "onentry", "onping", "onerror", "onclosed"]) {
-    sse[name] = (arg) => calls.push([name, arg]);
+    // A failure's code (reasons.js) is recorded after its words.
+    sse[name] = (arg, code) => calls.push(code === undefined ? [name, arg] : [name, arg, code]);
   }
   return { sse, calls, source: () => FakeEventSource.instances.at(-1) };
 }
@@ -50,21 +51,21 @@ test("data that is not JSON is reported, not delivered", () => {
   const { sse, calls, source } = transport();
   sse.start(0);
   source().emitRaw("message", "{oops");
-  assert.deepEqual(calls, [["onerror", "invalid JSON in message"]]);
+  assert.deepEqual(calls, [["onerror", "invalid JSON in message", "other"]]);
 });
 
 test("a CLOSED EventSource is reported through onclosed", () => {
   const { sse, calls, source } = transport();
   sse.start(0);
   source().fail(2);
-  assert.deepEqual(calls, [["onclosed", "stream closed"]]);
+  assert.deepEqual(calls, [["onclosed", "stream closed", "closed"]]);
 });
 
 test("a reconnecting EventSource is reported through onerror", () => {
   const { sse, calls, source } = transport();
   sse.start(0);
   source().fail(0);
-  assert.deepEqual(calls, [["onerror", "stream interrupted"]]);
+  assert.deepEqual(calls, [["onerror", "stream interrupted", "failed"]]);
   assert.equal(source().closed, false, "the browser keeps reconnecting it");
 });
 
@@ -112,7 +113,8 @@ function http(Transport, options = {}) {
     ...options,
   });
   for (const name of ["onhello", "onentry", "onping", "onerror", "onclosed", "ondenied"]) {
-    transport[name] = (arg) => calls.push([name, name === "onentry" ? arg.seq : arg]);
+    transport[name] = (arg, code) =>
+      calls.push(code === undefined ? [name, name === "onentry" ? arg.seq : arg] : [name, arg, code]);
   }
   const last = () => fetch.last(MESSAGES);
   const param = (name) => last().params.get(name);
@@ -181,7 +183,7 @@ test("a long-poll the proxy never answers times out, is aborted and reported", a
   clock.advance(1);
   await flush();
   assert.equal(waiting.aborted, true);
-  assert.deepEqual(calls.at(-1), ["onclosed", "timed out"]);
+  assert.deepEqual(calls.at(-1), ["onclosed", "timed out", "timeout"]);
   assert.equal(fetch.open.length, 0);
   assert.equal(clock.pending, 0);
   assert.equal(transport.running, false);
@@ -192,7 +194,7 @@ test("the first long-poll request is bounded too", async () => {
   transport.start(0);
   clock.advance(4000);
   await flush();
-  assert.deepEqual(calls, [["onclosed", "timed out"]]);
+  assert.deepEqual(calls, [["onclosed", "timed out", "timeout"]]);
 });
 
 test("long-poll failures are reported, each leaving nothing open", async () => {
@@ -210,7 +212,7 @@ test("long-poll failures are reported, each leaving nothing open", async () => {
     await flush();
     fail(last());
     await flush();
-    assert.deepEqual(calls.at(-1), ["onclosed", reason]);
+    assert.deepEqual(calls.at(-1), ["onclosed", reason, "failed"]);
     assert.equal(fetch.requests.length, 2, `${reason}: no request after a failure`);
     assert.equal(clock.pending, 0);
   }
@@ -327,7 +329,7 @@ test("a poll that never answers times out after 10 s", async () => {
   clock.advance(10000);
   await flush();
   assert.equal(request.aborted, true);
-  assert.deepEqual(calls, [["onclosed", "timed out"]]);
+  assert.deepEqual(calls, [["onclosed", "timed out", "timeout"]]);
   assert.equal(clock.pending, 0);
 });
 
@@ -356,4 +358,12 @@ test("start again restarts from the new cursor", async () => {
 test("HTTP transports need a url", () => {
   assert.throws(() => new LongPollTransport({}), TypeError);
   assert.throws(() => new PollTransport({}), TypeError);
+});
+
+test("a 429 with nobody listening for limits closes the tier with the rate_limited code", async () => {
+  const { transport, calls, last } = http(LongPollTransport);
+  transport.start(0);
+  last().respond(429, { error: { code: "too_many_streams" } });
+  await flush();
+  assert.deepEqual(calls.at(-1), ["onclosed", "failed: HTTP 429", "rate_limited"]);
 });

@@ -7,7 +7,7 @@
  * that are safe to repeat (GETs, and posts carrying a client_id, which the server stores
  * once) are retried on network failures and 5xx with the realtime backoff.
  */
-import { backoff } from "./realtime/backoff.js";
+import { backoff } from "./realtime/retries.js";
 import { retryAfterMs } from "./realtime/limits.js";
 
 /** An error answer from the server, or status 0 when the server could not be reached. */

@@ -16,23 +16,18 @@
  * through embed-bridge.js: identify/reset from the host, unread counts and new agent
  * messages to it. While the widget's panel is closed the page never takes the focus.
  */
-import { ApiClient, ApiError, newClientId } from "./api.js";
+import { ApiClient, ApiError } from "./api.js";
+import { ConversationSession } from "./conversation-session.js";
 import { ConversationState } from "./conversation-state.js";
 import { connectEmbed } from "./embed-bridge.js";
 import { clearErrors, showFieldError } from "./form-errors.js";
 import { ConnectionIndicator } from "./indicator.js";
 import { MessageList } from "./message-list.js";
-import { Outbox } from "./outbox.js";
-import { ConversationFeed } from "./realtime/feeds.js";
-import { TierNegotiator } from "./realtime/negotiator.js";
-import { reportTierChanges } from "./realtime/tier-report.js";
 import { TypingIndicator, TypingSignal } from "./typing.js";
 import { visitorStore } from "./visitor-store.js";
 
-const HISTORY_PAGE = 200;
 const FORGET_ON = new Set([401, 403, 404]); // the stored token no longer opens the conversation
 const GONE_NOTICE = "Your previous conversation is no longer available. Start a new one.";
-const DELIVERING = new Set(["live", "polling"]); // states in which the server is reachable
 
 /** The page: start form → history → live stream, and the composer. */
 class ChatPage {
@@ -41,8 +36,7 @@ class ChatPage {
   #negotiateUrl;
   #indicator;
   #list;
-  #negotiator = null;
-  #outbox = null;
+  #session = null; // the open conversation's ConversationSession
   #visitor = null;
   #store = visitorStore;
   #state = new ConversationState();
@@ -75,7 +69,7 @@ class ChatPage {
     this.#indicator = new ConnectionIndicator(this.#el.connection);
     this.#list = new MessageList(this.#el.messages, { self: "visitor" });
     this.#agentTyping = new TypingIndicator(this.#el.typing, { sender: "agent" });
-    this.#list.onretry = (clientId) => this.#outbox?.retry(clientId);
+    this.#list.onretry = (clientId) => this.#session?.retry(clientId);
   }
 
   /** Where the visitor is kept: this page's storage, or (embedded) the host page's too. */
@@ -104,7 +98,7 @@ class ChatPage {
     textarea.addEventListener("input", () => this.#typing?.input(textarea.value));
     newConversation.addEventListener("click", () => this.#showStartForm());
     // The negotiator retries at once on `online` too; the outbox need not wait for it.
-    window.addEventListener("online", () => this.#outbox?.resume());
+    window.addEventListener("online", () => this.#session?.resume());
 
     const visitor = this.#store.load();
     if (visitor) this.#openConversation(visitor);
@@ -114,10 +108,8 @@ class ChatPage {
   // ── start form ───────────────────────────────────────────────────────────────────────
 
   #showStartForm(notice = "") {
-    this.#negotiator?.close();
-    this.#negotiator = null;
-    this.#outbox?.discard(); // that conversation is left behind, and its unsent messages too
-    this.#outbox = null;
+    this.#session?.discard(); // that conversation is left behind, and its unsent messages too
+    this.#session = null;
     this.#visitor = null;
     this.#typing = null;
     this.#store.forget();
@@ -209,12 +201,12 @@ class ChatPage {
     // What a previous page left unsent shows at once and is sent again with the same
     // client_id; a copy the server already stored turns up in the history (or the POST
     // answer) and confirms it, so nothing is shown or stored twice.
-    this.#outbox?.close();
-    this.#outbox = this.#createOutbox(visitor);
-    this.#outbox.start();
+    this.#session?.close();
+    const session = this.#createSession(visitor);
+    this.#session = session;
 
     try {
-      await this.#loadHistory(visitor);
+      await session.open();
     } catch (error) {
       if (this.#visitor !== visitor) return; // the visitor started over meanwhile
       const apiError = asApiError(error);
@@ -227,89 +219,37 @@ class ChatPage {
       this.#showComposerError(apiError.message);
     }
     if (this.#visitor !== visitor) return;
-    this.#connect(visitor);
+    session.follow(this.#list.lastSeq);
     this.#focus(this.#el.messageForm.elements.namedItem("body"));
   }
 
-  async #loadHistory(visitor) {
-    let after = 0;
-    for (;;) {
-      const { messages, cursor, conversation } = await this.#api.listMessages(
-        visitor.conversationId,
-        after,
-        HISTORY_PAGE,
-      );
-      if (this.#visitor !== visitor) return; // the visitor started over meanwhile
-      for (const message of messages) this.#show(message);
-      this.#applyConversation(conversation);
-      // Stop at the end, and also if a page brings nothing new (never loop forever).
-      if (!messages.length || cursor <= after || cursor >= (conversation?.last_seq ?? cursor)) return;
-      after = cursor;
-    }
-  }
-
-  #connect(visitor) {
-    const base = this.#root.dataset.apiBase || "/api";
-    // EventSource cannot send headers, so the stream and long-poll URLs carry ?token=.
-    const conversationUrl =
-      `${base.replace(/\/+$/, "")}/conversations/${encodeURIComponent(visitor.conversationId)}`;
-    const token = `token=${encodeURIComponent(visitor.token)}`;
-    const feed = new ConversationFeed({
-      streamUrl: `${conversationUrl}/events?${token}`,
-      messagesUrl: `${conversationUrl}/messages?${token}`,
-      cursor: this.#list.lastSeq,
-    });
-    const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
-    reportTierChanges(negotiator, { url: `${base.replace(/\/+$/, "")}/realtime/report`, kind: "conversation" });
-    negotiator.addEventListener("statechange", ({ detail }) => {
-      this.#indicator.render(detail);
-      // Typed while offline: kept in order, sent in order once the server answers again.
-      // Only on the way in: a statechange that merely moves the next retry time must not
-      // cut a failing message's own backoff short.
-      const delivering = DELIVERING.has(detail.state);
-      if (delivering && !DELIVERING.has(detail.previous?.state)) this.#outbox?.resume();
-      else if (detail.state === "offline") this.#outbox?.pause();
-    });
-    negotiator.addEventListener("message", ({ detail }) => {
-      if (this.#show(detail)) this.onlivemessage?.(detail);
-    });
-    // A status entry says what changed, not who (its author is the service): the
-    // conversation says who joined. Long-poll and poll bring it along with every answer;
-    // SSE sends it as an event after each status entry and on each change outside the log
-    // (a read mark). Both arrive as `conversation`: the page never asks for it again.
-    negotiator.addEventListener("conversation", (event) => this.#applyConversation(event.detail));
-    negotiator.addEventListener("typing", (event) => this.#agentTyping.update(event.detail));
-    negotiator.addEventListener("hello", (event) => this.#applyConversation(event.detail?.conversation));
-    negotiator.addEventListener("denied", () => {
-      if (this.#visitor === visitor) this.#showStartForm(GONE_NOTICE);
-    });
-    this.#negotiator = negotiator;
-    negotiator.start();
-  }
-
-  #createOutbox(visitor) {
-    const outbox = new Outbox({
+  #createSession(visitor) {
+    const current = () => this.#visitor === visitor;
+    return new ConversationSession({
+      api: this.#api,
       conversationId: visitor.conversationId,
-      newClientId,
-      post: async (body, clientId, { signal }) => {
-        const answer = await this.#api.postMessage(visitor.conversationId, body, clientId, {
-          retry: false, // the outbox retries, one message at a time
-          signal,
-        });
-        return answer?.message;
+      base: this.#root.dataset.apiBase || "/api",
+      negotiateUrl: this.#negotiateUrl,
+      token: visitor.token,
+      handlers: {
+        entry: (message, { live }) => {
+          if (this.#show(message) && live) this.onlivemessage?.(message);
+        },
+        // A status entry says what changed, not who (its author is the service): the
+        // conversation says who joined. Every history page and long-poll or poll answer
+        // brings it; SSE sends it after each status entry and on each change outside the
+        // log (a read mark). The page never asks for it again.
+        conversation: (conversation) => this.#applyConversation(conversation),
+        hello: (detail) => this.#applyConversation(detail?.conversation),
+        typing: (detail) => this.#agentTyping.update(detail),
+        state: (detail) => this.#indicator.render(detail),
+        denied: () => {
+          if (current()) this.#showStartForm(GONE_NOTICE);
+        },
+        pending: ({ clientId, body }) => this.#list.addPending(clientId, body, visitor.name),
+        failed: (detail) => this.#failed(detail),
       },
     });
-    const current = () => this.#outbox === outbox;
-    outbox.addEventListener("pending", ({ detail }) => {
-      if (current()) this.#list.addPending(detail.clientId, detail.body, visitor.name);
-    });
-    outbox.addEventListener("sent", ({ detail }) => {
-      if (current()) this.#show(detail.message);
-    });
-    outbox.addEventListener("failed", ({ detail }) => {
-      if (current()) this.#failed(detail);
-    });
-    return outbox;
   }
 
   #createTypingSignal(visitor) {
@@ -321,7 +261,6 @@ class ChatPage {
 
   #show(message) {
     const fresh = this.#list.upsert(message);
-    this.#outbox?.confirm(message); // stream or POST answer, whichever comes first
     if (!fresh) return false; // shown already: the POST answer and the stream both bring it
     this.#agentTyping.message(message);
     if (this.#state.applyEntry(message)) this.#renderConversationState();
@@ -356,10 +295,10 @@ class ChatPage {
   #send() {
     const textarea = this.#el.messageForm.elements.namedItem("body");
     const body = textarea.value;
-    if (!this.#visitor || !this.#outbox || textarea.disabled || !body.trim()) return;
+    if (!this.#visitor || !this.#session || textarea.disabled || !body.trim()) return;
     clearErrors(this.#el.messageForm);
     this.#typing?.stop();
-    this.#outbox.add(body);
+    this.#session.send(body);
     textarea.value = "";
     this.#focus(textarea);
   }

@@ -11,23 +11,22 @@
  * either goes through the DashboardStore, which keeps the newest version; the views are
  * rendered from the store.
  */
-import { ApiClient, ApiError, newClientId } from "./api.js";
+import { ApiClient, ApiError } from "./api.js";
 import { ConversationListView } from "./conversation-list.js";
+import { ConversationSession } from "./conversation-session.js";
 import { DashboardStore } from "./dashboard-store.js";
 import { ConnectionIndicator, DASHBOARD_LABELS } from "./indicator.js";
 import { Notifier } from "./notifier.js";
-import { AGENT_OUTBOX_KEY_PREFIX, Outbox } from "./outbox.js";
+import { AGENT_OUTBOX_KEY_PREFIX } from "./outbox.js";
 import { ReadMarker } from "./read-marker.js";
-import { ConversationFeed, DashboardFeed } from "./realtime/feeds.js";
+import { DashboardFeed } from "./realtime/feeds.js";
 import { TierNegotiator } from "./realtime/negotiator.js";
 import { reportTierChanges } from "./realtime/tier-report.js";
 import { StatsView } from "./stats-view.js";
 import { TranscriptView } from "./transcript-view.js";
 import { TypingSignal } from "./typing.js";
 
-const HISTORY_PAGE = 200;
 const DEFAULT_FILTER = "open";
-const DELIVERING = new Set(["live", "polling"]); // states in which the server is reachable
 
 /** The dashboard: the live list, the stats, and one open transcript at a time. */
 class DashboardPage {
@@ -43,7 +42,7 @@ class DashboardPage {
   #transcript;
   #filter = DEFAULT_FILTER;
   #negotiator = null; // the dashboard feed's
-  #session = null; // the open transcript: {id, negotiator, outbox, reader, typing}
+  #session = null; // the open transcript: {id, conversation (a ConversationSession), reader, typing}
   #ended = false; // the agent's session ended: nothing more is sent
 
   constructor(root) {
@@ -79,7 +78,7 @@ class DashboardPage {
       this.#dismiss();
     });
     document.addEventListener("visibilitychange", () => this.#markReadIfUnread());
-    window.addEventListener("online", () => this.#session?.outbox.resume());
+    window.addEventListener("online", () => this.#session?.conversation.resume());
     this.#connect();
     if (this.#me.role === "admin") {
       this.#api
@@ -154,9 +153,9 @@ class DashboardPage {
     transcript.onreply = (body) => {
       if (!this.#session || this.#ended) return;
       this.#session.typing.stop();
-      this.#session.outbox.add(body);
+      this.#session.conversation.send(body);
     };
-    transcript.messages.onretry = (clientId) => this.#session?.outbox.retry(clientId);
+    transcript.messages.onretry = (clientId) => this.#session?.conversation.retry(clientId);
   }
 
   async #open(id) {
@@ -167,7 +166,7 @@ class DashboardPage {
       return;
     }
     this.#closeSession();
-    const session = { id: String(id), negotiator: null };
+    const session = { id: String(id) };
     session.reader = new ReadMarker({
       readSeq: conversation.agent_read_seq ?? 0,
       send: async (seq) => {
@@ -181,12 +180,11 @@ class DashboardPage {
     });
     this.#session = session;
     this.#transcript.open(conversation);
-    session.outbox = this.#createOutbox(session);
-    session.outbox.start();
+    session.conversation = this.#createConversation(session);
     this.#render();
 
     try {
-      await this.#loadHistory(session);
+      await session.conversation.open();
     } catch (error) {
       if (this.#session !== session) return;
       const apiError = asApiError(error);
@@ -198,54 +196,43 @@ class DashboardPage {
       this.#transcript.showError(apiError.message);
     }
     if (this.#session !== session) return;
-    this.#follow(session);
+    session.conversation.follow(this.#transcript.messages.lastSeq);
     this.#markReadIfUnread();
     this.#transcript.focusComposer();
   }
 
-  async #loadHistory(session) {
-    let after = 0;
-    for (;;) {
-      const { messages, cursor, conversation } = await this.#api.listMessages(session.id, after, HISTORY_PAGE);
-      if (this.#session !== session) return;
-      for (const message of messages) this.#show(session, message);
-      if (conversation) this.#upsert(conversation);
-      // Stop at the end, and also if a page brings nothing new (never loop forever).
-      if (!messages.length || cursor <= after || cursor >= (conversation?.last_seq ?? cursor)) return;
-      after = cursor;
-    }
-  }
-
-  #follow(session) {
-    const url = `${this.#base}/conversations/${encodeURIComponent(session.id)}`;
-    const feed = new ConversationFeed({
-      streamUrl: `${url}/events`,
-      messagesUrl: `${url}/messages`,
-      cursor: this.#transcript.messages.lastSeq,
+  /** The open transcript's conversation: history, its feed, and the agent's outbox. */
+  #createConversation(session) {
+    const current = () => this.#session === session;
+    return new ConversationSession({
+      api: this.#api,
+      conversationId: session.id,
+      base: this.#base,
+      negotiateUrl: this.#negotiateUrl,
+      // Never the visitor's queue, even in one browser, nor another agent's: the agent who
+      // signs in next on this browser must not send what this one left unsent.
+      outboxKeyPrefix: `${AGENT_OUTBOX_KEY_PREFIX}${this.#me.id}.`,
+      handlers: {
+        entry: (message) => this.#show(session, message),
+        conversation: (conversation) => this.#upsert(conversation),
+        typing: (detail) => this.#transcript.typing.update(detail),
+        denied: (detail) => {
+          if (detail?.status === 401) this.#sessionEnded();
+          else if (current()) this.#transcript.showError("This conversation is no longer available.");
+        },
+        pending: ({ clientId, body }) => {
+          if (current()) this.#transcript.messages.addPending(clientId, body, this.#me.name);
+        },
+        failed: (detail) => {
+          if (current()) this.#replyFailed(detail);
+        },
+      },
     });
-    const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
-    reportTierChanges(negotiator, { url: `${this.#base}/realtime/report`, kind: "conversation" });
-    negotiator.addEventListener("message", ({ detail }) => this.#show(session, detail));
-    negotiator.addEventListener("conversation", ({ detail }) => this.#upsert(detail));
-    negotiator.addEventListener("typing", ({ detail }) => this.#transcript.typing.update(detail));
-    negotiator.addEventListener("statechange", ({ detail }) => {
-      // Replies typed while offline are kept in order and sent once the server answers.
-      const delivering = DELIVERING.has(detail.state);
-      if (delivering && !DELIVERING.has(detail.previous?.state)) session.outbox.resume();
-      else if (detail.state === "offline") session.outbox.pause();
-    });
-    negotiator.addEventListener("denied", ({ detail }) => {
-      if (detail?.status === 401) this.#sessionEnded();
-      else if (this.#session === session) this.#transcript.showError("This conversation is no longer available.");
-    });
-    session.negotiator = negotiator;
-    negotiator.start();
   }
 
   #show(session, message) {
     if (this.#session !== session) return;
     const fresh = this.#transcript.messages.upsert(message);
-    session.outbox.confirm(message); // stream or POST answer, whichever comes first
     if (!fresh) return;
     this.#transcript.typing.message(message);
     if (message.sender === "visitor") this.#markRead(session);
@@ -268,34 +255,14 @@ class DashboardPage {
     if (conversation?.unread > 0) this.#markRead(session);
   }
 
-  #createOutbox(session) {
-    const outbox = new Outbox({
-      conversationId: session.id,
-      // Never the visitor's queue, even in one browser, nor another agent's: the agent who
-      // signs in next on this browser must not send what this one left unsent.
-      keyPrefix: `${AGENT_OUTBOX_KEY_PREFIX}${this.#me.id}.`,
-      newClientId,
-      post: async (body, clientId, { signal }) => {
-        // Replying to a waiting conversation also assigns it to me (the server's rule).
-        const answer = await this.#api.postMessage(session.id, body, clientId, { retry: false, signal });
-        return answer?.message;
-      },
-    });
-    const current = () => this.#session === session;
-    outbox.addEventListener("pending", ({ detail }) => {
-      if (current()) this.#transcript.messages.addPending(detail.clientId, detail.body, this.#me.name);
-    });
-    outbox.addEventListener("sent", ({ detail }) => this.#show(session, detail.message));
-    outbox.addEventListener("failed", ({ detail }) => {
-      if (!current()) return;
-      this.#transcript.messages.markFailed(detail.clientId);
-      const error = asApiError(detail.error);
-      if (error.status === 401) this.#sessionEnded();
-      else if (error.status === 409) this.#transcript.showReplyError("This conversation is closed; the reply was not sent.");
-      else if (detail.permanent) this.#transcript.showReplyError(error.message);
-      else this.#transcript.showReplyError("Your reply could not be sent. Check your connection and retry.");
-    });
-    return outbox;
+  /** A reply the outbox could not send: say why, or end the agent's session on a 401. */
+  #replyFailed(detail) {
+    this.#transcript.messages.markFailed(detail.clientId);
+    const error = asApiError(detail.error);
+    if (error.status === 401) this.#sessionEnded();
+    else if (error.status === 409) this.#transcript.showReplyError("This conversation is closed; the reply was not sent.");
+    else if (detail.permanent) this.#transcript.showReplyError(error.message);
+    else this.#transcript.showReplyError("Your reply could not be sent. Check your connection and retry.");
   }
 
   /** Run an action on the open conversation (assign, close) and take its answer. */
@@ -325,8 +292,7 @@ class DashboardPage {
     const session = this.#session;
     if (!session) return;
     this.#session = null;
-    session.negotiator?.close();
-    session.outbox.close(); // unsent replies stay stored and go when it is opened again
+    session.conversation.close(); // unsent replies stay stored and go when it is opened again
     session.reader.close();
     session.typing.stop();
     this.#transcript.close();

@@ -18,7 +18,7 @@
  * - `failed` {clientId, body, error, permanent}: not sent; `permanent` when the server
  *   refused it (the error's status says why: 409 closed, 401/403/404 no longer yours…).
  */
-import { backoff } from "./realtime/backoff.js";
+import { backoff } from "./realtime/retries.js";
 
 /** Storage key prefix; the conversation id follows. */
 export const OUTBOX_KEY_PREFIX = "devtone.outbox.";

@@ -14,7 +14,7 @@
  * a time, and every tier starts from the same cursor, so nothing is shown twice.
  *
  * This module is the state machine; each of its parts has its own: feeds.js (URLs, cursor,
- * what arrives means), negotiate.js (the negotiate request), tiers.js (tiers and timings),
+ * what arrives means), tiers.js (tiers, timings and the negotiate request),
  * transports.js (one per tier), transport-routing.js (whose handlers a transport's callbacks
  * reach: the delivering tier's, the probe's, or none once it is replaced), timers.js (the
  * timer owner), retries.js (attempts and their backoff), watchdog.js (silent streams),
@@ -23,8 +23,8 @@
  * than Retry-After).
  *
  * Events:
- * - `statechange`, detail {state, tier, previous, reason, nextRetryAt}: on every change of
- *   state or tier, and also when only nextRetryAt changes (the next retry while offline,
+ * - `statechange`, detail {state, tier, previous, code, reason, nextRetryAt}: on every change
+ *   of state or tier (`code` from reasons.js, `reason` the words logged), and also when only nextRetryAt changes (the next retry while offline,
  *   or the next background retry of the top tier while on a lower one);
  * - `message`, detail = one new entry, in seq order, each seq once (conversation feed);
  * - one event per type the feed passes through, detail = its data, only from the delivering
@@ -37,16 +37,18 @@
  */
 import { ConversationFeed } from "./feeds.js";
 import { StreamLimits } from "./limits.js";
-import { NegotiateRequest } from "./negotiate.js";
 import { Probe } from "./probe.js";
+import { because, CODES } from "./reasons.js";
 import { Retries } from "./retries.js";
-import { allowedTiers, mergeTimings, tierBelowLimits } from "./tiers.js";
+import { NegotiateRequest, allowedTiers, mergeTimings, tierBelowLimits } from "./tiers.js";
 import { Timers } from "./timers.js";
 import { routeTransport } from "./transport-routing.js";
 import { listenForWakeUps } from "./wakeups.js";
 import { Watchdog } from "./watchdog.js";
 
 export { DEFAULT_TIMINGS, mergeTimings } from "./tiers.js";
+
+const HELLO = because(CODES.upgrade, "hello"); // a tier proved itself
 
 /** Chooses a tier, delivers what its feed carries once and in order, and reconnects with backoff. */
 export class TierNegotiator extends EventTarget {
@@ -118,7 +120,7 @@ export class TierNegotiator extends EventTarget {
       retries: new Retries({ timings, random, logger }),
       logger,
       onDue: () => this.#climbNow(),
-      onFailed: (reason) => this.#climbLater(this.#state, this.#tier, reason),
+      onFailed: (why) => this.#climbLater(this.#state, this.#tier, why),
     });
   }
 
@@ -146,18 +148,21 @@ export class TierNegotiator extends EventTarget {
   start() {
     if (this.#started || this.#closed) return Promise.resolve();
     this.#started = true;
-    this.#stopWakeUps = listenForWakeUps(this.#browser, (reason, force) => this.#wake(reason, force));
-    return this.#connect("start");
+    this.#stopWakeUps = listenForWakeUps(this.#browser, (reason, force) =>
+      this.#wake(because(CODES.reconnect, reason), force),
+    );
+    return this.#connect(because(CODES.reconnect, "start"));
   }
 
   /** Stop for good: every timer, listener, request and stream. */
   close() {
-    this.#shutdown("closed");
+    this.#shutdown(because(CODES.closed));
   }
 
   // ── state ────────────────────────────────────────────────────────────────────────────
 
-  #setState(state, tier, reason, nextRetryAt = null) {
+  /** The one state setter; `why` is {code, reason} (reasons.js). */
+  #setState(state, tier, why, nextRetryAt = null) {
     const previous = { state: this.#state, tier: this.#tier };
     if (state === this.#state && tier === this.#tier) {
       // Not a transition: only the announced retry time may have moved.
@@ -170,11 +175,13 @@ export class TierNegotiator extends EventTarget {
     this.#tier = tier;
     this.#nextRetryAt = nextRetryAt;
     this.dispatchEvent(
-      new CustomEvent("statechange", { detail: { state, tier, previous, reason, nextRetryAt } }),
+      new CustomEvent("statechange", {
+        detail: { state, tier, previous, code: why.code, reason: why.reason, nextRetryAt },
+      }),
     );
   }
 
-  #shutdown(reason) {
+  #shutdown(why) {
     if (this.#closed) return false;
     this.#closed = true;
     this.#generation += 1;
@@ -185,24 +192,24 @@ export class TierNegotiator extends EventTarget {
     this.#limits.abort();
     this.#stopWakeUps?.();
     this.#stopWakeUps = null;
-    this.#setState("offline", "none", reason);
+    this.#setState("offline", "none", why);
     return true;
   }
 
   // ── connecting ───────────────────────────────────────────────────────────────────────
 
-  async #connect(reason) {
+  async #connect(why) {
     if (this.#closed) return;
     const generation = ++this.#generation;
     this.#probe.stop();
     this.#stopTransport();
     this.#negotiation.abort();
-    this.#setState("connecting", "none", reason);
+    this.#setState("connecting", "none", why);
     this.#timers.clear(); // also when we were already connecting (a wake-up during negotiate)
     // A negotiate request that never answers must not leave us "connecting" forever.
     this.#timers.schedule(() => {
       this.#negotiation.abort();
-      this.#retryLater("negotiate timeout");
+      this.#retryLater(because(CODES.timeout, "negotiate timeout"));
     }, this.#timings.hello_timeout_ms);
 
     let allowed;
@@ -210,17 +217,17 @@ export class TierNegotiator extends EventTarget {
       ({ allowed, timings: this.#timings } = await this.#negotiation.send());
     } catch (error) {
       if (generation !== this.#generation) return; // closed or superseded meanwhile
-      this.#retryLater(`negotiate failed: ${error?.message ?? error}`);
+      this.#retryLater(because(CODES.failed, `negotiate failed: ${error?.message ?? error}`));
       return;
     }
     if (generation !== this.#generation) return;
 
     this.#tiers = allowedTiers(allowed, this.#tierOptions()); // in the server's order
     if (this.#tiers.length === 0) {
-      this.#retryLater("no tier allowed");
+      this.#retryLater(because(CODES.other, "no tier allowed"));
       return;
     }
-    this.#openTier(0, reason);
+    this.#openTier(0, why);
   }
 
   /** What the TIERS entries need to make their transports. */
@@ -242,9 +249,10 @@ export class TierNegotiator extends EventTarget {
       onhello: (data) => this.#onHello(data),
       onevent: (type, data) => this.#onDelivery(type, data),
       onping: () => this.#onActivity(),
-      onerror: (why) => this.#onTransportError(why),
-      onclosed: (why) => {
-        this.#tierFailed(`${label} ${why}`);
+      // A transport names its code (reasons.js); one that does not has failed.
+      onerror: (reason, code = CODES.failed) => this.#onTransportError(because(code, reason)),
+      onclosed: (reason, code = CODES.failed) => {
+        this.#tierFailed(because(code, `${label} ${reason}`));
         const fallback = this.#transport; // still delivering when the answer comes?
         this.#explain(entry, (refusal) => refusal && fallback && this.#transport === fallback && this.#onLimited(refusal));
       },
@@ -255,10 +263,13 @@ export class TierNegotiator extends EventTarget {
     const probe = {
       onhello: (data) => this.#promote(data),
       onevent: (type, data) => this.#probe.hold([type, data]), // not before hello
-      onclosed: (why) => this.#explain(entry, () => this.#probe.carries(transport) && this.#probe.fail(`${label} ${why}`)),
+      onclosed: (reason, code = CODES.failed) => {
+        const why = because(code, `${label} ${reason}`);
+        this.#explain(entry, () => this.#probe.carries(transport) && this.#probe.fail(why));
+      },
       onlimited: (refusal) => {
         this.#limits.refused(refusal); // first: the probe's next wait honours Retry-After
-        this.#probe.fail(`${label} refused: ${refusal.reason}`);
+        this.#probe.fail(because(CODES.rate_limited, `${label} refused: ${refusal.reason}`));
       },
       ondenied: deny,
     };
@@ -268,13 +279,13 @@ export class TierNegotiator extends EventTarget {
     return transport;
   }
 
-  #openTier(index, reason) {
+  #openTier(index, why) {
     const entry = this.#tiers[index];
     const transport = this.#create(entry);
     this.#transport = transport;
     this.#tierIndex = index;
 
-    this.#setState("connecting", entry.tier, reason);
+    this.#setState("connecting", entry.tier, why);
     this.#timers.clear();
     if (entry.helloTimeout) {
       // A buffering proxy accepts the connection and then delivers nothing: hello proves bytes flow.
@@ -284,13 +295,14 @@ export class TierNegotiator extends EventTarget {
       transport.start(this.#cursor);
     } catch (error) {
       // e.g. EventSource refusing the URL: a failed tier like any other.
-      this.#tierFailed(`${entry.label} failed: ${error?.message ?? error}`);
+      this.#tierFailed(because(CODES.failed, `${entry.label} failed: ${error?.message ?? error}`));
     }
   }
 
   #armHelloTimeout() {
     this.#timers.clear();
-    this.#timers.schedule(() => this.#tierFailed(`${this.#label()} timeout`), this.#timings.hello_timeout_ms);
+    const timedOut = because(CODES.timeout, `${this.#label()} timeout`);
+    this.#timers.schedule(() => this.#tierFailed(timedOut), this.#timings.hello_timeout_ms);
   }
 
   // ── callbacks of the delivering transport ────────────────────────────────────────────
@@ -301,12 +313,12 @@ export class TierNegotiator extends EventTarget {
     if (this.#tierIndex === 0) {
       this.#probe.reset();
       this.#limits.clear();
-      this.#setState(entry.state, entry.tier, "hello");
+      this.#setState(entry.state, entry.tier, HELLO);
     } else if (this.#probe.running) {
-      this.#setState(entry.state, entry.tier, "hello"); // a probe is already on its way up
+      this.#setState(entry.state, entry.tier, HELLO); // a probe is already on its way up
     } else {
       // Below the top tier: deliver from here, and keep trying to climb back.
-      this.#climbLater(entry.state, entry.tier, "hello");
+      this.#climbLater(entry.state, entry.tier, HELLO);
     }
     this.#onActivity();
     this.dispatchEvent(new CustomEvent("hello", { detail: data }));
@@ -324,7 +336,7 @@ export class TierNegotiator extends EventTarget {
   #onActivity() {
     this.#watchdog.feed();
     if (this.#state !== "live") return;
-    this.#watchdog.arm((ms) => this.#tierFailed(`${this.#label()} stream silent for ${ms}ms`));
+    this.#watchdog.arm((ms) => this.#tierFailed(because(CODES.silent, `${this.#label()} stream silent for ${ms}ms`)));
   }
 
   #onTransportError(why) {
@@ -337,8 +349,8 @@ export class TierNegotiator extends EventTarget {
   // ── climbing back to the top tier (the probe does the climbing) ───────────────────────
 
   /** Enter (or stay in) `state`/`tier`, announcing when the probe tries the top tier next. */
-  #climbLater(state, tier, reason) {
-    const announce = (ms) => this.#setState(state, tier, reason, this.#now() + ms);
+  #climbLater(state, tier, why) {
+    const announce = (ms) => this.#setState(state, tier, why, this.#now() + ms);
     this.#probe.schedule(announce, this.#limits.holdOffMs()); // never before Retry-After
   }
 
@@ -370,23 +382,23 @@ export class TierNegotiator extends EventTarget {
 
   // ── failing and retrying ─────────────────────────────────────────────────────────────
 
-  #tierFailed(reason) {
+  #tierFailed(why) {
     const next = this.#tiers[this.#tierIndex + 1];
-    this.#logger?.info?.(next ? `${reason}, falling back to ${next.label}` : reason);
+    this.#logger?.info?.(next ? `${why.reason}, falling back to ${next.label}` : why.reason);
     this.#stopTransport();
-    if (next) this.#openTier(this.#tierIndex + 1, reason);
-    else this.#retryLater(reason);
+    if (next) this.#openTier(this.#tierIndex + 1, why);
+    else this.#retryLater(why);
   }
 
-  #retryLater(reason) {
+  #retryLater(why) {
     this.#probe.stop();
     this.#stopTransport();
     this.#negotiation.abort();
     this.#generation += 1; // late answers from what just failed are ignored
     const ms = this.#retries.next(this.#limits.holdOffMs()); // logs `Retrying connection in …`
-    this.#setState("offline", "none", reason, this.#now() + ms);
+    this.#setState("offline", "none", why, this.#now() + ms);
     this.#timers.clear();
-    this.#timers.schedule(() => this.#connect("retry"), ms);
+    this.#timers.schedule(() => this.#connect(because(CODES.reconnect, "retry")), ms);
   }
 
   /** Too many streams (429): poll until Retry-After (limits.js), then climb back as usual. */
@@ -394,11 +406,12 @@ export class TierNegotiator extends EventTarget {
     this.#limits.refused(refusal);
     const entry = this.#tiers[this.#tierIndex];
     const below = entry.holdsConnection ? tierBelowLimits(this.#tiers, this.#tierIndex) : -1;
-    const reason = `${entry.label} refused: ${refusal.reason}`;
-    this.#logger?.info?.(below === -1 ? reason : `${reason}, falling back to ${this.#tiers[below].label}`);
+    const why = because(CODES.rate_limited, `${entry.label} refused: ${refusal.reason}`);
+    const fallback = below === -1 ? "" : `, falling back to ${this.#tiers[below].label}`;
+    this.#logger?.info?.(`${why.reason}${fallback}`);
     this.#stopTransport();
-    if (below === -1) this.#retryLater(reason);
-    else this.#openTier(below, reason);
+    if (below === -1) this.#retryLater(why);
+    else this.#openTier(below, why);
   }
 
   /** EventSource hides why a stream ended: ask (limits.js), then `then(refusal)` unless closed. */
@@ -409,21 +422,21 @@ export class TierNegotiator extends EventTarget {
 
   #deny(label, error) {
     this.#logger?.info?.(`${label} denied: HTTP ${error?.status}`);
-    if (this.#shutdown("denied")) this.dispatchEvent(new CustomEvent("denied", { detail: error }));
+    if (this.#shutdown(because(CODES.failed, "denied"))) this.dispatchEvent(new CustomEvent("denied", { detail: error }));
   }
 
-  #wake(reason, force = false) {
+  #wake(why, force = false) {
     if (this.#closed) return;
     if (this.#state === "offline") {
-      this.#connect(reason);
+      this.#connect(why);
     } else if (this.#state === "live" && (force || this.#watchdog.overdue)) {
       // Timers are throttled in background tabs and stop during sleep, so the watchdog
       // may not have fired yet although the stream is long dead.
-      this.#connect(reason);
+      this.#connect(why);
     } else if (this.#tierIndex > 0 && this.#state !== "connecting" && !this.#probe.running) {
       // On a lower tier: try to climb back now rather than at the scheduled time. Like
       // the offline wake-up, this does not count as an attempt.
-      this.#setState(this.#state, this.#tier, reason, null);
+      this.#setState(this.#state, this.#tier, why, null);
       this.#climbNow();
     }
   }

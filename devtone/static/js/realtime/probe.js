@@ -15,6 +15,8 @@
  * It has no timer of its own: it schedules through the negotiator's Timers, so a state
  * transition, which clears every timer and stops the probe, ends it too.
  */
+import { because, CODES } from "./reasons.js";
+
 export class Probe {
   #timers;
   #retries; // background retries of the top tier since it last said hello
@@ -28,7 +30,7 @@ export class Probe {
 
   /**
    * timers: the negotiator's Timers; retries: a Retries of its own; onDue(): the wait is over
-   * (the negotiator answers with start()); onFailed(reason): a try failed and was stopped
+   * (the negotiator answers with start()); onFailed(why): a try failed and was stopped
    * (the negotiator answers with schedule()).
    */
   constructor({ timers, retries, logger, onDue, onFailed }) {
@@ -74,12 +76,13 @@ export class Probe {
     this.#transport = transport;
     this.#backlog = [];
     if (entry.helloTimeout) {
-      this.#timer = this.#timers.schedule(() => this.fail(`${entry.label} timeout`), helloTimeoutMs);
+      const timedOut = because(CODES.timeout, `${entry.label} timeout`);
+      this.#timer = this.#timers.schedule(() => this.fail(timedOut), helloTimeoutMs);
     }
     try {
       transport.start(cursor);
     } catch (error) {
-      this.fail(`${entry.label} failed: ${error?.message ?? error}`);
+      this.fail(because(CODES.failed, `${entry.label} failed: ${error?.message ?? error}`));
     }
   }
 
@@ -88,11 +91,12 @@ export class Probe {
     this.#backlog.push(item);
   }
 
-  /** The try failed (no hello in time, start threw, its transport closed): stop, log, hand back. */
-  fail(reason) {
+  /** The try failed (no hello in time, start threw, its transport closed): stop, log, hand
+   * back `why` ({code, reason} of reasons.js). */
+  fail(why) {
     this.stop();
-    this.#logger?.info?.(reason);
-    this.#onFailed(reason);
+    this.#logger?.info?.(why.reason);
+    this.#onFailed(why);
   }
 
   /** Hand over the try that said hello: {transport, backlog}; the probe is idle again. */

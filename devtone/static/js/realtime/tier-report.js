@@ -6,25 +6,9 @@
  * retried, failures ignored (a report must never disturb the chat it describes).
  */
 
+import { CODES } from "./reasons.js";
+
 const TIERS = new Set(["sse", "longpoll", "poll"]);
-
-// The negotiator's free-text reasons (e.g. "SSE timeout", "long-poll failed: HTTP 502") as
-// the server's fixed vocabulary, so its metrics keep a handful of labels. First match wins.
-const REASONS = [
-  [/hello/i, "upgrade"],
-  [/429|too many|rate.?limit/i, "rate_limited"],
-  [/timeout|timed out/i, "timeout"],
-  [/silent/i, "silent"],
-  [/closed/i, "closed"],
-  [/fail|error|interrupted|denied/i, "failed"],
-  [/retry|online|visible|shown|start/i, "reconnect"],
-];
-
-/** The report's reason code for a statechange `reason`. */
-export function reasonCode(reason) {
-  const text = String(reason ?? "");
-  return REASONS.find(([pattern]) => pattern.test(text))?.[1] ?? "other";
-}
 
 /**
  * Report `negotiator`'s tier changes to `url`; `kind` is "conversation" or "dashboard".
@@ -42,7 +26,8 @@ export function reportTierChanges(
     const from = last;
     last = tier;
     if (from === null) return; // the first tier of a page is no change
-    const body = { from, to: tier, reason: reasonCode(detail.reason) };
+    // The negotiator's code, as it is: one table (reasons.js) for both ends.
+    const body = { from, to: tier, reason: Object.hasOwn(CODES, detail.code) ? detail.code : CODES.other };
     if (kind) body.kind = kind;
     try {
       // keepalive: a report made as the page goes away still leaves.

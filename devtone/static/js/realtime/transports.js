@@ -11,8 +11,9 @@
  *   `onevent(type, data)` anything else the feed passes through to the page (a
  *                     conversation's state, typing, a dashboard snapshot…), in order;
  *   `onping(data)`    a heartbeat (SSE only);
- *   `onerror(reason)` recoverable, the transport is retrying by itself (SSE only);
- *   `onclosed(reason)` failed and stopped for good; the owner decides what next;
+ *   `onerror(reason, code)` recoverable, the transport is retrying by itself (SSE only);
+ *   `onclosed(reason, code)` failed and stopped for good; the owner decides what next
+ *                     (`code` is the reason's code in reasons.js);
  *   `ondenied(error)` the token or session no longer opens the feed (the feed's
  *                     deniedStatuses answered to long-poll or poll; {status, code,
  *                     message}); also stopped.
@@ -24,6 +25,7 @@
  */
 import { ConversationFeed } from "./feeds.js";
 import { refusalOf } from "./limits.js";
+import { because, CODES } from "./reasons.js";
 
 export { withParam } from "./feeds.js";
 
@@ -90,7 +92,7 @@ export class SseTransport {
     try {
       return JSON.parse(event.data);
     } catch {
-      this.onerror?.(`invalid JSON in ${event.type || type}`);
+      this.onerror?.(`invalid JSON in ${event.type || type}`, CODES.other);
       return undefined;
     }
   }
@@ -101,10 +103,10 @@ export class SseTransport {
       // A 502, a 401 or a wrong content type: the browser gives up and will not reconnect.
       this.#source = null;
       source.close();
-      this.onclosed?.("stream closed");
+      this.onclosed?.("stream closed", CODES.closed);
     } else {
       // CONNECTING: the browser reconnects by itself (retry: ms, Last-Event-ID).
-      this.onerror?.("stream interrupted");
+      this.onerror?.("stream interrupted", CODES.failed);
     }
   }
 }
@@ -228,18 +230,20 @@ class HttpTransport {
     } else if (failure) {
       this.#run = null;
       controller.abort();
-      this.onclosed?.(failure);
+      this.onclosed?.(failure.reason, failure.code);
     } else {
       this.#deliver(run, answer, this.#now() - startedAt, waitS);
     }
   }
 
   /**
-   * One GET, as {answer} (read by the feed) or {failure: reason} or {denied: {status, code,
-   * message}} or, for a 429, {limited: {reason, retryAfterMs}, failure}.
+   * One GET, as {answer} (read by the feed) or {failure: {code, reason}} or {denied: {status,
+   * code, message}} or, for a 429, {limited: {reason, retryAfterMs}, failure}.
    */
-  async #fetchPage(run, url, signal) {
-    const failed = (reason) => ({ failure: run.timedOut ? "timed out" : `failed: ${reason}` });
+  async #fetchPage(run, url, signal, code = CODES.failed) {
+    const failed = (reason, as = code) => ({
+      failure: run.timedOut ? because(CODES.timeout, "timed out") : because(as, `failed: ${reason}`),
+    });
     let response;
     try {
       response = await this.#fetch(url, {
@@ -263,7 +267,9 @@ class HttpTransport {
         denied: { status, code: error.code ?? `http_${status}`, message: error.message ?? `HTTP ${status}` },
       };
     }
-    if (response.status === 429) return { limited: refusalOf(response, this.#now()), ...failed("HTTP 429") };
+    if (response.status === 429) {
+      return { limited: refusalOf(response, this.#now()), ...failed("HTTP 429", CODES.rate_limited) };
+    }
     if (!response.ok) return failed(`HTTP ${response.status}`);
     let body;
     try {
