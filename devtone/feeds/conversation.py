@@ -32,15 +32,26 @@ class ConversationReader:
 
     kind = "conversation"
     due_at = None  # no timer of its own: the process's head watcher repairs it
+    # A process holds one of these per open stream: slots, and nothing kept that the
+    # stream needs only once (its channels, its hello), keep each stream small.
+    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection")
 
     def __init__(self, app: Flask, heads: HeadWatcher, conversation_id: int, cursor: int):
         self.app = app
         self.heads = heads
         self.conversation_id = conversation_id
         self.cursor = cursor
-        self.channels = [announce.conversation_channel(conversation_id)]
-        self.hello = {"cursor": cursor}
         self.connection: connection_log.Connection | None = None  # set by the loop
+
+    @property
+    def channels(self) -> list[str]:
+        """The conversation's channel."""
+        return [announce.conversation_channel(self.conversation_id)]
+
+    @property
+    def hello(self) -> dict[str, Any]:
+        """The cursor the stream starts from."""
+        return {"cursor": self.cursor}
 
     def opened(self, subscribed_at: float) -> Iterator[bytes]:
         """The backlog after the cursor."""

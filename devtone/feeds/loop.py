@@ -23,7 +23,7 @@ from devtone.realtime.broker import ENDED, MISSED, Broker, Subscription
 from devtone.realtime.stream_slots import Slot
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StreamSettings:
     """How one stream runs: its timings, and the checks it makes at each heartbeat."""
 
@@ -83,13 +83,14 @@ def stream(
     # The slot is given back here, not by a wrapping generator: each layer of generators
     # is C stack that every waiting greenlet keeps (1.3 KiB a stream, measured).
     with closing(subscription), connection, slot or nullcontext():
-        hello = {
-            **reader.hello,
-            "time": now(),
-            "tier": "sse",
-            "heartbeat_ms": round(settings.heartbeat * 1000),
-        }
-        yield frame("hello", hello, retry=settings.retry_ms)
+        # Built in the expression, not kept in a local: the generator's frame lives as long
+        # as the stream.
+        yield frame(
+            "hello",
+            {**reader.hello, "time": now(), "tier": "sse",
+             "heartbeat_ms": round(settings.heartbeat * 1000)},
+            retry=settings.retry_ms,
+        )  # fmt: skip
         yield from reader.opened(subscribed_at)
         with reader.watching(subscription):
             next_beat = clock() + settings.heartbeat
