@@ -22,6 +22,10 @@ FIRST_REVISION = "0001"
 def init_db(app: Flask) -> None:
     """Create the instance folder and its secret, and bring the schema to the newest revision."""
     config.write_instance_secret(app.instance_path)
+    if app.config.get("SECRET_KEY_FROM_INSTANCE"):
+        # Built before the secret existed (a fresh install's first start), the app holds a
+        # throwaway one: every cookie it signed would be refused after the first restart.
+        app.config["SECRET_KEY"] = config.read_instance_secret(app.instance_path)
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         if "conversations" in tables and "alembic_version" not in tables:

@@ -169,6 +169,9 @@ def load(
     if production:
         # Checked before the instance folder is read: production never falls back to it.
         _check_production_secret(settings["SECRET_KEY"])
+    # Whether the secret is the instance folder's: `init-db` (and `make run`'s first
+    # start) writes it after the app was built, and the app must then sign with it.
+    settings["SECRET_KEY_FROM_INSTANCE"] = settings["SECRET_KEY"] is None
     if settings["SECRET_KEY"] is None:
         settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
     if settings["SECURE_COOKIES"] is None:
@@ -267,9 +270,14 @@ def _instance_secret(instance: Path) -> str:
     Never a guessable default; the factory only reads, the `init-db` command writes.
     """
     try:
-        return (instance / SECRET_FILE).read_text().strip()
+        return read_instance_secret(str(instance))
     except FileNotFoundError:
         return secrets.token_hex(32)
+
+
+def read_instance_secret(instance_path: str) -> str:
+    """The secret kept in the instance folder (FileNotFoundError before `init-db`)."""
+    return (Path(instance_path) / SECRET_FILE).read_text().strip()
 
 
 def write_instance_secret(instance_path: str) -> bool:

@@ -12,7 +12,9 @@ import pytest
 import requests
 from sqlalchemy import create_engine, inspect, text
 
-from devtone import create_app
+from devtone import cli, create_app
+from devtone.extensions import db
+from tests.conftest import _CSRF_INPUT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,3 +137,44 @@ def test_create_agent_refuses_a_taken_address(app, agent):
     )
     assert result.exit_code != 0
     assert "exists" in result.output
+
+
+def _signed_in_cookie(app, email, password):
+    client = app.test_client()
+    page = client.get("/dashboard/login").get_data(as_text=True)
+    token = _CSRF_INPUT.search(page).group(1)
+    answer = client.post(
+        "/dashboard/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return client.get_cookie("session").value
+
+
+def test_a_fresh_install_keeps_its_agents_signed_in_across_its_first_restart(tmp_path, monkeypatch):
+    """`make run`'s first start builds the app, then writes instance/secret_key: the cookies
+    it signs from then on must open the dashboard after a restart."""
+    monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path))
+    assert not (tmp_path / "secret_key").exists()
+    first = create_app()
+    cli.init_db(first)  # what the embedded server does before it serves
+    password = cli.ensure_demo_agent(first)
+    cookie = _signed_in_cookie(first, cli.DEMO_EMAIL, password)
+
+    restarted = create_app()
+    client = restarted.test_client()
+    client.set_cookie("session", cookie)
+    assert client.get("/dashboard").status_code == 200
+    assert restarted.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
+    for app in (first, restarted):
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_secret_from_the_environment_is_never_replaced_by_the_instance_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    app = create_app()
+    cli.init_db(app)
+    assert app.config["SECRET_KEY"] == "s" * 40
+    with app.app_context():
+        db.engine.dispose()

@@ -7,6 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from devtone.domain import conversations
 from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.dashboard_pages import (
     expect_dashboard_tier,
@@ -175,3 +176,27 @@ def test_the_list_is_used_from_the_keyboard(live_server, new_page, start_visitor
     expect(transcript).to_have_attribute("data-conversation-id", str(newer.id))
     desk.keyboard.press("Escape")
     expect(transcript).to_be_hidden()
+
+
+def test_a_reply_typed_as_the_session_ends_is_kept_and_sent_once_after_signing_in_again(
+    app, live_server, new_page, start_visitor, agent
+):
+    server = live_server(**FAST_TIMINGS)
+    customer = start_visitor("Ada")
+    desk = new_page()
+    sign_in(desk, server.url, agent)
+    list_item(desk, customer.id).click()
+    expect(desk.locator("#reply-body")).to_be_focused()
+
+    desk.context.clear_cookies()  # signed out elsewhere, or the session expired
+    reply(desk, "Your order ships today ✅")
+    expect(desk.locator("#session-ended")).to_be_visible(timeout=15_000)
+
+    sign_in(desk, server.url, agent)
+    list_item(desk, customer.id).click()
+    sent = desk.locator("#transcript .message:not(.message--pending)", has_text="ships today")
+    expect(sent).to_have_count(1, timeout=15_000)
+    with app.app_context():
+        log = conversations.messages_after(customer.id, None, 0).messages
+    assert [m["body"] for m in log if m["kind"] == "text"] == ["Your order ships today ✅"]
+    assert desk.errors == []

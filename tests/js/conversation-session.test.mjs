@@ -32,6 +32,7 @@ class FakeNegotiator extends EventTarget {
   }
   close() {
     this.closed = true;
+    this.emit("statechange", { state: "offline", tier: "none", previous: { state: "live" } });
   }
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
@@ -149,6 +150,9 @@ test("after close() the feed is closed and nothing more reaches the page", async
   session.follow(0);
   session.close();
   assert.equal(negotiators[0].closed, true);
+  // Its last word does: the page's indicator must not keep the left conversation's state.
+  assert.deepEqual(seen.at(-1)[0], "state");
+  assert.equal(seen.at(-1)[1].state, "offline");
   const before = seen.length;
   negotiators[0].emit("message", entry(1));
   session.send("too late");

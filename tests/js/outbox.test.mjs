@@ -213,6 +213,33 @@ test("a message the server refuses is dropped from the queue and the next goes o
   assert.equal(current().clientId, "c-1");
 });
 
+test("signed out (401): the reply is kept, nothing more is sent, and it goes once after the next sign-in", async () => {
+  const before = setup();
+  before.outbox.add("my answer");
+  before.outbox.add("and a second thought");
+  before.current().fail(401);
+  await flush();
+  assert.deepEqual(before.events.at(-1), ["failed", "c-1", false], "not a refusal");
+  assert.equal(before.outbox.paused, true);
+  assert.equal(before.open().length, 0, "nothing more is sent while signed out");
+  assert.deepEqual(before.storage.stored(), [
+    ["c-1", "my answer"],
+    ["c-2", "and a second thought"],
+  ]);
+  before.outbox.close(); // the dashboard ends the session
+
+  // Signed in again, the conversation opened: the same client_ids, in order, once each.
+  const after = setup({ storage: before.storage });
+  assert.equal(after.current().clientId, "c-1");
+  after.current().answer();
+  await flush();
+  assert.equal(after.current().clientId, "c-2");
+  after.current().answer();
+  await flush();
+  assert.deepEqual(after.storage.stored(), []);
+  assert.equal(after.posts.length, 2);
+});
+
 test("retryable and refused answers are told apart", () => {
   for (const error of [new TypeError("Failed to fetch"), new DOMException("x", "AbortError"), { status: 0 }]) {
     assert.equal(isRetryable(error), true);

@@ -305,7 +305,8 @@ class ChatPage {
 
   #failed({ clientId, error, permanent }) {
     const apiError = asApiError(error);
-    if (permanent && FORGET_ON.has(apiError.status)) {
+    if (FORGET_ON.has(apiError.status)) {
+      // The token no longer opens the conversation (a 401 keeps the message queued: forget it here).
       this.#showStartForm(GONE_NOTICE);
       return;
     }

@@ -161,9 +161,12 @@ export class ConversationSession {
   }
 
   #end() {
-    this.#closed = true;
-    this.#negotiator?.close();
+    // The negotiator first: its last statechange (offline) still reaches the page, so no
+    // indicator keeps showing the state of a conversation that was left.
+    const negotiator = this.#negotiator;
     this.#negotiator = null;
+    negotiator?.close();
+    this.#closed = true;
   }
 
   #stateChanged(detail) {

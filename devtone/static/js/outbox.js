@@ -7,8 +7,11 @@
  * failures and 5xx are retried with backoff; after `maxAttempts` the message, and every
  * one queued behind it, is marked failed until the visitor retries (or types another
  * message). A 429 (too many messages for now) is no failure: nothing is sent before its
- * Retry-After (or the backoff, if longer), and it is retried until it goes through. A refusal (4xx) drops that one message from the queue. While the connection
- * is down (`pause()`) nothing is sent; `resume()` sends the queue at once, in order.
+ * Retry-After (or the backoff, if longer), and it is retried until it goes through. A 401
+ * (the sender's sign-in ended) refuses no message: the queue stays stored and paused, and
+ * is sent after the next sign-in. Another refusal (4xx) drops that one message from the
+ * queue. While the connection is down (`pause()`) nothing is sent; `resume()` sends the
+ * queue at once, in order.
  * The unsent queue lives in storage under `devtone.outbox.<conversationId>` (an agent's
  * under its own prefix, so a visitor and an agent in one browser never share a queue).
  *
@@ -16,7 +19,8 @@
  * - `pending` {clientId, body, createdAt}: show it as "sending" (again);
  * - `sent` {clientId, message}: the POST answer, with the stored message and its seq;
  * - `failed` {clientId, body, error, permanent}: not sent; `permanent` when the server
- *   refused it (the error's status says why: 409 closed, 401/403/404 no longer yours…).
+ *   refused it (the error's status says why: 409 closed, 403/404 no longer yours…); a 401
+ *   is not permanent: the message waits, stored, for the next sign-in.
  */
 import { backoff } from "./realtime/retries.js";
 
@@ -243,6 +247,12 @@ export class Outbox extends EventTarget {
       this.#queue.splice(this.#queue.indexOf(item), 1);
       this.#save();
       this.#emit("sent", { clientId: item.clientId, message });
+    } else if (error.status === 401) {
+      // The sender is signed out, the message is not refused: it stays first in the queue
+      // (and in storage), nothing more is sent, and it goes after the next sign-in.
+      this.#paused = true;
+      this.#emit("failed", { clientId: item.clientId, body: item.body, error, permanent: false });
+      return;
     } else if (!isRetryable(error)) {
       this.#queue.splice(this.#queue.indexOf(item), 1);
       this.#refused.set(item.clientId, item);
