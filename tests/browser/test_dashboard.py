@@ -1,5 +1,6 @@
 """An agent and a customer in two browser contexts: the whole support flow, on every tier."""
 
+import re
 import threading
 import uuid
 
@@ -178,25 +179,67 @@ def test_the_list_is_used_from_the_keyboard(live_server, new_page, start_visitor
     expect(transcript).to_be_hidden()
 
 
-def test_a_reply_typed_as_the_session_ends_is_kept_and_sent_once_after_signing_in_again(
+# The feeds must not find out about the ended session on their own in the middle of a test
+# (a late ping under load makes the watchdog reconnect): a long heartbeat.
+QUIET_FEEDS = {"DEVTONE_SSE_HEARTBEAT": "15"}
+
+
+def _open_and_follow(desk, conversation_id):
+    """Open the conversation and wait until its own feed is streaming: a feed that first
+    connects after the cookies are gone ends the session before the test's reply."""
+    events = re.compile(rf"/api/conversations/{conversation_id}/events")
+    with desk.expect_response(events) as stream:
+        list_item(desk, conversation_id).click()
+    assert stream.value.status == 200
+    expect(desk.locator("#reply-body")).to_be_focused()
+
+
+def _sent_once(app, desk, conversation_id, body):
+    """The reply shows once, stored, and the conversation's log holds it once."""
+    sent = desk.locator("#transcript .message:not(.message--pending)", has_text=body)
+    expect(sent).to_have_count(1, timeout=15_000)
+    with app.app_context():
+        log = conversations.messages_after(conversation_id, None, 0).messages
+    assert [m["body"] for m in log if m["kind"] == "text"] == [body]
+
+
+def test_a_reply_sent_as_the_session_ends_is_kept_and_sent_once_after_signing_in_again(
     app, live_server, new_page, start_visitor, agent
 ):
-    server = live_server(**FAST_TIMINGS)
+    server = live_server(**QUIET_FEEDS)
     customer = start_visitor("Ada")
     desk = new_page()
     sign_in(desk, server.url, agent)
-    list_item(desk, customer.id).click()
-    expect(desk.locator("#reply-body")).to_be_focused()
+    _open_and_follow(desk, customer.id)
 
     desk.context.clear_cookies()  # signed out elsewhere, or the session expired
-    reply(desk, "Your order ships today ✅")
+    reply(desk, "Your order ships today ✅")  # its POST is answered 401
     expect(desk.locator("#session-ended")).to_be_visible(timeout=15_000)
 
     sign_in(desk, server.url, agent)
     list_item(desk, customer.id).click()
-    sent = desk.locator("#transcript .message:not(.message--pending)", has_text="ships today")
-    expect(sent).to_have_count(1, timeout=15_000)
-    with app.app_context():
-        log = conversations.messages_after(customer.id, None, 0).messages
-    assert [m["body"] for m in log if m["kind"] == "text"] == ["Your order ships today ✅"]
+    _sent_once(app, desk, customer.id, "Your order ships today ✅")
+    assert desk.errors == []
+
+
+def test_a_reply_being_typed_when_the_session_ends_waits_in_the_composer_after_signing_in(
+    app, live_server, new_page, start_visitor, agent
+):
+    server = live_server(**QUIET_FEEDS)
+    customer = start_visitor("Ada")
+    desk = new_page()
+    sign_in(desk, server.url, agent)
+    _open_and_follow(desk, customer.id)
+    desk.fill("#reply-body", "Let me check your order…")
+
+    desk.context.clear_cookies()
+    # Back from the back/forward cache: every feed reconnects at once, and is refused.
+    desk.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(desk.locator("#session-ended")).to_be_visible(timeout=15_000)
+
+    sign_in(desk, server.url, agent)
+    list_item(desk, customer.id).click()
+    expect(desk.locator("#reply-body")).to_have_value("Let me check your order…")
+    desk.press("#reply-body", "Enter")  # never sent by itself: the agent sends it
+    _sent_once(app, desk, customer.id, "Let me check your order…")
     assert desk.errors == []

@@ -15,6 +15,7 @@ import { ApiClient, ApiError } from "./api.js";
 import { ConversationListView } from "./conversation-list.js";
 import { ConversationSession } from "./conversation-session.js";
 import { DashboardStore } from "./dashboard-store.js";
+import { Drafts } from "./drafts.js";
 import { ConnectionIndicator, DASHBOARD_LABELS } from "./indicator.js";
 import { Notifier } from "./notifier.js";
 import { AGENT_OUTBOX_KEY_PREFIX } from "./outbox.js";
@@ -44,6 +45,7 @@ class DashboardPage {
   #negotiator = null; // the dashboard feed's
   #session = null; // the open transcript: {id, conversation (a ConversationSession), reader, typing}
   #ended = false; // the agent's session ended: nothing more is sent
+  #drafts; // what the agent was typing when their session ended, per conversation
 
   constructor(root) {
     const data = root.dataset;
@@ -52,6 +54,7 @@ class DashboardPage {
     this.#me = { id: data.agentId, name: data.agentName || "You", role: data.agentRole };
     this.#api = new ApiClient({ base: this.#base, csrfToken: data.csrfToken });
     this.#store = new DashboardStore({ me: data.agentId });
+    this.#drafts = new Drafts({ agentId: data.agentId });
     const byId = (id) => document.getElementById(id);
     this.#indicator = new ConnectionIndicator(byId("connection"), { labels: DASHBOARD_LABELS });
     this.#stats = new StatsView(root);
@@ -151,9 +154,10 @@ class DashboardPage {
     transcript.ondismiss = () => this.#dismiss();
     transcript.oninput = (text) => this.#session?.typing.input(text);
     transcript.onreply = (body) => {
-      if (!this.#session || this.#ended) return;
+      if (!this.#session || this.#ended) return false; // kept in the composer
       this.#session.typing.stop();
       this.#session.conversation.send(body);
+      return true;
     };
     transcript.messages.onretry = (clientId) => this.#session?.conversation.retry(clientId);
   }
@@ -180,6 +184,7 @@ class DashboardPage {
     });
     this.#session = session;
     this.#transcript.open(conversation);
+    this.#transcript.restoreDraft(this.#drafts.take(session.id));
     session.conversation = this.#createConversation(session);
     this.#render();
 
@@ -302,6 +307,8 @@ class DashboardPage {
   #sessionEnded() {
     if (this.#ended) return;
     this.#ended = true;
+    // What the agent was typing waits for them in that conversation after they sign in.
+    if (this.#session && this.#transcript.hasDraft) this.#drafts.keep(this.#session.id, this.#transcript.draft);
     this.#closeSession();
     this.#negotiator?.close();
     this.#render();

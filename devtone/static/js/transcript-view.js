@@ -148,6 +148,16 @@ export class TranscriptView {
     return this.#el.body.value.trim() !== "";
   }
 
+  /** The text in the composer, not sent. */
+  get draft() {
+    return this.#el.body.value;
+  }
+
+  /** Put `text` back into the composer (a draft kept from an ended session). */
+  restoreDraft(text) {
+    if (text) this.#el.body.value = text;
+  }
+
   /** Put the cursor in the composer. */
   focusComposer() {
     if (!this.#el.body.disabled) this.#el.body.focus();
@@ -178,7 +188,8 @@ export class TranscriptView {
     const body = this.#el.body.value;
     if (this.#el.body.disabled || !body.trim()) return;
     this.#el.replyError.hidden = true;
-    this.onreply?.(body);
+    // A reply the page cannot take (the session ended) stays in the composer.
+    if (this.onreply?.(body) === false) return;
     this.#el.body.value = "";
     this.#el.body.focus();
   }
