@@ -8,6 +8,7 @@ the database is the truth; the broker only wakes readers up (DESIGN.md §1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from devtone.domain import announce, fields, log_writer, visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
 from devtone.domain.models import Conversation, Message, utcnow
-from devtone.domain.shapes import conversation_json, message_json, written_json
+from devtone.domain.shapes import WrittenJson, conversation_json, message_json, written_json
 from devtone.errors import Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
@@ -117,7 +118,7 @@ def post_message(
     """
     body = fields.clean_body(body)
     client_id = fields.clean_client_id(client_id)
-    shaped, written = _write(conversation_id, log_writer.post, caller, body, client_id)
+    shaped, written = write(conversation_id, log_writer.post, caller, body, client_id)
     if written.changed:
         metrics.MESSAGES_POSTED.inc()
     return shaped.answer, written.changed
@@ -133,22 +134,24 @@ def assign_conversation(
     target_id = caller.id if agent_id is None else fields.clean_id(agent_id, "agent_id")
     if target_id != caller.id and not caller.is_admin:
         raise Forbidden("Only an administrator can assign a conversation to someone else.")
-    return _write(conversation_id, log_writer.assign, caller, target_id)[0].conversation
+    return write(conversation_id, log_writer.assign, caller, target_id)[0].conversation
 
 
 def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """Close the conversation, logging a status entry every reader will replay."""
-    return _write(conversation_id, log_writer.close, caller)[0].conversation
+    return write(conversation_id, log_writer.close, caller)[0].conversation
 
 
-def _write(conversation_id: int, write: Any, *arguments: Any) -> tuple[Any, Written]:
-    """Run one write of the log in its own transaction; announce what it stored.
+def write(
+    conversation_id: int, write_log: Callable[..., Written], *arguments: Any
+) -> tuple[WrittenJson, Written]:
+    """Run one write of the log (a `log_writer` function) in its own transaction.
 
     Commits what changed, rolls back what did not (a lock taken for nothing), shapes the
-    rows (they outlive the transaction) and publishes after the commit.
+    rows (they outlive the transaction) and announces the news after the commit.
     """
     try:
-        written = write(conversation_id, *arguments)
+        written = write_log(conversation_id, *arguments)
         if written.changed:
             db.session.commit()
         else:
@@ -156,7 +159,7 @@ def _write(conversation_id: int, write: Any, *arguments: Any) -> tuple[Any, Writ
     finally:
         db.session.close()
     shaped = written_json(written)
-    if written.changed:
+    if written.changed and written.news:
         announce.changes(conversation_id, shaped.conversation, shaped.entries)
     return shaped, written
 

@@ -38,6 +38,8 @@ class Written:
     answer: Row | None = None
     #: False when nothing was stored (a repeat, a mark that would not move): roll back.
     changed: bool = True
+    #: Whether readers hear of it: a visitor's own read mark is shown to nobody.
+    news: bool = True
 
 
 def post(conversation_id: int, caller: object, body: str, client_id: str | None) -> Written:
@@ -96,7 +98,7 @@ def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Writte
 
     Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
     """
-    target = db_connection().execute(_AGENT, {"id": agent_id}).first()
+    target = _connection().execute(_AGENT, {"id": agent_id}).first()
     if target is None or not target.active:
         raise Invalid("No active agent has this id.", field="agent_id", code="unknown_agent")
     row = _lock(conversation_id)
@@ -130,7 +132,7 @@ def mark_read(conversation_id: int, caller: object, seq: int) -> Written:
     The agent side's mark ("Seen" for the visitor, and the unread count) moves when the
     assigned agent reads, or any agent while nobody is assigned; it moves the version.
     """
-    connection = db_connection()
+    connection = _connection()
     row = connection.execute(_ROW, {"id": conversation_id}).first()
     if row is None:
         raise NotFound("No such conversation.")
@@ -153,11 +155,11 @@ def mark_read(conversation_id: int, caller: object, seq: int) -> Written:
     if moved is None:  # another request moved it past `seq` meanwhile: answer with its state
         row = connection.execute(_ROW, {"id": conversation_id}).first()
         return Written(row, last_text=_last_text(row), changed=False)
-    return Written(moved, last_text=_last_text(moved))
+    return Written(moved, last_text=_last_text(moved), news=agent)
 
 
-def db_connection() -> Any:
-    """The connection of the caller's transaction."""
+def _connection() -> Any:
+    # The connection of the caller's transaction.
     return db.session.connection()
 
 
@@ -180,7 +182,7 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
     Returns the stored entry, or None if its `client_id` is in the log already: the
     idempotency check and the insert are one statement.
     """
-    connection = db_connection()
+    connection = _connection()
     values = {
         "conversation_id": row.id,
         "seq": row.last_seq,
@@ -197,7 +199,7 @@ def _by_client_id(conversation_id: int, client_id: str | None) -> Row | None:
     if client_id is None:
         return None
     return (
-        db_connection()
+        _connection()
         .execute(_BY_CLIENT_ID, {"id": conversation_id, "client_id": client_id})
         .first()
     )
@@ -206,7 +208,7 @@ def _by_client_id(conversation_id: int, client_id: str | None) -> Row | None:
 def _last_text(row: Row) -> Row | None:
     if not row.last_text_seq:
         return None
-    return db_connection().execute(_ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
+    return _connection().execute(_ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
 
 
 # -- the conversation's row -------------------------------------------------------------
@@ -214,7 +216,7 @@ def _last_text(row: Row) -> Row | None:
 
 def _move_mark(statement: Update, parameters: dict[str, Any]) -> Row | None:
     """The guarded move of a read mark: None if the guard no longer held under the lock."""
-    return db_connection().execute(statement, parameters).first()
+    return _connection().execute(statement, parameters).first()
 
 
 def _lock(conversation_id: int) -> Row:
@@ -244,7 +246,7 @@ def _take_seq(
 def _execute(statement: Update, conversation_id: int, values: dict[str, Any]) -> Row:
     parameters = {f"new_{name}": value for name, value in values.items()}
     parameters["conversation_id"] = conversation_id
-    row = db_connection().execute(statement, parameters).first()
+    row = _connection().execute(statement, parameters).first()
     if row is None:
         raise NotFound("No such conversation.")
     return row

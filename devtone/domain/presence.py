@@ -16,7 +16,6 @@ from flask import Flask, current_app
 
 from devtone.domain import announce, conversations, fields, log_writer
 from devtone.domain.agents import AgentIdentity
-from devtone.domain.shapes import written_json
 from devtone.extensions import db
 
 TYPING_KEY = "devtone.typing"
@@ -31,18 +30,7 @@ def mark_read(conversation_id: int, caller: conversations.Caller, seq: object) -
     """Move the caller's side's read mark up to `seq` (it never moves back); return the
     conversation. Only the agent side's mark is news: the visitor's is shown to nobody."""
     seq = fields.clean_seq(seq)
-    try:
-        written = log_writer.mark_read(conversation_id, caller, seq)
-        if written.changed:
-            db.session.commit()
-        else:
-            db.session.rollback()
-    finally:
-        db.session.close()
-    shaped = written_json(written)
-    if written.changed and isinstance(caller, AgentIdentity):
-        announce.changes(conversation_id, shaped.conversation, [])
-    return shaped.conversation
+    return conversations.write(conversation_id, log_writer.mark_read, caller, seq)[0].conversation
 
 
 def announce_typing(conversation_id: int, caller: conversations.Caller, typing: object) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 
 from devtone import errors
@@ -50,6 +51,13 @@ class StreamSlots:
                 self._by_conversation[conversation_id] = held + 1
             self._open += 1
         return Slot(self, conversation_id)
+
+    def acquire_for_wait(
+        self, conversation_id: int | None, wait: float
+    ) -> Slot | AbstractContextManager[None]:
+        """A long-poll that waits holds a connection like a stream, and counts like one; one
+        that answers at once (`wait` 0: the poll tier) holds nothing."""
+        return self.acquire(conversation_id) if wait else nullcontext()
 
     def _release(self, conversation_id: int | None) -> None:
         with self._lock:

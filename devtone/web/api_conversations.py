@@ -5,7 +5,6 @@ Each view parses, makes one domain call, and renders.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -57,9 +56,7 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
     after = whole_number("after", request.args.get("after"), default=0)
     limit = whole_number("limit", request.args.get("limit"), default=100, low=1)
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
-    # A waiting long-poll holds a connection like a stream, and counts like one.
-    slot = stream_slots_of(current_app).acquire(conversation_id) if wait else nullcontext()
-    with slot:
+    with stream_slots_of(current_app).acquire_for_wait(conversation_id, wait):
         page = conversation_feed.wait_for_messages(
             conversation_id, who, after, limit, wait, broker_of(current_app), heads_of(current_app)
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -78,9 +77,7 @@ def snapshot() -> dict[str, Any]:
     me = agent()
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
-    # A waiting request holds a connection: it counts toward the process's stream limit.
-    slot = stream_slots_of(current_app).acquire(None) if wait else nullcontext()
-    with slot:
+    with stream_slots_of(current_app).acquire_for_wait(None, wait):
         found = dashboard_feed.wait_for_snapshot(
             snapshots_of(current_app), broker_of(current_app), etag, wait, caller=me
         )

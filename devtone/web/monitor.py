@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -36,9 +35,7 @@ def snapshot() -> dict[str, Any]:
     me = _admin()
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
-    # A waiting request holds a connection: it counts toward the process's stream limit.
-    slot = stream_slots_of(current_app).acquire(None) if wait else nullcontext()
-    with slot:
+    with stream_slots_of(current_app).acquire_for_wait(None, wait):
         return monitor_feed.wait_for_monitor(broker_of(current_app), etag, wait, caller=me)
 
 

@@ -203,33 +203,35 @@ def _sent_once(app, desk, conversation_id, body):
     assert [m["body"] for m in log if m["kind"] == "text"] == [body]
 
 
-def test_a_reply_sent_as_the_session_ends_is_kept_and_sent_once_after_signing_in_again(
-    app, live_server, new_page, start_visitor, agent
-):
+@pytest.fixture
+def following(live_server, new_page, start_visitor, agent):
+    """An agent's page following Ada's conversation, its own stream open: (url, id, page)."""
     server = live_server(**QUIET_FEEDS)
     customer = start_visitor("Ada")
     desk = new_page()
     sign_in(desk, server.url, agent)
     _open_and_follow(desk, customer.id)
+    return server.url, customer.id, desk
 
+
+def test_a_reply_sent_as_the_session_ends_is_kept_and_sent_once_after_signing_in_again(
+    app, following, agent
+):
+    url, conversation_id, desk = following
     desk.context.clear_cookies()  # signed out elsewhere, or the session expired
     reply(desk, "Your order ships today ✅")  # its POST is answered 401
     expect(desk.locator("#session-ended")).to_be_visible(timeout=15_000)
 
-    sign_in(desk, server.url, agent)
-    list_item(desk, customer.id).click()
-    _sent_once(app, desk, customer.id, "Your order ships today ✅")
+    sign_in(desk, url, agent)
+    list_item(desk, conversation_id).click()
+    _sent_once(app, desk, conversation_id, "Your order ships today ✅")
     assert desk.errors == []
 
 
 def test_a_reply_being_typed_when_the_session_ends_waits_in_the_composer_after_signing_in(
-    app, live_server, new_page, start_visitor, agent
+    app, following, agent
 ):
-    server = live_server(**QUIET_FEEDS)
-    customer = start_visitor("Ada")
-    desk = new_page()
-    sign_in(desk, server.url, agent)
-    _open_and_follow(desk, customer.id)
+    url, conversation_id, desk = following
     desk.fill("#reply-body", "Let me check your order…")
 
     desk.context.clear_cookies()
@@ -237,9 +239,9 @@ def test_a_reply_being_typed_when_the_session_ends_waits_in_the_composer_after_s
     desk.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
     expect(desk.locator("#session-ended")).to_be_visible(timeout=15_000)
 
-    sign_in(desk, server.url, agent)
-    list_item(desk, customer.id).click()
+    sign_in(desk, url, agent)
+    list_item(desk, conversation_id).click()
     expect(desk.locator("#reply-body")).to_have_value("Let me check your order…")
     desk.press("#reply-body", "Enter")  # never sent by itself: the agent sends it
-    _sent_once(app, desk, customer.id, "Let me check your order…")
+    _sent_once(app, desk, conversation_id, "Let me check your order…")
     assert desk.errors == []

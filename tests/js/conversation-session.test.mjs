@@ -3,21 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ConversationSession } from "../../devtone/static/js/conversation-session.js";
-import { entry, flush } from "./fakes.mjs";
-
-/** localStorage in memory. */
-class MemoryStorage {
-  items = new Map();
-  getItem(key) {
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-  setItem(key, value) {
-    this.items.set(key, String(value));
-  }
-  removeItem(key) {
-    this.items.delete(key);
-  }
-}
+import { MemoryStorage, entry, flush } from "./fakes.mjs";
 
 /** A negotiator the test drives: it records how it was made and dispatches on demand. */
 class FakeNegotiator extends EventTarget {

@@ -3,22 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { DRAFT_KEY_PREFIX, Drafts } from "../../devtone/static/js/drafts.js";
-
-class MemoryStorage {
-  items = new Map();
-  broken = false;
-  getItem(key) {
-    if (this.broken) throw new DOMException("denied", "SecurityError");
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-  setItem(key, value) {
-    if (this.broken) throw new DOMException("full", "QuotaExceededError");
-    this.items.set(key, String(value));
-  }
-  removeItem(key) {
-    this.items.delete(key);
-  }
-}
+import { MemoryStorage } from "./fakes.mjs";
 
 test("a kept draft comes back once, for that agent and conversation only", () => {
   const storage = new MemoryStorage();

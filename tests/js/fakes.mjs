@@ -204,3 +204,28 @@ export function entry(seq, extra = {}) {
 export function page(seqs, cursor = seqs.at(-1) ?? 0) {
   return { messages: seqs.map((seq) => entry(seq)), cursor, conversation: { id: 7, status: "active", last_seq: cursor } };
 }
+
+/** localStorage in memory; `broken` makes every call throw, like a blocked storage. */
+export class MemoryStorage {
+  items = new Map();
+
+  constructor(initial = {}, { broken = false } = {}) {
+    for (const [key, value] of Object.entries(initial)) this.items.set(key, value);
+    this.broken = broken;
+  }
+
+  getItem(key) {
+    if (this.broken) throw new DOMException("denied", "SecurityError");
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+
+  setItem(key, value) {
+    if (this.broken) throw new DOMException("full", "QuotaExceededError");
+    this.items.set(key, String(value));
+  }
+
+  removeItem(key) {
+    if (this.broken) throw new DOMException("denied", "SecurityError");
+    this.items.delete(key);
+  }
+}

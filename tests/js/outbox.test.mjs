@@ -2,34 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { AGENT_OUTBOX_KEY_PREFIX, OUTBOX_KEY_PREFIX, Outbox, isRetryable } from "../../devtone/static/js/outbox.js";
-import { FakeClock, flush } from "./fakes.mjs";
+import { FakeClock, MemoryStorage, flush } from "./fakes.mjs";
 
 const KEY = `${OUTBOX_KEY_PREFIX}7`;
 
-/** localStorage in memory; `broken` makes every call throw, like a blocked storage. */
-class MemoryStorage {
-  items = new Map();
-
-  constructor(initial = {}, { broken = false } = {}) {
-    for (const [key, value] of Object.entries(initial)) this.items.set(key, value);
-    this.broken = broken;
-  }
-
-  getItem(key) {
-    if (this.broken) throw new DOMException("denied", "SecurityError");
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-
-  setItem(key, value) {
-    if (this.broken) throw new DOMException("full", "QuotaExceededError");
-    this.items.set(key, String(value));
-  }
-
-  removeItem(key) {
-    if (this.broken) throw new DOMException("denied", "SecurityError");
-    this.items.delete(key);
-  }
-
+/** The fake storage, and what it holds for conversation 7's outbox. */
+class OutboxStorage extends MemoryStorage {
   stored() {
     const raw = this.items.get(KEY);
     return raw ? JSON.parse(raw).map((item) => [item.client_id, item.body]) : [];
@@ -37,7 +15,7 @@ class MemoryStorage {
 }
 
 /** An outbox whose POSTs stay open until the test answers or fails them. */
-function setup({ storage = new MemoryStorage(), maxAttempts = 5, start = true } = {}) {
+function setup({ storage = new OutboxStorage(), maxAttempts = 5, start = true } = {}) {
   const clock = new FakeClock();
   const posts = [];
   let seq = 0;
@@ -339,7 +317,7 @@ test("the unsent queue survives a reload and is sent again with the same client_
 });
 
 test("a restored message the server already stored is confirmed by the history, not sent again", async () => {
-  const storage = new MemoryStorage({
+  const storage = new OutboxStorage({
     [KEY]: JSON.stringify([
       { client_id: "old-1", body: "made it", created_at: "t" },
       { client_id: "old-2", body: "did not", created_at: "t" },
@@ -356,13 +334,13 @@ test("a restored message the server already stored is confirmed by the history, 
 
 test("garbage in storage is ignored", () => {
   for (const raw of ["not json", '{"a": 1}', '[{"body": 1}]']) {
-    const { outbox } = setup({ storage: new MemoryStorage({ [KEY]: raw }), start: false });
+    const { outbox } = setup({ storage: new OutboxStorage({ [KEY]: raw }), start: false });
     assert.deepEqual(outbox.items, []);
   }
 });
 
 test("storage that throws does not stop sending", async () => {
-  const { outbox, current } = setup({ storage: new MemoryStorage({}, { broken: true }) });
+  const { outbox, current } = setup({ storage: new OutboxStorage({}, { broken: true }) });
   outbox.add("hello");
   current().answer();
   await flush();
@@ -386,7 +364,7 @@ test("close aborts the POST in flight and clears every timer; discard forgets th
 });
 
 test("an agent's outbox has its own storage key, so a visitor's queue in the same browser is never sent", () => {
-  const storage = new MemoryStorage({ [KEY]: JSON.stringify([{ client_id: "v-1", body: "the visitor's" }]) });
+  const storage = new OutboxStorage({ [KEY]: JSON.stringify([{ client_id: "v-1", body: "the visitor's" }]) });
   const outbox = new Outbox({
     conversationId: 7,
     keyPrefix: AGENT_OUTBOX_KEY_PREFIX,
