@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from devtone import cli, config, domain, extensions, feeds, realtime
 
@@ -27,10 +26,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.load(os.environ, app.instance_path, overrides))
     app.json.sort_keys = False
     if app.config["PROXY_HOPS"] > 0:
-        # Behind N trusted proxies: the client's address (sign-in limits) and scheme come
-        # from their X-Forwarded-For/-Proto, never from a header anyone could send.
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        # Behind N proxies: the client's address (every per-address limit) and scheme come
+        # from their X-Forwarded-For/-Proto, and only when a trusted proxy sent them.
+        from devtone.web.proxies import TrustedProxies
+
+        app.wsgi_app = TrustedProxies(
+            app.wsgi_app, app.config["PROXY_HOPS"], app.config["TRUSTED_PROXIES"]
+        )
     extensions.init_app(app)
     realtime.init_app(app)
     domain.init_app(app, realtime.broker_of(app))

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,26 @@ def _origins(key: str, raw: str) -> tuple[str, ...]:
             f"{key}: {', '.join(wrong)} is not an origin like https://www.example.com"
         )
     return origins
+
+
+def _proxy_hops(key: str, raw: str) -> int:
+    value = _int(key, raw)
+    if value < 0:
+        raise ConfigError(f"{key}={raw!r} must be 0 (no proxy) or the number of proxies.")
+    return value
+
+
+def _networks(key: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    # Addresses or CIDR blocks ("10.0.0.0/8"), separated by commas or spaces.
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{key}: {item!r} is not an address or a block like 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
 
 
 def _flag(key: str, raw: str) -> bool:
@@ -133,7 +154,10 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     # gunicorn.conf.py's worker_connections is 10,000: keep a tenth for ordinary requests.
     "DEVTONE_MAX_STREAMS": ("MAX_STREAMS", _positive_int, "9000"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
-    "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _int, "0"),
+    "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _proxy_hops, "0"),
+    # Whose forwarding headers to believe: the addresses the proxies connect from. The
+    # default, loopback, is nginx on the same host; nobody else can connect from there.
+    "DEVTONE_TRUSTED_PROXIES": ("TRUSTED_PROXIES", _networks, "127.0.0.0/8,::1"),
     "DEVTONE_EMBED_ORIGINS": ("EMBED_ORIGINS", _origins, ""),
     # Unset: on in production, off in development (see load).
     "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, None),

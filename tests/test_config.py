@@ -33,6 +33,25 @@ def test_a_bad_setting_fails_at_start_naming_its_key(tmp_path, key, value):
         config.load({key: value}, str(tmp_path))
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("DEVTONE_TRUSTED_PROXIES", "10.0.0.0/33"), ("DEVTONE_TRUSTED_PROXIES", "nginx"),
+     ("DEVTONE_PROXY_HOPS", "-1")],
+)  # fmt: skip
+def test_a_bad_proxy_setting_fails_at_start_naming_its_key(tmp_path, key, value):
+    with pytest.raises(config.ConfigError, match=key):
+        config.load({key: value}, str(tmp_path))
+
+
+def test_trusted_proxies_are_loopback_unless_the_operator_names_them(tmp_path):
+    assert [str(n) for n in config.load({}, str(tmp_path))["TRUSTED_PROXIES"]] == [
+        "127.0.0.0/8",
+        "::1/128",
+    ]
+    named = config.load({"DEVTONE_TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16"}, str(tmp_path))
+    assert [str(n) for n in named["TRUSTED_PROXIES"]] == ["10.0.0.5/32", "192.168.0.0/16"]
+
+
 def test_tiers_keep_the_negotiators_order(tmp_path):
     settings = config.load({"DEVTONE_TIERS": "poll, sse"}, str(tmp_path))
     assert settings["TIERS"] == ("sse", "poll")

@@ -170,6 +170,63 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(agent):
     assert attempt("203.0.113.2") != 429
 
 
+def test_a_forged_forwarding_header_from_outside_the_trusted_proxies_changes_nothing(agent):
+    """A client that reaches the server directly is judged by its socket address,
+    whatever X-Forwarded-For it writes."""
+    from devtone import create_app
+
+    del agent
+    app = create_app(
+        {"TESTING": True, "PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "1 per minute"}
+    )  # the default trusted proxies: loopback only
+    client = app.test_client()
+    token = _login_form_token(client)
+
+    def attempt(forged, peer="198.51.100.7"):
+        return client.post(
+            "/dashboard/login",
+            data={"email": "x@example.com", "password": "wrong", "csrf_token": token},
+            headers={"X-Forwarded-For": forged},
+            environ_base={"REMOTE_ADDR": peer},
+        ).status_code
+
+    assert attempt("203.0.113.1") != 429
+    assert attempt("203.0.113.2") == 429  # a new forged address is no new allowance
+
+
+def test_forwarding_headers_are_believed_from_a_configured_proxy_block(agent):
+    from ipaddress import ip_network
+
+    from devtone import create_app
+
+    del agent
+    app = create_app(
+        {
+            "TESTING": True,
+            "PROXY_HOPS": 1,
+            "TRUSTED_PROXIES": (ip_network("10.0.0.0/8"),),
+            "LOGIN_RATE_LIMIT": "1 per minute",
+        }
+    )
+    client = app.test_client()
+    token = _login_form_token(client)
+
+    def attempt(address, peer):
+        return client.post(
+            "/dashboard/login",
+            data={"email": "x@example.com", "password": "wrong", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+            environ_base={"REMOTE_ADDR": peer},
+        ).status_code
+
+    assert attempt("203.0.113.1", peer="10.1.2.3") != 429
+    assert attempt("203.0.113.1", peer="10.9.9.9") == 429  # same client, another proxy
+    assert attempt("203.0.113.2", peer="10.1.2.3") != 429
+    # Loopback is not in this deployment's list: its header is not believed.
+    assert attempt("203.0.113.3", peer="127.0.0.1") != 429
+    assert attempt("203.0.113.4", peer="127.0.0.1") == 429
+
+
 def test_secure_cookies_are_never_sent_over_plain_http(agent):
     from devtone import create_app
 
