@@ -69,3 +69,35 @@ def test_revision_0002_derives_the_counters_of_existing_conversations(database_u
         db.engine.dispose()
     # unread = 3 visitor texts - 2 read (seq <= 2); newest text is seq 4.
     assert tuple(row) == (5, 4, 3, 2)
+
+
+def test_revision_0003_downgrades_past_equal_client_ids_of_two_senders(database_url):
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        db.session.execute(
+            text(
+                "INSERT INTO conversations (id, status, visitor_name, visitor_token_hash,"
+                " last_seq, agent_read_seq, version, last_text_seq, visitor_messages,"
+                " agent_read_messages, visitor_read_seq, created_at, updated_at)"
+                " VALUES (1, 'active', 'Ada', 'h', 2, 0, 3, 2, 1, 0, 0,"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+        for seq, sender in [(1, "visitor"), (2, "agent")]:
+            db.session.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, seq, kind, sender, author_name,"
+                    " body, client_id, created_at) VALUES (1, :seq, 'text', :sender, 'x',"
+                    " 'x', 'same', '2026-01-01')"
+                ),
+                {"seq": seq, "sender": sender},
+            )
+        db.session.commit()
+        downgrade(revision="0002")
+        kept = db.session.execute(text("SELECT sender, client_id FROM messages ORDER BY seq")).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert [tuple(row) for row in kept] == [("visitor", "same"), ("agent", None)]

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from devtone.domain import visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.models import Agent, Conversation, Message, utcnow
-from devtone.errors import Closed, Forbidden, Invalid, NotFound
+from devtone.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
 REOPENED = "The conversation was reopened."
@@ -59,7 +59,7 @@ def post(conversation_id: int, caller: object, body: str, client_id: str | None)
     if from_agent:
         if row.status == "closed":
             # A retry of an answer stored before the close gets its answer, not a 409.
-            stored = _by_client_id(conversation_id, client_id)
+            stored = _stored(conversation_id, caller, client_id)
             if stored is None:
                 raise Closed("This conversation is closed.")
             return Written(row, answer=stored, changed=False)
@@ -73,10 +73,10 @@ def post(conversation_id: int, caller: object, body: str, client_id: str | None)
     sender, author = ("agent", caller.name) if from_agent else ("visitor", row.visitor_name)
     message = _insert(
         row, {"kind": "text", "sender": sender, "author_name": author, "body": body,
-              "client_id": client_id},
+              "client_id": client_id, "agent_id": caller.id if from_agent else None},
     )  # fmt: skip
-    if message is None:  # this client_id is stored: answer with what was stored
-        return Written(row, answer=_by_client_id(conversation_id, client_id), changed=False)
+    if message is None:  # this sender stored this client_id: answer with what was stored
+        return Written(row, answer=_stored(conversation_id, caller, client_id), changed=False)
     entries.append(message)
     if from_agent and row.first_reply_at is None:
         waited = (message.created_at - row.created_at).total_seconds()
@@ -188,6 +188,7 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
         "seq": row.last_seq,
         "created_at": row.updated_at,
         "client_id": None,
+        "agent_id": None,
         "status": None,
         **entry,
     }
@@ -195,14 +196,33 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
     return connection.execute(statement, values).first()
 
 
-def _by_client_id(conversation_id: int, client_id: str | None) -> Row | None:
+def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row | None:
+    """The message `caller`'s side stored under `client_id`, if any.
+
+    Agents share the sender "agent": another agent's message under the same key is a
+    Conflict, never handed to this one as if it were theirs.
+    """
     if client_id is None:
         return None
-    return (
+    from_agent = isinstance(caller, AgentIdentity)
+    stored = (
         _connection()
-        .execute(_BY_CLIENT_ID, {"id": conversation_id, "client_id": client_id})
+        .execute(
+            _BY_CLIENT_ID,
+            {
+                "id": conversation_id,
+                "sender": "agent" if from_agent else "visitor",
+                "client_id": client_id,
+            },
+        )  # fmt: skip
         .first()
     )
+    if from_agent and stored is not None and stored.agent_id not in (None, caller.id):
+        raise Conflict(
+            "Another agent's message has this client_id; send yours with a new one.",
+            code="client_id_taken",
+        )
+    return stored
 
 
 def _last_text(row: Row) -> Row | None:
@@ -305,7 +325,7 @@ def _insert_statement(dialect: str, keeps_stored: bool) -> Insert:
         # Both of devtone's databases say "ON CONFLICT … DO NOTHING", each in its dialect.
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(_entries).on_conflict_do_nothing(
-            index_elements=["conversation_id", "client_id"]
+            index_elements=["conversation_id", "sender", "client_id"]
         )
     return statement.returning(*_entries.c)
 
@@ -328,7 +348,9 @@ _ENTRY: Select = select(*_entries.c).where(
     _entries.c.conversation_id == bindparam("id"), _entries.c.seq == bindparam("seq")
 )
 _BY_CLIENT_ID: Select = select(*_entries.c).where(
-    _entries.c.conversation_id == bindparam("id"), _entries.c.client_id == bindparam("client_id")
+    _entries.c.conversation_id == bindparam("id"),
+    _entries.c.sender == bindparam("sender"),
+    _entries.c.client_id == bindparam("client_id"),
 )
 _MOVE_VISITOR_MARK = _mark_statement("visitor_read_seq")
 # The agent side's mark counts the visitor's text entries it covers, for unread.

@@ -136,14 +136,24 @@ class Message(db.Model):
     # For kind == "status": the conversation's status after this entry.
     status: Mapped[str | None] = mapped_column(String(16))
     # The poster's idempotency key (a UUID it made); NULL for entries the server writes.
+    # Unique per sender: one side's key never answers for the other's message.
     client_id: Mapped[str | None] = mapped_column(String(64))
+    # The agent who wrote a message of sender "agent" (NULL for the others).
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", name="fk_messages_agent_id")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         # Readers walk the log by (conversation_id, seq); the unique index is both the
         # gapless-log guard and the cursor read's access path.
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
-        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client_id"),
+        UniqueConstraint(
+            "conversation_id",
+            "sender",
+            "client_id",
+            name="uq_messages_conversation_sender_client_id",
+        ),
         # "Messages today" counts by time across every conversation.
         Index("ix_messages_created_at", "created_at"),
     )

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from devtone.domain import conversations
 from devtone.domain.models import Message
 from devtone.domain.visitors import Visitor
-from devtone.errors import Closed, Forbidden, Invalid, NotFound
+from devtone.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
 
@@ -77,6 +77,34 @@ def test_a_client_id_is_scoped_to_its_conversation(app, start_visitor):
     ada, bob = start_visitor("Ada"), start_visitor("Bob")
     assert _post(app, ada, "x", "shared")[1] is True
     assert _post(app, bob, "x", "shared")[1] is True
+
+
+def test_a_client_id_is_scoped_to_its_sender(app, visitor, agent):
+    """An agent whose client_id happens to equal the visitor's gets their own message
+    stored, not the visitor's back."""
+    asked, _ = _post(app, visitor, "Where is my order?", "same-key")
+    with app.app_context():
+        answered, created = conversations.post_message(
+            visitor.id, agent.identity, "It ships today.", "same-key"
+        )
+        replayed, created_again = conversations.post_message(
+            visitor.id, agent.identity, "It ships today.", "same-key"
+        )
+    assert created is True and answered["sender"] == "agent"
+    assert answered["body"] == "It ships today." and answered["seq"] != asked["seq"]
+    assert (created_again, replayed) == (False, answered)
+    # And the visitor's retry still gets the visitor's own message.
+    assert _post(app, visitor, "Where is my order?", "same-key") == (asked, False)
+
+
+def test_another_agents_client_id_is_a_conflict_not_their_message(app, visitor, make_agent):
+    maria, joao = make_agent("Maria"), make_agent("João")
+    with app.app_context():
+        conversations.post_message(visitor.id, maria.identity, "Olá!", "agent-key")
+        with pytest.raises(Conflict) as refused:
+            conversations.post_message(visitor.id, joao.identity, "Bom dia!", "agent-key")
+    assert refused.value.code == "client_id_taken"
+    assert _stored_seqs(app, visitor.id) == [1, 2]  # the join and Maria's message
 
 
 def test_closing_logs_a_status_entry_and_refuses_agent_messages(app, visitor, agent):
