@@ -150,6 +150,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
         "10 per minute;100 per hour",
     ),
     "DEVTONE_MESSAGE_RATE_LIMIT": ("MESSAGE_RATE_LIMIT", _rate_limit, "60 per minute"),
+    # Typing signals per conversation and sender: a typist sends about 30 a minute.
+    "DEVTONE_TYPING_RATE_LIMIT": ("TYPING_RATE_LIMIT", _rate_limit, "120 per minute"),
     "DEVTONE_STREAMS_PER_CONVERSATION": ("STREAMS_PER_CONVERSATION", _positive_int, "10"),
     # gunicorn.conf.py's worker_connections is 10,000: keep a tenth for ordinary requests.
     "DEVTONE_MAX_STREAMS": ("MAX_STREAMS", _positive_int, "9000"),

@@ -52,10 +52,12 @@ def announce_typing(conversation_id: int, caller: conversations.Caller, typing: 
 
 
 class TypingThrottle:
-    """Admits a typing announcement unless the same one was admitted less than `interval` ago.
+    """Admits "typing" once per `interval` per conversation and side, and "stopped" only
+    after an admitted "typing".
 
-    A change (typing → stopped) always passes, so "stopped typing" is never held back.
-    Per process; bounded, since entries older than the expiry are forgotten.
+    So a side costs at most two announcements per interval however it alternates (a
+    client flipping true/false as fast as it can included), and a real stop is never
+    held back. Per process; bounded, since entries older than the expiry are forgotten.
     """
 
     def __init__(
@@ -65,9 +67,10 @@ class TypingThrottle:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.interval = interval
-        self.expiry = expiry
+        self.expiry = max(expiry, interval)
         self._clock = clock
         self._lock = threading.Lock()
+        # (conversation, side) -> (when "typing" was last admitted, whether it still holds)
         self._last: dict[tuple[int, str], tuple[float, bool]] = {}
 
     def admit(self, conversation_id: int, sender: str, typing: bool) -> bool:
@@ -75,10 +78,15 @@ class TypingThrottle:
         now = self._clock()
         key = (conversation_id, sender)
         with self._lock:
-            last = self._last.get(key)
-            if last is not None and last[1] == typing and now - last[0] < self.interval:
+            started_at, holds = self._last.get(key, (-float("inf"), False))
+            if not typing:
+                if not holds:
+                    return False  # nothing to take back
+                self._last[key] = (started_at, False)
+                return True
+            if now - started_at < self.interval:
                 return False
-            self._last[key] = (now, typing)
+            self._last[key] = (now, True)
             if len(self._last) > 1024:
                 self._forget_before(now - self.expiry)
             return True

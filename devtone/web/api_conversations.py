@@ -90,6 +90,7 @@ def conversation_events(conversation_id: int) -> Response:
 def typing(conversation_id: int) -> tuple[str, int]:
     """Tell the other side someone is typing (or stopped); nothing is stored."""
     who = caller()
+    limits.count_typing(conversation_id, who)
     presence.announce_typing(conversation_id, who, json_object().get("typing"))
     return "", 204
 

@@ -44,27 +44,37 @@ def count_message(conversation_id: int, sender: Caller) -> None:
     cannot use up the visitor's. Counted before the post, without a query: its key is who
     the caller says they are (the post then checks it).
     """
+    _count("messages", "MESSAGE_RATE_LIMIT", conversation_id, sender, "too_many_messages")
+
+
+def count_typing(conversation_id: int, sender: Caller) -> None:
+    """Count one typing signal, as messages are counted; the throttle in the domain then
+    decides which signals are news, and this bounds what a client may make it judge."""
+    _count("typing", "TYPING_RATE_LIMIT", conversation_id, sender, "too_many_typing_signals")
+
+
+def _count(what: str, setting: str, conversation_id: int, sender: Caller, code: str) -> None:
     strategy = limiter.limiter
     key = (
         current_app.config["RATELIMIT_KEY_PREFIX"],
-        "messages",
+        what,
         str(conversation_id),
         _sender_key(sender),
     )
-    for item in _items(current_app.config["MESSAGE_RATE_LIMIT"]):
+    for item in _items(current_app.config[setting]):
         try:
             if strategy.hit(item, *key):
                 continue
             reset_at, _ = strategy.get_window_stats(item, *key)
         except strategy.storage.base_exceptions:
-            # The shared counter (Redis) is away: a message is never refused, or lost, for
-            # that. Posting goes on as it does through a broker outage.
-            current_app.logger.warning("message rate limit not counted: its storage is down")
+            # The shared counter (Redis) is away: nothing is refused, or lost, for that.
+            # Posting goes on as it does through a broker outage.
+            current_app.logger.warning("%s rate limit not counted: its storage is down", what)
             return
         raise errors.TooManyRequests(
-            f"Too many messages in this conversation ({item}); try again later.",
+            f"Too many {what} in this conversation ({item}); try again later.",
             retry_after=max(1, math.ceil(reset_at - time.time())),
-            code="too_many_messages",
+            code=code,
         )
 
 

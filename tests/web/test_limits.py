@@ -19,6 +19,7 @@ RETRY_AFTER_S = 2  # one poll interval, below
 LIMITS = {
     "CONVERSATION_RATE_LIMIT": "3 per minute",
     "MESSAGE_RATE_LIMIT": "3 per minute",
+    "TYPING_RATE_LIMIT": "4 per minute",
     "STREAMS_PER_CONVERSATION": 2,
     "MAX_STREAMS": 3,
     "POLL_INTERVAL": RETRY_AFTER_S,
@@ -116,6 +117,23 @@ def test_a_visitor_flooding_their_conversation_gets_429_and_others_are_unaffecte
     assert int(refused.headers["Retry-After"]) <= 60
     assert stored_counts(app) == before
     assert post(client, other).status_code == 201
+
+
+def test_typing_signals_past_the_limit_get_429_and_the_other_side_may_still_type(
+    client, start_visitor, agent, sign_in
+):
+    visitor = start_visitor()
+
+    def typing(value, headers=visitor.headers, send=client.post):
+        return send(
+            f"/api/conversations/{visitor.id}/typing", json={"typing": value}, headers=headers
+        )
+
+    for n in range(4):
+        assert typing(n % 2 == 0).status_code == 204
+    assert_refused(typing(True), "too_many_typing_signals")
+    maria = sign_in(agent)
+    assert typing(True, headers={}, send=maria.post).status_code == 204
 
 
 def test_an_agent_can_still_answer_a_visitor_who_flooded_the_conversation(
