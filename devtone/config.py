@@ -142,6 +142,12 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_BACKOFF_INITIAL_MS": ("BACKOFF_INITIAL_MS", _positive_int, "1000"),
     "DEVTONE_BACKOFF_MAX_MS": ("BACKOFF_MAX_MS", _positive_int, "30000"),
     "DEVTONE_LOGIN_RATE_LIMIT": ("LOGIN_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
+    # Sign-in attempts per client address, whatever the e-mail: spraying from one place.
+    "DEVTONE_LOGIN_ADDRESS_RATE_LIMIT": (
+        "LOGIN_ADDRESS_RATE_LIMIT",
+        _rate_limit,
+        "20 per minute;100 per hour",
+    ),
     # Abuse limits (see web/limits.py): per client address, per conversation, and
     # open streams plus long-poll waits, per conversation and in the whole process.
     "DEVTONE_CONVERSATION_RATE_LIMIT": (

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import gevent
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,12 +24,30 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # scrypt of a megabyte is a denial of service, not a password
 
 
+def _off_the_loop(work: Any, *args: Any) -> Any:
+    """Run `work` (scrypt: tens of milliseconds of CPU on purpose) in gevent's threadpool
+    when called from a greenlet, so every other request and stream of the worker goes on
+    meanwhile; OpenSSL's scrypt releases the GIL. Called outside a greenlet (the CLI, a
+    test's thread), it just runs."""
+    if isinstance(gevent.getcurrent(), gevent.Greenlet):
+        return gevent.get_hub().threadpool.apply(work, args)
+    return work(*args)
+
+
+def _hash_password(secret: str) -> str:
+    return _off_the_loop(generate_password_hash, secret)
+
+
+def _password_matches(stored: str, given: str) -> bool:
+    return _off_the_loop(check_password_hash, stored, given)
+
+
 @cache
 def _dummy_hash() -> str:
     """Checked against when the e-mail is unknown, so a wrong address costs the same time
     as a wrong password and sign-in does not reveal who has an account (made on first use,
     not at import: scrypt is slow on purpose)."""
-    return generate_password_hash("devtone: no such agent")
+    return _hash_password("devtone: no such agent")
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,7 @@ def create_agent(
     agent = Agent(
         email=address.lower(),
         name=display_name,
-        password_hash=generate_password_hash(secret),
+        password_hash=_hash_password(secret),
         role=role,
         active=True,
         created_at=utcnow(),
@@ -93,12 +112,13 @@ def authenticate(email: object, password: object) -> AgentIdentity | None:
         agent = db.session.scalar(
             select(Agent).where(func.lower(Agent.email) == email.strip().lower())
         )
+        found = _identity(agent) if agent is not None and agent.active else None
         stored = agent.password_hash if agent is not None else _dummy_hash()
-        if not check_password_hash(stored, password) or agent is None or not agent.active:
-            return None
-        return _identity(agent)
     finally:
-        db.session.close()
+        db.session.close()  # no pooled connection waits on scrypt
+    if not _password_matches(stored, password):
+        return None
+    return found
 
 
 def load_agent(agent_id: str) -> AgentIdentity | None:

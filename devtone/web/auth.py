@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from devtone import errors
 from devtone.domain import agents
 from devtone.extensions import limiter, login_manager
+from devtone.web import limits
 from devtone.web.forms import ActionForm, SignInForm
 
 bp = Blueprint("auth", __name__, url_prefix="/dashboard")
@@ -28,6 +29,7 @@ def _attempt_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.limit_sign_ins_per_address
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_attempt_key
 )
@@ -39,11 +41,19 @@ def login() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("dashboard/login.html", form=form, error=None), status
+    try:
+        limits.wait_for_account(form.email.data)
+    except errors.TooManyRequests as refused:
+        page = render_template("dashboard/login.html", form=form, error=refused.message)
+        return page, 429, {"Retry-After": str(refused.retry_after)}
     agent = agents.authenticate(form.email.data, form.password.data)
     if agent is None:
+        limits.account_failed(form.email.data)
         return render_template("dashboard/login.html", form=form, error=FAILED), 401
     login_user(agent)
-    return redirect(_next_page())
+    response = redirect(_next_page())
+    limits.account_signed_in(form.email.data, response)
+    return response
 
 
 @bp.post("/logout")

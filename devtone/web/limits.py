@@ -3,6 +3,8 @@
 - conversation starts per client address: a decorator, checked before the view runs;
 - messages per conversation and sender (a visitor, or each agent): counted before the
   post, keyed by who the caller says they are, so nobody uses up anyone else's allowance;
+- sign-in attempts: per client address and e-mail, per address across e-mails, and per
+  account across addresses as a growing delay (never a lockout) after repeated failures;
 - open streams: slots of the realtime layer (realtime/stream_slots.py), not rates.
 
 Every refusal is a 429 in the JSON error shape with `Retry-After` (web/errors.py).
@@ -10,11 +12,15 @@ Every refusal is a 429 in the JSON error shape with `Retry-After` (web/errors.py
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from functools import lru_cache
+from typing import Any
 
-from flask import current_app
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse_many
 
 from devtone import errors
@@ -28,6 +34,25 @@ limit_conversation_starts = limiter.limit(
     lambda: current_app.config["CONVERSATION_RATE_LIMIT"],
     error_message="Too many conversations started from this address; try again later.",
 )
+
+
+#: POST /dashboard/login: DEVTONE_LOGIN_ADDRESS_RATE_LIMIT per client address, whatever the
+#: e-mail (rotating addresses from one place is password spraying).
+limit_sign_ins_per_address = limiter.limit(
+    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=get_remote_address,
+    scope="sign-in-address",
+)
+
+#: Failed sign-ins an account may have (within FAILURE_WINDOW_S) before each attempt must
+#: wait; the wait doubles with every further failure, up to MAX_DELAY_S.
+FREE_FAILURES = 5
+MAX_DELAY_S = 30
+FAILURE_WINDOW_S = 15 * 60
+#: A browser that signed in to an account before is never made to wait for that account:
+#: an attacker's failures elsewhere must not keep its agent out (OWASP's "device cookie").
+KNOWN_DEVICE_COOKIE = "devtone_known_agent"
 
 
 @lru_cache(maxsize=8)
@@ -83,3 +108,82 @@ def _sender_key(sender: Caller) -> str:
         return f"agent:{sender.id}"
     # A prefix of the token's hash: never the token itself, in Redis or anywhere.
     return "visitor:" + hash_token(sender.token)[:16]
+
+
+def wait_for_account(email: str) -> None:
+    """TooManyRequests while the account's delay after its failures runs, unless this
+    browser signed in to it before. Checked before the password, so a refused attempt
+    costs no scrypt."""
+    if _known_device(email):
+        return
+    storage = limiter.limiter.storage
+    key = _account_key("sign-in-wait", email)
+    try:
+        if not storage.get(key):
+            return
+        retry_after = math.ceil(storage.get_expiry(key) - time.time())
+    except storage.base_exceptions:
+        return  # an outage of the counters never keeps an agent out
+    retry_after = max(1, retry_after)
+    raise errors.TooManyRequests(
+        "Too many failed sign-ins for this account. Try again in "
+        f"{retry_after} second{'' if retry_after == 1 else 's'}.",
+        retry_after=retry_after,
+        code="sign_in_delayed",
+    )
+
+
+def account_failed(email: str) -> None:
+    """Count a failed sign-in for the account, and start its delay past the free ones."""
+    storage = limiter.limiter.storage
+    key = _account_key("sign-in-wait", email)
+    try:
+        failures = storage.incr(_account_key("sign-in-failures", email), FAILURE_WINDOW_S)
+        if failures > FREE_FAILURES:
+            storage.clear(key)
+            storage.incr(key, min(MAX_DELAY_S, 2 ** (failures - FREE_FAILURES - 1)))
+    except storage.base_exceptions:
+        current_app.logger.warning("sign-in failure not counted: its storage is down")
+
+
+def account_signed_in(email: str, response: Any) -> None:
+    """Forget the account's failures, and remember this browser as one of its devices."""
+    storage = limiter.limiter.storage
+    try:
+        storage.clear(_account_key("sign-in-failures", email))
+        storage.clear(_account_key("sign-in-wait", email))
+    except storage.base_exceptions:
+        pass
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        _device_seal().dumps(_normal(email)),
+        max_age=365 * 24 * 3600,
+        path="/dashboard/login",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _known_device(email: str) -> bool:
+    sealed = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if not sealed:
+        return False
+    try:
+        return _device_seal().loads(sealed) == _normal(email)
+    except BadSignature:
+        return False
+
+
+def _device_seal() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="devtone-known-device")
+
+
+def _normal(email: str) -> str:
+    return (email or "").strip().lower()[:254]
+
+
+def _account_key(what: str, email: str) -> str:
+    # A digest, so no e-mail address sits in Redis.
+    digest = hashlib.sha256(_normal(email).encode()).hexdigest()[:24]
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}/{what}/{digest}"
