@@ -2,21 +2,25 @@
 
 Callers get an `AgentIdentity`, an immutable copy of the row: it outlives the session
 that read it, which an ORM object would not (every domain call closes its session).
+A signed-in browser holds a session kept here (`agent_sessions`): signing out ends it
+for good, so a copied cookie stops working with it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 import gevent
-from sqlalchemy import func, select
+from sqlalchemy import Update, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from devtone.domain import fields
-from devtone.domain.models import ROLES, Agent, isoformat, utcnow
+from devtone.domain.models import ROLES, Agent, AgentSession, isoformat, utcnow
 from devtone.errors import Conflict, Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
@@ -58,6 +62,9 @@ class AgentIdentity:
     email: str
     name: str
     role: str
+    #: The token of the browser session this identity was loaded through (None for an
+    #: identity made without signing in: the CLI, tests of the domain).
+    session: str | None = None
 
     # Flask-Login's user protocol: only active agents are ever loaded.
     is_authenticated = True
@@ -70,8 +77,9 @@ class AgentIdentity:
         return self.role == "admin"
 
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session cookie."""
-        return str(self.id)
+        """What Flask-Login keeps in the session cookie: the session's token, never the
+        agent's id, so ending the session signs that cookie out wherever it was copied."""
+        return self.session or ""
 
 
 def create_agent(
@@ -121,15 +129,107 @@ def authenticate(email: object, password: object) -> AgentIdentity | None:
     return found
 
 
-def load_agent(agent_id: str) -> AgentIdentity | None:
-    """The active agent with this id (Flask-Login's user loader); None signs them out."""
-    if not agent_id.isdigit():
-        return None
+USER_AGENT_MAX = 200
+_TOKEN_MAX = 128
+
+
+def start_session(agent: AgentIdentity, user_agent: str = "") -> AgentIdentity:
+    """Open a session for a signed-in browser; the identity returned carries its token."""
+    token = secrets.token_urlsafe(32)
     try:
-        agent = db.session.get(Agent, int(agent_id))
-        return _identity(agent) if agent is not None and agent.active else None
+        db.session.add(
+            AgentSession(
+                agent_id=agent.id,
+                token_hash=_digest(token),
+                user_agent=(user_agent or "")[:USER_AGENT_MAX],
+                created_at=utcnow(),
+            )
+        )
+        db.session.commit()
     finally:
         db.session.close()
+    return replace(agent, session=token)
+
+
+def sign_in(email: object, password: object, user_agent: str = "") -> AgentIdentity | None:
+    """The active agent with these credentials, in a new session; None otherwise."""
+    agent = authenticate(email, password)
+    return None if agent is None else start_session(agent, user_agent)
+
+
+def load_agent(token: str) -> AgentIdentity | None:
+    """The active agent of this open session (Flask-Login's user loader, and each agent
+    stream's check at every heartbeat); None signs the browser out."""
+    if not token or len(token) > _TOKEN_MAX:
+        return None  # an agent id from before sessions, or nothing a session would be
+    try:
+        agent = db.session.scalar(
+            select(Agent)
+            .join(AgentSession, AgentSession.agent_id == Agent.id)
+            .where(AgentSession.token_hash == _digest(token), AgentSession.ended_at.is_(None))
+        )
+        if agent is None or not agent.active:
+            return None
+        return replace(_identity(agent), session=token)
+    finally:
+        db.session.close()
+
+
+def end_session(agent: AgentIdentity) -> None:
+    """Sign this browser out for good: its cookie opens nothing from now on."""
+    if agent.session:
+        _end_sessions(AgentSession.token_hash == _digest(agent.session))
+
+
+def end_every_session(agent_id: int, by: AgentIdentity) -> int:
+    """Sign an agent out in every browser (their own, or any agent's for an admin);
+    their open streams end at the next heartbeat. Returns how many sessions ended."""
+    if agent_id != by.id and not by.is_admin:
+        raise Forbidden("Only an administrator can sign another agent out.", code="admins_only")
+    if db.session.get(Agent, agent_id) is None:
+        db.session.close()
+        raise NotFound("No such agent.")
+    return _end_sessions(AgentSession.agent_id == agent_id)
+
+
+def open_sessions(agent: AgentIdentity) -> list[dict[str, Any]]:
+    """The agent's signed-in browsers, newest first; `current` marks this one."""
+    mine = _digest(agent.session) if agent.session else None
+    try:
+        rows = db.session.scalars(
+            select(AgentSession)
+            .where(AgentSession.agent_id == agent.id, AgentSession.ended_at.is_(None))
+            .order_by(AgentSession.created_at.desc(), AgentSession.id.desc())
+        ).all()
+        return [
+            {
+                "user_agent": row.user_agent,
+                "created_at": isoformat(row.created_at),
+                "current": row.token_hash == mine,
+            }
+            for row in rows
+        ]
+    finally:
+        db.session.close()
+
+
+def _end_sessions(which: Any) -> int:
+    try:
+        ended = db.session.execute(_ending(which)).rowcount
+        db.session.commit()
+        return ended
+    finally:
+        db.session.close()
+
+
+def _ending(which: Any) -> Update:
+    return (
+        update(AgentSession).where(which, AgentSession.ended_at.is_(None)).values(ended_at=utcnow())
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def list_agents() -> list[dict[str, Any]]:
@@ -152,6 +252,8 @@ def set_active(agent_id: int, active: bool, by: AgentIdentity) -> dict[str, Any]
         if agent is None:
             raise NotFound("No such agent.")
         agent.active = active
+        if not active:  # and they stay signed out if they are ever reactivated
+            db.session.execute(_ending(AgentSession.agent_id == agent_id))
         db.session.commit()
         return agent_json(agent)
     finally:

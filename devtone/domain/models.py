@@ -70,6 +70,25 @@ class Agent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AgentSession(db.Model):
+    """One signed-in browser of an agent: the session cookie names it, and it lasts until
+    the agent signs out there (or everywhere), or is deactivated. A copied cookie dies
+    with it."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE", name="fk_agent_sessions_agent_id"), index=True
+    )
+    # sha256 of the session's token: what the database holds cannot sign anyone in.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The browser, as it named itself at sign-in, for the agent's list of sessions.
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Conversation(db.Model):
     """One customer's conversation; `last_seq` is the log's head and its row lock.
 

@@ -46,7 +46,7 @@ def login() -> Response | tuple[str, int]:
     except errors.TooManyRequests as refused:
         page = render_template("dashboard/login.html", form=form, error=refused.message)
         return page, 429, {"Retry-After": str(refused.retry_after)}
-    agent = agents.authenticate(form.email.data, form.password.data)
+    agent = agents.sign_in(form.email.data, form.password.data, request.user_agent.string)
     if agent is None:
         limits.account_failed(form.email.data)
         return render_template("dashboard/login.html", form=form, error=FAILED), 401
@@ -58,8 +58,11 @@ def login() -> Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out (a POST with the CSRF token, so no other site can sign an agent out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign an agent out); the
+    session ends for good, so a copy of its cookie opens nothing either."""
     if ActionForm().validate_on_submit():
+        if current_user.is_authenticated:
+            agents.end_session(current_user)
         logout_user()
     return redirect(url_for("auth.login"))
 

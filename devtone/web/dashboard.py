@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from devtone import errors
@@ -69,6 +69,45 @@ def set_active(agent_id: int) -> Response:
         state = "reactivated" if changed["active"] else "deactivated"
         flash(f"{changed['name']} is {state}.")
     return redirect(url_for("dashboard.agents_page"))
+
+
+@bp.post("/dashboard/agents/<id:agent_id>/sessions/end")
+@login_required
+def end_agent_sessions(agent_id: int) -> Response:
+    """Sign an agent out in every browser; their open streams end at the next heartbeat."""
+    _require_admin()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        ended = agents.end_every_session(agent_id, current_user)
+    except errors.NotFound:
+        abort(404)
+    if agent_id == current_user.id:
+        logout_user()
+        return redirect(url_for("auth.login"))
+    flash(f"Signed out of {ended} browser{'' if ended == 1 else 's'}.")
+    return redirect(url_for("dashboard.agents_page"))
+
+
+@bp.get("/dashboard/account")
+@login_required
+def account() -> str:
+    """The agent's own page: who they are, and the browsers they are signed in on."""
+    sessions = agents.open_sessions(current_user)
+    return render_template(
+        "dashboard/account.html", agent=current_user, sessions=sessions, action=ActionForm()
+    )
+
+
+@bp.post("/dashboard/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    """End every session of the signed-in agent, this one included."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    agents.end_every_session(current_user.id, current_user)
+    logout_user()
+    return redirect(url_for("auth.login"))
 
 
 @bp.get("/api/dashboard/snapshot")
