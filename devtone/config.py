@@ -159,8 +159,11 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     # Typing signals per conversation and sender: a typist sends about 30 a minute.
     "DEVTONE_TYPING_RATE_LIMIT": ("TYPING_RATE_LIMIT", _rate_limit, "120 per minute"),
     "DEVTONE_STREAMS_PER_CONVERSATION": ("STREAMS_PER_CONVERSATION", _positive_int, "10"),
-    # gunicorn.conf.py's worker_connections is 10,000: keep a tenth for ordinary requests.
+    # gunicorn.conf.py's worker_connections is 10,000: visitors' streams may take 9,000,
+    # agents' (dashboards, transcripts, the monitor) have 500 of their own that visitors
+    # can never fill, and the rest is kept for ordinary requests.
     "DEVTONE_MAX_STREAMS": ("MAX_STREAMS", _positive_int, "9000"),
+    "DEVTONE_AGENT_STREAMS": ("AGENT_STREAMS", _positive_int, "500"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
     "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _proxy_hops, "0"),
     # Whose forwarding headers to believe: the addresses the proxies connect from. The

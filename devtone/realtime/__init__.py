@@ -12,6 +12,7 @@ from flask import Flask
 from devtone import metrics
 from devtone.realtime.broker import Broker, MemoryBroker
 from devtone.realtime.redis_broker import RedisBroker
+from devtone.realtime.shared_slots import SharedStreamCounts
 from devtone.realtime.stream_slots import StreamSlots
 
 EXTENSION_KEY = "devtone.broker"
@@ -31,10 +32,15 @@ def init_app(app: Flask) -> None:
         broker = MemoryBroker(app.config["SUBSCRIBER_QUEUE"])
     app.extensions[EXTENSION_KEY] = broker
     # A refused stream's client polls; it may try its stream again after one poll.
+    shared = None
+    if app.config.get("REDIS_URL"):
+        shared = SharedStreamCounts(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"] + ":")
     app.extensions[STREAMS_KEY] = StreamSlots(
         app.config["STREAMS_PER_CONVERSATION"],
         app.config["MAX_STREAMS"],
         retry_after=math.ceil(app.config["POLL_INTERVAL"]),
+        reserved=app.config["AGENT_STREAMS"],
+        shared=shared,
     )
 
 

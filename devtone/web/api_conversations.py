@@ -56,7 +56,10 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
     after = whole_number("after", request.args.get("after"), default=0)
     limit = whole_number("limit", request.args.get("limit"), default=100, low=1)
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
-    with stream_slots_of(current_app).acquire_for_wait(conversation_id, wait):
+    # An agent's wait comes from the agents' reserve, a visitor's counts on the conversation.
+    with stream_slots_of(current_app).acquire_for_wait(
+        conversation_id, wait, reserved=isinstance(who, AgentIdentity)
+    ):
         page = conversation_feed.wait_for_messages(
             conversation_id, who, after, limit, wait, broker_of(current_app), heads_of(current_app)
         )
@@ -81,7 +84,8 @@ def conversation_events(conversation_id: int) -> Response:
     # while its conversation exists.
     check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
     reader = conversation_feed.ConversationReader(app, heads_of(app), conversation_id, cursor)
-    slot = stream_slots_of(app).acquire(conversation_id)  # given back when the stream ends
+    # Given back when the stream ends; an agent's comes from the agents' reserve.
+    slot = stream_slots_of(app).acquire(conversation_id, reserved=check is not None)
     stream = loop.stream(reader, broker_of(app), stream_settings(app, check), who, slot)
     return event_stream(given_back_if_never_run(slot, stream))
 

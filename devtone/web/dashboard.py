@@ -116,7 +116,7 @@ def snapshot() -> dict[str, Any]:
     me = agent()
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
-    with stream_slots_of(current_app).acquire_for_wait(None, wait):
+    with stream_slots_of(current_app).acquire_for_wait(None, wait, reserved=True):
         found = dashboard_feed.wait_for_snapshot(
             snapshots_of(current_app), broker_of(current_app), etag, wait, caller=me
         )
@@ -132,7 +132,7 @@ def events() -> Response:
     snapshots = snapshots_of(app)
     reader = dashboard_feed.DashboardReader(snapshots, hello, app.config["SSE_HEARTBEAT"])
     settings = stream_settings(app, agent_still_active(app, me), snapshots.clock)
-    slot = stream_slots_of(app).acquire(None)  # the process's limit; given back at the end
+    slot = stream_slots_of(app).acquire(None, reserved=True)  # agents' pool; given back at the end
     stream = loop.stream(reader, broker_of(app), settings, me, slot)
     return event_stream(given_back_if_never_run(slot, stream))
 

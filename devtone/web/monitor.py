@@ -35,7 +35,7 @@ def snapshot() -> dict[str, Any]:
     me = _admin()
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
-    with stream_slots_of(current_app).acquire_for_wait(None, wait):
+    with stream_slots_of(current_app).acquire_for_wait(None, wait, reserved=True):
         return monitor_feed.wait_for_monitor(broker_of(current_app), etag, wait, caller=me)
 
 
@@ -46,7 +46,7 @@ def events() -> Response:
     app = current_app._get_current_object()
     settings = stream_settings(app, agent_still_active(app, me))
     reader = monitor_feed.MonitorReader({}, settings.clock)
-    slot = stream_slots_of(app).acquire(None)  # the process's limit; given back at the end
+    slot = stream_slots_of(app).acquire(None, reserved=True)  # agents' pool; given back at the end
     stream = loop.stream(reader, broker_of(app), settings, me, slot)
     return event_stream(given_back_if_never_run(slot, stream))
 

@@ -22,6 +22,7 @@ LIMITS = {
     "TYPING_RATE_LIMIT": "4 per minute",
     "STREAMS_PER_CONVERSATION": 2,
     "MAX_STREAMS": 3,
+    "AGENT_STREAMS": 1,
     "POLL_INTERVAL": RETRY_AFTER_S,
 }
 
@@ -193,7 +194,9 @@ def test_a_rate_limit_that_is_not_flask_limiter_notation_fails_at_start(tmp_path
         config.load({key: "lots"}, str(tmp_path))
 
 
-@pytest.mark.parametrize("key", ["DEVTONE_STREAMS_PER_CONVERSATION", "DEVTONE_MAX_STREAMS"])
+@pytest.mark.parametrize(
+    "key", ["DEVTONE_STREAMS_PER_CONVERSATION", "DEVTONE_MAX_STREAMS", "DEVTONE_AGENT_STREAMS"]
+)
 def test_a_stream_limit_below_one_fails_at_start(tmp_path, key):
     with pytest.raises(config.ConfigError, match=key):
         config.load({key: "0"}, str(tmp_path))
@@ -273,22 +276,38 @@ def test_a_waiting_long_poll_holds_a_slot_until_it_answers(app, client, visitor)
     stream(client, visitor.id, visitor.token).close()
 
 
-def test_the_process_limit_counts_every_conversation_and_the_dashboard_feed(
+def test_visitors_filling_the_process_never_push_an_agent_off_live_updates(
     app, client, start_visitor, agent, sign_in
 ):
-    first, second, third = (start_visitor(name) for name in ("Ada", "Bo", "Cy"))
+    first, second, third, fourth = (start_visitor(name) for name in ("Ada", "Bo", "Cy", "Di"))
     maria = sign_in(agent)
-    held = [
-        stream(client, first.id, first.token),
-        stream(client, second.id, second.token),
-        dashboard_stream(maria),
-    ]
+    held = [stream(client, v.id, v.token) for v in (first, second, third)]
     assert [answer.status_code for answer in held] == [200, 200, 200]
-    assert_refused(stream(client, third.id, third.token), "too_many_streams")
-    assert_refused(dashboard_stream(maria), "too_many_streams")
+    assert_refused(stream(client, fourth.id, fourth.token), "too_many_streams")
+    # The process is full of visitors' streams: the agents' reserve is still there.
+    dashboard = dashboard_stream(maria)
+    assert dashboard.status_code == 200
+    assert_refused(dashboard_stream(maria), "too_many_streams")  # the reserve has its size
     assert_refused(maria.get("/api/dashboard/snapshot?wait=5"), "too_many_streams")
-    held.pop().close()  # the dashboard's slot, back to anyone
-    assert stream(client, third.id, third.token).status_code == 200
+    dashboard.close()  # the reserve's slot goes back to agents, never to visitors
+    assert_refused(stream(client, fourth.id, fourth.token), "too_many_streams")
+    transcript = maria.get(f"/api/conversations/{first.id}/events", buffered=False)
+    assert transcript.status_code == 200  # an agent's transcript comes from the reserve too
+    transcript.close()
+    held.pop().close()
+    assert stream(client, fourth.id, fourth.token).status_code == 200
+
+
+def test_an_agents_transcript_does_not_use_the_visitors_allowance_on_the_conversation(
+    client, visitor, agent, sign_in
+):
+    maria = sign_in(agent)
+    transcript = maria.get(f"/api/conversations/{visitor.id}/events", buffered=False)
+    assert transcript.status_code == 200
+    held = [stream(client, visitor.id, visitor.token) for _ in range(2)]
+    assert [answer.status_code for answer in held] == [200, 200]
+    for answer in [transcript, *held]:
+        answer.close()
 
 
 def test_a_real_server_frees_the_slot_of_a_client_that_went_away(live_server, visitor):
@@ -305,6 +324,30 @@ def test_a_real_server_frees_the_slot_of_a_client_that_went_away(live_server, vi
     deadline = time.monotonic() + 5
     while True:
         again = requests.get(url, stream=True, timeout=10)
+        again.close()
+        if again.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_conversations_stream_limit_holds_across_processes_sharing_redis(live_server, visitor):
+    """Two servers, one Redis: a visitor cannot open the conversation's allowance on each."""
+    one, other = (
+        live_server(DEVTONE_STREAMS_PER_CONVERSATION="1", DEVTONE_POLL_INTERVAL="1")
+        for _ in range(2)
+    )
+    path = f"/api/conversations/{visitor.id}/events?token={visitor.token}"
+    first = requests.get(one.url + path, stream=True, timeout=10)
+    assert first.status_code == 200
+    refused = requests.get(other.url + path, stream=True, timeout=10)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_streams"
+    first.close()
+    deadline = time.monotonic() + 5  # the first server notices at its next ping (0.5 s)
+    while True:
+        again = requests.get(other.url + path, stream=True, timeout=10)
         again.close()
         if again.status_code == 200 or time.monotonic() > deadline:
             break
