@@ -39,7 +39,10 @@ class Page:
 
 
 def start_conversation(name: object, email: object = None) -> tuple[dict[str, Any], str]:
-    """Open a conversation for a visitor; return it and the visitor's bearer token."""
+    """Open a conversation for a visitor; return it and the visitor's bearer token.
+
+    Agents see it from its first message on: pages call this when that message is sent.
+    """
     name = fields.clean_name(name)
     email = fields.clean_email(email)
     token, token_hash = visitors.issue_token()
@@ -65,7 +68,8 @@ def start_conversation(name: object, email: object = None) -> tuple[dict[str, An
         started = conversation_json(conversation, None)
     finally:
         db.session.close()
-    announce.changes(conversation.id, started, [])
+    # Not announced: a conversation reaches agents with its first message (an empty one
+    # is no one's work yet; see snapshots.LISTED).
     return started, token
 
 

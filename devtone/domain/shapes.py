@@ -49,6 +49,12 @@ def conversation_json(
         "version": conversation.version,
         "unread": conversation.visitor_messages - conversation.agent_read_messages,
         "agent_read_seq": conversation.agent_read_seq,
+        # Each side's seen mark (DESIGN.md §7): the highest seq it has shown its person. The
+        # visitor's tells the widget's badge how many agent messages are still unseen.
+        "marks": {
+            "visitor": {"seen": conversation.visitor_read_seq},
+            "agent": {"seen": conversation.agent_read_seq},
+        },
         "last_message": message_json(last_text) if last_text is not None else None,
     }
 

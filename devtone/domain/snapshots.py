@@ -37,6 +37,11 @@ class Snapshot:
         return {"conversations": self.conversations, "stats": self.stats, "etag": self.etag}
 
 
+#: The conversations agents see: those with a first entry. One started and left empty (an
+#: API client that never wrote, a page closed before sending) is nobody's work.
+LISTED = Conversation.last_seq > 0
+
+
 def take_snapshot(now: datetime | None = None) -> Snapshot:
     """The open conversations (newest activity first), the recently closed, and the stats."""
     now = now or utcnow()
@@ -51,7 +56,10 @@ def take_snapshot(now: datetime | None = None) -> Snapshot:
         # the snapshot is taken is in it once, as it was at that moment.
         rows = db.session.scalars(
             select(Conversation)
-            .where(or_(Conversation.status != "closed", Conversation.id.in_(recently_closed)))
+            .where(
+                LISTED,
+                or_(Conversation.status != "closed", Conversation.id.in_(recently_closed)),
+            )
             .order_by(
                 case((Conversation.status == "closed", 1), else_=0),  # open ones first
                 Conversation.updated_at.desc(),
@@ -84,7 +92,7 @@ def _stats(now: datetime) -> dict[str, Any]:
             func.count().filter(
                 and_(Conversation.status == "closed", Conversation.closed_at >= today)
             ),
-        )
+        ).where(LISTED)
     ).one()
     messages_today = db.session.scalar(
         select(func.count())

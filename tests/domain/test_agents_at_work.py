@@ -256,3 +256,13 @@ def test_an_answer_racing_another_agents_join_names_the_agent_who_joined(
     assert items[-1]["conversation"]["agent"] == {"id": maria.id, "name": "Maria"}
     joined = [m["body"] for m in _log(app, visitor).messages if m["kind"] == "status"]
     assert joined == ["Maria joined the conversation."]
+
+
+def test_each_sides_seen_mark_is_in_the_conversation(app, visitor, agent):
+    with app.app_context():
+        conversations.post_message(visitor.id, Visitor(visitor.token), "Oi")
+        conversations.post_message(visitor.id, agent.identity, "Olá! Como posso ajudar?")
+        seen = presence.mark_read(visitor.id, Visitor(visitor.token), 3)
+        read = presence.mark_read(visitor.id, agent.identity, 1)
+    assert seen["marks"] == {"visitor": {"seen": 3}, "agent": {"seen": 0}}
+    assert read["marks"] == {"visitor": {"seen": 3}, "agent": {"seen": 1}}

@@ -116,19 +116,22 @@ def test_the_snapshot_lists_open_conversations_newest_first_with_recent_closed(a
     with app.app_context():
         clock.at(9)
         first = _start("First")
+        _visitor_says(first, "hello")
         clock.at(10)
-        _start("Second")
+        _visitor_says(_start("Second"), "hi")
+        _start("Never wrote")  # started, left empty: not anyone's work
         clock.at(11)
         _visitor_says(first, "still there?")  # newest activity now
         clock.at(12)
         done = _start("Done")
+        _visitor_says(done, "thanks, bye")
         conversations.close_conversation(done["id"], agent.identity)
         snapshot = snapshots.take_snapshot(NOW)
     listed = [(c["visitor"]["name"], c["status"]) for c in snapshot.conversations]
     assert listed == [("First", "waiting"), ("Second", "waiting"), ("Done", "closed")]
     first_shown = snapshot.conversations[0]
     assert first_shown["last_message"]["body"] == "still there?"
-    assert first_shown["unread"] == 1
+    assert first_shown["unread"] == 2
     assert snapshot.stats["waiting"] == 2
 
 
@@ -144,3 +147,21 @@ def test_the_etag_changes_with_any_change_and_only_then(app, visitor, agent):
         after_read = snapshots.take_snapshot().etag
     assert before == same == unchanged
     assert len({before, after_post, after_read}) == 3
+
+
+def test_a_conversation_reaches_agents_with_its_first_message_not_before(app, broker):
+    from devtone.domain import announce
+
+    with app.app_context():
+        subscription = broker.subscribe([announce.conversation_channel(1)])
+        try:
+            started = _start("Ada")
+            assert subscription.get(timeout=0.2) is None  # no upsert, no beep, no tab count
+            assert snapshots.take_snapshot().conversations == []
+            assert snapshots.stats()["waiting"] == 0
+            _visitor_says(started, "Olá, preciso de ajuda")
+            assert subscription.get(timeout=1)["conversation"]["last_seq"] == 1
+        finally:
+            subscription.close()
+        listed = snapshots.take_snapshot().conversations
+    assert [c["id"] for c in listed] == [started["id"]]

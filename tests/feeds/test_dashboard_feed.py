@@ -33,7 +33,10 @@ class DashboardStream:
         self.response.close()
 
 
-def test_the_feed_says_hello_then_sends_a_snapshot(app, visitor, agent, sign_in):
+def test_the_feed_says_hello_then_sends_a_snapshot(app, start_visitor, visitor, agent, sign_in):
+    start_visitor("Left without writing")  # not listed, not counted: nobody's work yet
+    with app.app_context():
+        conversations.post_message(visitor.id, Visitor(visitor.token), "hello?")
     stream = DashboardStream(sign_in(agent))
     try:
         hello = stream.next()
@@ -57,20 +60,21 @@ def test_new_conversations_and_messages_arrive_as_upserts_then_stats(
     stream = DashboardStream(sign_in(agent))
     try:
         stream.until("snapshot")
-        ada = start_visitor("Ada")
-        created = stream.until("conversation")
-        assert stream.until("stats")["waiting"] == 1
-        assert (created["id"], created["status"], created["version"]) == (ada.id, "waiting", 1)
+        ada = start_visitor("Ada")  # started: nothing is announced until she writes
         with app.app_context():
             conversations.post_message(ada.id, Visitor(ada.token), "hello?")
         # The upsert and the statistics after it (in either order: the stream is read
         # lazily here, so the statistics may already include the message).
         frames = [stream.next(), stream.next()]
         (upsert,) = [f["data"] for f in frames if f["event"] == "conversation"]
+        assert (upsert["id"], upsert["status"]) == (ada.id, "waiting")
         assert (upsert["unread"], upsert["last_message"]["body"]) == (1, "hello?")
-        assert upsert["version"] > created["version"]
         (stats,) = [f["data"] for f in frames if f["event"] == "stats"]
         assert (stats["waiting"], stats["messages_today"]) == (1, 1)
+        with app.app_context():
+            conversations.post_message(ada.id, Visitor(ada.token), "anyone?")
+        again = stream.until("conversation")
+        assert again["version"] > upsert["version"] and again["unread"] == 2
     finally:
         stream.close()
 
