@@ -52,12 +52,13 @@ def announce_typing(conversation_id: int, caller: conversations.Caller, typing: 
 
 
 class TypingThrottle:
-    """Admits "typing" once per `interval` per conversation and side, and "stopped" only
-    after an admitted "typing".
+    """Admits a typing announcement unless the same one was admitted less than `interval`
+    ago, and at most `burst` announcements per side in any `interval`-long window.
 
-    So a side costs at most two announcements per interval however it alternates (a
-    client flipping true/false as fast as it can included), and a real stop is never
-    held back. Per process; bounded, since entries older than the expiry are forgotten.
+    A change (typing → stopped → typing) passes, so "stopped" is never held back and a
+    person who sends and types on is shown typing at once; the burst bounds a client that
+    flips true/false as fast as it can. Per process; bounded, since entries older than the
+    expiry are forgotten.
     """
 
     def __init__(
@@ -65,32 +66,37 @@ class TypingThrottle:
         interval: float = 2.0,
         expiry: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        burst: int = 4,
     ):
         self.interval = interval
         self.expiry = max(expiry, interval)
+        self.burst = burst
         self._clock = clock
         self._lock = threading.Lock()
-        # (conversation, side) -> (when "typing" was last admitted, whether it still holds)
-        self._last: dict[tuple[int, str], tuple[float, bool]] = {}
+        # (conversation, side) -> (last admitted at, its state, window start, admitted in it)
+        self._last: dict[tuple[int, str], tuple[float, bool, float, int]] = {}
 
     def admit(self, conversation_id: int, sender: str, typing: bool) -> bool:
         """Whether to announce this typing state now."""
         now = self._clock()
         key = (conversation_id, sender)
         with self._lock:
-            started_at, holds = self._last.get(key, (-float("inf"), False))
-            if not typing:
-                if not holds:
-                    return False  # nothing to take back
-                self._last[key] = (started_at, False)
-                return True
-            if now - started_at < self.interval:
+            last = self._last.get(key)
+            if last is None:
+                at, state, window, count = -float("inf"), not typing, now, 0
+            else:
+                at, state, window, count = last
+            if state == typing and now - at < self.interval:
                 return False
-            self._last[key] = (now, True)
+            if now - window >= self.interval:
+                window, count = now, 0
+            if count >= self.burst:
+                return False
+            self._last[key] = (now, typing, window, count + 1)
             if len(self._last) > 1024:
                 self._forget_before(now - self.expiry)
             return True
 
     def _forget_before(self, moment: float) -> None:
-        for key in [key for key, (at, _) in self._last.items() if at < moment]:
+        for key in [key for key, (at, *_) in self._last.items() if at < moment]:
             del self._last[key]

@@ -4,7 +4,7 @@ the sites in DEVTONE_EMBED_ORIGINS (see security_headers)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory
+from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
 bp = Blueprint("widget", __name__)
@@ -44,3 +44,24 @@ def embed() -> tuple[str, int, dict[str, str]]:
         "Cache-Control": "public, max-age=300",
     }
     return page, 200, headers
+
+
+@bp.get("/embed/allowed")
+def embed_allowed() -> Response:
+    """Whether the asking page's site may frame /embed: the loader asks before it shows a
+    launcher, so a site left out of DEVTONE_EMBED_ORIGINS shows nothing (and says why in
+    its console) instead of a launcher that opens a refused frame.
+
+    The browser writes the Origin header of the loader's CORS request itself, so a page
+    cannot claim another site's; the answer is no secret (the frame-ancestors header of
+    /embed says the same to anyone).
+    """
+    origin = request.headers.get("Origin", "")
+    allowed = origin in current_app.config["EMBED_ORIGINS"]
+    response = jsonify({"allowed": allowed})
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Origin"
+    # Asked on every page view of the host site: a shared cache may keep it per origin.
+    response.cache_control.public = True
+    response.cache_control.max_age = LOADER_MAX_AGE
+    return response

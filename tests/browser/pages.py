@@ -6,12 +6,17 @@ from pathlib import Path
 import requests
 from playwright.sync_api import expect
 
+#: What start_chat's visitor writes first: a conversation starts with its first message.
+FIRST = "Hi, I have a question"
 
-def start_chat(page, url, name, state="live", tier="sse"):
-    """Open /chat, start a conversation, wait for the tier; return the stored visitor."""
+
+def start_chat(page, url, name, state="live", tier="sse", first=FIRST):
+    """Open /chat, say who you are, send `first` (which starts the conversation), wait for
+    the tier; return the stored visitor."""
     page.goto(f"{url}/chat")
     page.fill("#start-name", name)
     page.click("#start-form button[type=submit]")
+    type_message(page, first)
     expect(page.locator("#connection")).to_have_attribute("data-state", state, timeout=15_000)
     expect(page.locator("#connection")).to_have_attribute("data-tier", tier, timeout=15_000)
     return page.evaluate("JSON.parse(localStorage.getItem('devtone.visitor'))")

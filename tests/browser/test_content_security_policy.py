@@ -59,9 +59,9 @@ def test_the_widgets_frame_runs_without_a_csp_violation(live_server, host_site, 
     frame = page.frame_locator("devtone-widget >> #frame")
     frame.locator("#start-name").fill("Ada")
     frame.locator("#start-form button[type=submit]").click()
-    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
     frame.locator("#message-body").fill("Hello")
     frame.locator("#message-body").press("Enter")
+    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
     expect(frame.locator("#messages")).to_contain_text("Hello")
     assert _violations(page) == []
     assert page.errors == []

@@ -19,7 +19,7 @@ from tests.browser.dashboard_pages import (
     sign_in,
     stat,
 )
-from tests.browser.pages import start_chat, type_message
+from tests.browser.pages import api_post, start_chat, type_message
 
 pytestmark = pytest.mark.browser
 
@@ -37,18 +37,16 @@ def test_customer_and_agent_chat_with_live_status_unread_typing_seen_and_close(
     expect_dashboard_tier(desk, DASHBOARD_STATE[tier], tier)
     expect(stat(desk, "waiting")).to_have_text("0")
 
-    # The customer starts a conversation: it appears in the agent's list without a reload.
+    # The customer's first message starts a conversation: it appears in the agent's list
+    # without a reload, unread, before anyone opened it.
     customer = new_page()
-    visitor = start_chat(customer, server.url, "Ada")
+    visitor = start_chat(customer, server.url, "Ada", first="Hello, my order is late")
     item = list_item(desk, visitor["conversationId"])
     expect(item).to_have_count(1, timeout=15_000)
     expect(item).to_have_attribute("data-status", "waiting")
     expect(filter_count(desk, "waiting")).to_have_text("1")
     expect(stat(desk, "waiting")).to_have_text("1")
     expect(customer.locator("#conversation-status")).to_contain_text("Waiting")
-
-    # The customer writes before anyone opened it: unread rises.
-    type_message(customer, "Hello, my order is late")
     expect(item).to_have_attribute("data-unread", "1", timeout=15_000)
 
     # The agent opens it (reading clears unread) and takes it: both see the change.
@@ -157,6 +155,8 @@ def test_thirty_conversations_started_at_once_each_appear_once(live_server, new_
 def test_the_list_is_used_from_the_keyboard(live_server, new_page, start_visitor, agent):
     server = live_server(**FAST_TIMINGS)
     older, newer = start_visitor("Older"), start_visitor("Newer")
+    for visitor in (older, newer):  # listed from their first message
+        api_post(server.url, {"conversationId": visitor.id, "token": visitor.token}, "hi")
     desk = new_page()
     sign_in(desk, server.url, agent)
     expect(desk.locator("#conversation-list li[data-conversation-id]")).to_have_count(2)
@@ -200,7 +200,7 @@ def _sent_once(app, desk, conversation_id, body):
     expect(sent).to_have_count(1, timeout=15_000)
     with app.app_context():
         log = conversations.messages_after(conversation_id, None, 0).messages
-    assert [m["body"] for m in log if m["kind"] == "text"] == [body]
+    assert [m["body"] for m in log if m["sender"] == "agent" and m["kind"] == "text"] == [body]
 
 
 @pytest.fixture
@@ -208,6 +208,7 @@ def following(live_server, new_page, start_visitor, agent):
     """An agent's page following Ada's conversation, its own stream open: (url, id, page)."""
     server = live_server(**QUIET_FEEDS)
     customer = start_visitor("Ada")
+    api_post(server.url, {"conversationId": customer.id, "token": customer.token}, "Olá")
     desk = new_page()
     sign_in(desk, server.url, agent)
     _open_and_follow(desk, customer.id)

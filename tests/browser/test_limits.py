@@ -5,7 +5,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import FAST_TIMINGS
-from tests.browser.pages import api_post, expect_shown_once_in_order, start_chat, type_message
+from tests.browser.pages import (
+    FIRST,
+    api_post,
+    expect_shown_once_in_order,
+    start_chat,
+    type_message,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +44,7 @@ def test_a_page_refused_a_stream_polls_without_hammering_and_climbs_back_to_sse(
     # It keeps working both ways while it polls.
     agent = api_post(server.url, visitor, "written by the agent")["body"]
     type_message(second, "typed while polling")
-    expect_shown_once_in_order(second, [agent, "typed while polling"])
+    expect_shown_once_in_order(second, [FIRST, agent, "typed while polling"])
 
     # …without hammering: a try of its stream (a GET and a HEAD) at most every Retry-After.
     before = len(stream_requests)
@@ -53,5 +59,5 @@ def test_a_page_refused_a_stream_polls_without_hammering_and_climbs_back_to_sse(
     expect(indicator).to_have_attribute("data-tier", "sse")
     assert "Polling stopped - SSE reconnected" in second.console
     after = api_post(server.url, visitor, "after the climb")["body"]
-    expect_shown_once_in_order(second, [agent, "typed while polling", after])
+    expect_shown_once_in_order(second, [FIRST, agent, "typed while polling", after])
     assert second.errors == []

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.pages import (
+    FIRST,
     api_post,
     documented_api_location,
     expect_shown_once_in_order,
@@ -23,7 +24,10 @@ def test_through_the_documented_nginx_location_the_page_stays_live_on_sse(
     proxy = nginx(server).configure(api_location=documented_api_location())
     page = new_page()
     visitor = start_chat(page, proxy.url, "Ada")
-    bodies = [api_post(proxy.url, visitor, f"through nginx {n}")["body"] for n in range(3)]
+    bodies = [
+        FIRST,
+        *(api_post(proxy.url, visitor, f"through nginx {n}")["body"] for n in range(3)),
+    ]
     expect_shown_once_in_order(page, bodies)
     # Several heartbeats and hello timeouts later, still on SSE: nothing held the stream back.
     time.sleep(3)

@@ -10,6 +10,7 @@ from devtone.domain import conversations
 from devtone.domain.visitors import Visitor
 from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.pages import (
+    FIRST,
     api_post,
     documented_api_location,
     expect_shown_once_in_order,
@@ -40,7 +41,7 @@ def test_normal_the_page_is_live_on_sse_and_messages_arrive_without_reload(live_
     page = new_page()
     visitor = start_chat(page, server.url, "Ada")
     expect(page.locator("#connection")).to_have_text("🟢 Live")
-    bodies = [api_post(server.url, visitor, f"agent says {n}")["body"] for n in range(3)]
+    bodies = [FIRST, *(api_post(server.url, visitor, f"agent says {n}")["body"] for n in range(3))]
     expect_shown_once_in_order(page, bodies)
     assert page.errors == []
 
@@ -54,7 +55,10 @@ def test_sse_swallowed_by_a_proxy_falls_back_to_long_poll_and_loses_nothing(
     visitor = start_chat(page, proxy.url, "Ada", state="polling", tier="longpoll")
     assert "SSE timeout, falling back to long-poll" in page.console
     expect(page.locator("#connection")).to_contain_text("Polling")
-    bodies = [api_post(server.url, visitor, f"via long-poll {n}")["body"] for n in range(5)]
+    bodies = [
+        FIRST,
+        *(api_post(server.url, visitor, f"via long-poll {n}")["body"] for n in range(5)),
+    ]
     expect_shown_once_in_order(page, bodies)
     type_message(page, "typed on long-poll")
     expect_shown_once_in_order(page, [*bodies, "typed on long-poll"])
@@ -68,7 +72,7 @@ def test_with_long_poll_cut_too_the_page_ends_on_poll_and_loses_nothing(
     page = new_page()
     visitor = start_chat(page, proxy.url, "Ada", state="polling", tier="poll")
     assert "SSE timeout, falling back to long-poll" in page.console
-    bodies = [api_post(server.url, visitor, f"via poll {n}")["body"] for n in range(3)]
+    bodies = [FIRST, *(api_post(server.url, visitor, f"via poll {n}")["body"] for n in range(3))]
     # One poll interval is 1 s here; the default expect timeout (5 s) is several.
     expect_shown_once_in_order(page, bodies, timeout=5_000)
 
@@ -80,7 +84,7 @@ def test_when_sse_comes_back_the_page_climbs_to_live_and_the_lower_tier_stops(
     proxy = nginx(server).configure(BUFFERING_PROXY)
     page = new_page()
     visitor = start_chat(page, proxy.url, "Ada", state="polling", tier="longpoll")
-    before = [api_post(server.url, visitor, f"before {n}")["body"] for n in range(3)]
+    before = [FIRST, *(api_post(server.url, visitor, f"before {n}")["body"] for n in range(3))]
     expect_shown_once_in_order(page, before)
 
     # Keep posting while the proxy is fixed and the page switches tiers.
@@ -121,7 +125,7 @@ def test_an_outage_shows_offline_keeps_typed_messages_and_delivers_all_once(
     page = new_page()
     visitor = start_chat(page, server.url, "Ada")
     first = api_post(server.url, visitor, "before the outage")["body"]
-    expect_shown_once_in_order(page, [first])
+    expect_shown_once_in_order(page, [FIRST, first])
 
     server.stop()
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline", timeout=15_000)
@@ -135,7 +139,7 @@ def test_an_outage_shows_offline_keeps_typed_messages_and_delivers_all_once(
     agent = api_post(server.url, visitor, "written while the page was away")["body"]
     expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=20_000)
     expect(page.locator("#messages li.message--pending")).to_have_count(0, timeout=15_000)
-    expect_shown_once_in_order(page, [first, agent, "typed offline 1", "typed offline 2"])
+    expect_shown_once_in_order(page, [FIRST, first, agent, "typed offline 1", "typed offline 2"])
     bodies = [body for _, body in shown(page)]
     assert bodies.index("typed offline 1") < bodies.index("typed offline 2")
 
@@ -143,5 +147,5 @@ def test_an_outage_shows_offline_keeps_typed_messages_and_delivers_all_once(
     with app.app_context():
         log = conversations.messages_after(visitor["conversationId"], Visitor(visitor["token"]), 0)
     stored = [m["body"] for m in log.messages]
-    assert sorted(stored) == sorted([first, agent, "typed offline 1", "typed offline 2"])
+    assert sorted(stored) == sorted([FIRST, first, agent, "typed offline 1", "typed offline 2"])
     assert stored.index("typed offline 1") < stored.index("typed offline 2")

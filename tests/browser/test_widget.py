@@ -1,5 +1,7 @@
 """The widget on a customer's website (another loopback origin), in headless Chromium."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -20,13 +22,20 @@ def _chat_frame(page):
     return page.frame_locator("devtone-widget >> #frame")
 
 
-def _start_in_widget(page, name="Ada"):
+def _start_in_widget(page, name="Ada", first="Hello from the shop"):
+    """Open the launcher, say who you are, send `first` (it starts the conversation)."""
     page.click(LAUNCHER)
     frame = _chat_frame(page)
     frame.locator("#start-name").fill(name)
     frame.locator("#start-form button[type=submit]").click()
+    _send(frame, first)
     expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
     return frame
+
+
+def _send(frame, body):
+    frame.locator("#message-body").fill(body)
+    frame.locator("#message-body").press("Enter")
 
 
 def test_a_visitor_chats_from_another_site_without_touching_it(
@@ -39,9 +48,7 @@ def test_a_visitor_chats_from_another_site_without_touching_it(
     expect(page.locator(LAUNCHER)).to_be_visible(timeout=15_000)
     expect(page.locator(LAUNCHER)).to_have_attribute("aria-label", "Talk to us")
 
-    frame = _start_in_widget(page)
-    frame.locator("#message-body").fill("Do you ship to Oslo?")
-    frame.locator("#message-body").press("Enter")
+    frame = _start_in_widget(page, first="Do you ship to Oslo?")
     expect(frame.locator("#messages")).to_contain_text("Do you ship to Oslo?")
 
     desk = AgentSession(server.url, agent)
@@ -86,6 +93,64 @@ def test_an_agent_message_raises_the_badge_while_closed_and_opening_clears_it(
     assert page.evaluate("unreadSeen") == [1, 2, 0]
 
 
+def test_the_badge_follows_the_visitor_to_another_page_of_the_site(
+    live_server, host_site, new_page, agent
+):
+    """The count of unseen agent messages comes from the visitor's seen mark on the server,
+    not from the memory of one page."""
+    server = _serve(live_server, host_site)
+    page = new_page()
+    page.goto(host_site.page("shop.html", server.url))
+    _start_in_widget(page)
+    page.evaluate("devtone.close()")
+    desk = AgentSession(server.url, agent)
+    desk.say(desk.conversation_of("Ada"), "Are you still there?")
+    desk.say(desk.conversation_of("Ada"), "Your parcel left today.")
+    expect(page.locator(BADGE)).to_have_text("2", timeout=15_000)
+
+    page.goto(host_site.page("checkout.html", server.url))  # another page of the shop
+    expect(page.locator(BADGE)).to_have_text("2", timeout=15_000)  # never opened, still 2
+    expect(page.locator(LAUNCHER)).to_have_attribute("aria-label", "Chat with us (2 unread)")
+    page.click(LAUNCHER)
+    expect(page.locator(BADGE)).to_be_hidden(timeout=15_000)
+
+    def visitor_seen():
+        desk_view = desk.session.get(f"{server.url}/api/dashboard/snapshot").json()
+        (seen,) = [c["marks"]["visitor"]["seen"] for c in desk_view["conversations"]]
+        return seen
+
+    deadline = time.monotonic() + 10  # the mark follows the badge in one POST per burst
+    while visitor_seen() < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert visitor_seen() == 4  # hello, the join, both answers: the server holds it
+
+    page.goto(host_site.page("shop.html", server.url))  # and it stays seen
+    expect(page.locator(LAUNCHER)).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(1000)
+    expect(page.locator(BADGE)).to_be_hidden()
+    assert page.errors == []
+
+
+def test_a_site_not_allowed_shows_no_launcher_and_says_why_in_its_console(
+    live_server, host_site, new_page
+):
+    server = live_server(**FAST_TIMINGS, DEVTONE_EMBED_ORIGINS="https://shop.example.com")
+    page = new_page()
+    page.goto(host_site.page("shop.html", server.url))
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some(r => r.name.endsWith('/embed/allowed'))"
+    )
+    page.wait_for_timeout(500)
+    assert page.locator("devtone-widget").count() == 0  # no launcher, no frame, nothing
+    warnings = [line for line in page.console if "DEVTONE_EMBED_ORIGINS" in line]
+    assert len(warnings) == 1, page.console
+    assert host_site.origin in warnings[0]
+    assert page.evaluate("typeof devtone.open") == "function"  # the host's calls still work
+    page.evaluate("devtone.open()")
+    assert page.locator("devtone-widget").count() == 0
+
+
 def test_the_widget_works_on_the_poll_tier_only(live_server, host_site, new_page, agent):
     server = _serve(live_server, host_site, DEVTONE_TIERS="poll")
     page = new_page()
@@ -94,10 +159,9 @@ def test_the_widget_works_on_the_poll_tier_only(live_server, host_site, new_page
     frame = _chat_frame(page)
     frame.locator("#start-name").fill("Ada")
     frame.locator("#start-form button[type=submit]").click()
+    _send(frame, "polling hello")
     connection = frame.locator("#connection")
     expect(connection).to_have_attribute("data-tier", "poll", timeout=15_000)
-    frame.locator("#message-body").fill("polling hello")
-    frame.locator("#message-body").press("Enter")
     desk = AgentSession(server.url, agent)
     expect(frame.locator("#messages")).to_contain_text("polling hello", timeout=15_000)
     desk.say(desk.conversation_of("Ada"), "polling answer")
@@ -131,9 +195,7 @@ def test_reloading_the_host_page_keeps_the_conversation_and_shows_its_history_on
     page = new_page()
     url = host_site.page("shop.html", server.url)
     page.goto(url)
-    frame = _start_in_widget(page)
-    frame.locator("#message-body").fill("first question")
-    frame.locator("#message-body").press("Enter")
+    frame = _start_in_widget(page, first="first question")
     desk = AgentSession(server.url, agent)
     expect(frame.locator("#messages")).to_contain_text("first question", timeout=15_000)
     desk.say(desk.conversation_of("Ada"), "first answer")
@@ -167,10 +229,15 @@ def test_the_api_identify_queued_before_the_loader_and_reset(
     page.goto(host_site.page("shop.html", server.url, before_loader=queued))
     page.click(LAUNCHER)
     frame = _chat_frame(page)
-    # identify skipped the pre-chat form: the conversation is there, in that name.
+    # identify skipped the pre-chat form, and only remembered who the visitor is: no
+    # conversation waits in the agents' queue until the visitor writes.
     expect(frame.locator("#start-form")).to_be_hidden(timeout=15_000)
     expect(frame.locator("#message-form")).to_be_visible()
     desk = AgentSession(server.url, agent)
+    page.wait_for_timeout(500)
+    assert desk.session.get(f"{server.url}/api/dashboard/snapshot").json()["conversations"] == []
+    _send(frame, "I was identified by the shop")
+    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
     old = desk.conversation_of("Queued Ada")
     old_token = page.evaluate(
         f"JSON.parse(localStorage.getItem('devtone.visitor:{server.url}')).token"
@@ -182,6 +249,7 @@ def test_the_api_identify_queued_before_the_loader_and_reset(
     # The old visitor's token is gone from the page; the new visitor starts afresh.
     frame.locator("#start-name").fill("Someone Else")
     frame.locator("#start-form button[type=submit]").click()
+    _send(frame, "a new visitor")
     expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
     new_token = page.evaluate(
         f"JSON.parse(localStorage.getItem('devtone.visitor:{server.url}')).token"

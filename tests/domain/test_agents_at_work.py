@@ -171,19 +171,28 @@ def test_typing_is_published_never_stored_and_throttled(app, visitor, agent, bro
     assert stored_counts(app) == before
 
 
-def test_alternating_typing_and_stopped_costs_two_announcements_per_interval():
+def test_alternating_typing_and_stopped_is_bounded_by_the_burst_per_interval():
     now = [0.0]
-    throttle = presence.TypingThrottle(interval=2.0, clock=lambda: now[0])
+    throttle = presence.TypingThrottle(interval=2.0, clock=lambda: now[0])  # burst: 4
     admitted = []
     for step in range(40):  # true, false, true, false … every 50 ms for two seconds
         now[0] = step * 0.05
         admitted.append(throttle.admit(7, "visitor", step % 2 == 0))
-    assert admitted.count(True) == 2 and admitted[:2] == [True, True]  # typing, then stopped
+    assert admitted.count(True) == 4 and admitted[:4] == [True] * 4
     now[0] = 2.0
-    assert throttle.admit(7, "visitor", True) is True  # the next interval: typing is news again
-    assert throttle.admit(7, "visitor", False) is True  # and a real stop always goes out
-    assert throttle.admit(7, "visitor", False) is False  # a second stop says nothing new
+    assert throttle.admit(7, "visitor", True) is True  # the next window
     assert throttle.admit(7, "agent", True) is True  # each side has its own
+
+
+def test_sending_and_typing_on_shows_typing_at_once():
+    now = [0.0]
+    throttle = presence.TypingThrottle(interval=2.0, clock=lambda: now[0])
+    assert throttle.admit(7, "agent", True) is True
+    now[0] = 0.5
+    assert throttle.admit(7, "agent", True) is False  # the same news within the interval
+    assert throttle.admit(7, "agent", False) is True  # sent: stopped
+    now[0] = 0.6
+    assert throttle.admit(7, "agent", True) is True  # typing the next one: news at once
 
 
 @pytest.mark.parametrize("typing", [None, "yes", 1])

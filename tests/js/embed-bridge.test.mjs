@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { connectEmbed, EmbedBridge, isAgentText, UnreadCounter } from "../../devtone/static/js/embed-bridge.js";
+import { connectEmbed, EmbedBridge, isAgentText, validVisitor } from "../../devtone/static/js/embed-bridge.js";
 import { FakeEventTarget, FakeFrameWindow } from "./widget-harness.mjs";
 
 const HOST = "http://localhost:8765";
@@ -97,67 +97,60 @@ test("Esc inside the frame asks the host to close the panel", () => {
   );
 });
 
-test("UnreadCounter counts agent text while closed, from the moment it closed", () => {
-  const unread = new UnreadCounter();
-  assert.equal(unread.add(agent(1)), true);
-  assert.equal(unread.add(agent(2, "status")), false);
-  assert.equal(unread.add({ sender: "visitor", kind: "text" }), false);
-  assert.equal(unread.count, 1);
-  unread.setOpen(true);
-  assert.equal(unread.count, 0);
-  assert.equal(unread.add(agent(3)), false);
-  assert.equal(unread.count, 0);
-  unread.setOpen(false);
-  unread.add(agent(4));
-  unread.add(agent(5));
-  assert.equal(unread.count, 2);
-});
-
-test("connectEmbed: ready, message and unread go to the host; opening clears the count", () => {
+test("connectEmbed: the page's unseen count goes to the host when it changes; agent messages too", () => {
   const { window, parent, deliver } = frame();
   const page = fakePage();
   const embed = connectEmbed({ page, hostOrigin: HOST, window, parent });
   const sent = () => parent.posted.map((entry) => entry.data);
   embed.ready();
+  embed.unseen(2); // the history said: two agent messages above the visitor's seen mark
+  embed.unseen(2); // no change, no news
   embed.message(agent(1));
   embed.message({ seq: 2, sender: "visitor", kind: "text" }); // not the host's business
   embed.message(agent(3, "status"));
-  embed.message(agent(4));
+  embed.unseen(3);
+  deliver({ devtone: 1, type: "open" });
+  embed.unseen(0); // the page marked everything seen
   assert.deepEqual(sent(), [
     { devtone: 1, type: "ready" },
-    { devtone: 1, type: "message", message: agent(1) },
-    { devtone: 1, type: "unread", count: 1 },
-    { devtone: 1, type: "message", message: agent(4) },
     { devtone: 1, type: "unread", count: 2 },
-  ]);
-  parent.posted.length = 0;
-  deliver({ devtone: 1, type: "open" });
-  embed.message(agent(5)); // open: told, not counted
-  deliver({ devtone: 1, type: "close" });
-  embed.message(agent(6));
-  assert.deepEqual(sent(), [
+    { devtone: 1, type: "message", message: agent(1) },
+    { devtone: 1, type: "unread", count: 3 },
     { devtone: 1, type: "unread", count: 0 },
-    { devtone: 1, type: "message", message: agent(5) },
-    { devtone: 1, type: "message", message: agent(6) },
-    { devtone: 1, type: "unread", count: 1 },
   ]);
-  assert.deepEqual(page.calls, [
-    ["panel", true],
-    ["panel", false],
-  ]);
+  assert.equal(embed.unread, 0);
+  assert.deepEqual(page.calls, [["panel", true]]);
 });
 
-test("connectEmbed: identify and reset reach the page; reset clears the count", () => {
+test("connectEmbed: identify and reset reach the page", () => {
   const { window, parent, deliver } = frame();
   const page = fakePage();
-  const embed = connectEmbed({ page, hostOrigin: HOST, window, parent });
-  embed.message(agent(1));
+  connectEmbed({ page, hostOrigin: HOST, window, parent });
   deliver({ devtone: 1, type: "identify", name: "Ada", email: "ada@example.com" });
   deliver({ devtone: 1, type: "reset" });
   deliver({ devtone: 1, type: "reset" }, { origin: "https://evil.example" });
   assert.deepEqual(page.calls, [["identify", { name: "Ada", email: "ada@example.com" }], ["reset"]]);
-  assert.deepEqual(parent.posted.at(-1).data, { devtone: 1, type: "unread", count: 0 });
-  assert.equal(embed.unread.count, 0);
+});
+
+test("validVisitor: who they are, their conversation and the earlier ones; nothing else", () => {
+  const token = "a".repeat(43);
+  assert.deepEqual(validVisitor({ name: " Ada ", email: "ada@example.com", extra: 1 }), {
+    name: "Ada",
+    email: "ada@example.com",
+  });
+  assert.deepEqual(validVisitor({ conversationId: 7, token, name: "Ada", startedAt: "2026-12-06T10:00:00Z" }), {
+    name: "Ada",
+    conversationId: 7,
+    token,
+    startedAt: "2026-12-06T10:00:00Z",
+  });
+  assert.deepEqual(validVisitor({ name: "Ada", earlier: [{ conversationId: 3, token }, { conversationId: "x", token }] }), {
+    name: "Ada",
+    earlier: [{ conversationId: 3, token, startedAt: "" }],
+  });
+  for (const wrong of [null, "Ada", {}, { name: "  " }, { conversationId: 7, token: "short" }]) {
+    assert.equal(validVisitor(wrong), null, JSON.stringify(wrong));
+  }
 });
 
 /** The frame's own storage: denied, as browsers do for a third-party frame. */

@@ -100,12 +100,40 @@ export class FakeFrameWindow {
  * Load the loader. `attributes` are its <script>'s; `before(window)` runs first (a stub
  * queue, devtoneSettings); `readyState` "complete" mounts after a tick, else on `load`.
  */
+/** A promise-like that settles at once, so the harness stays synchronous. */
+function settled(value, failed = false) {
+  const next = (result) => (typeof result?.then === "function" ? result : settled(result));
+  return {
+    then(onValue, onError) {
+      try {
+        if (failed) return onError ? next(onError(value)) : settled(value, true);
+        return next(onValue ? onValue(value) : value);
+      } catch (error) {
+        return settled(error, true);
+      }
+    },
+  };
+}
+
+/**
+ * devtone's answer to GET /embed/allowed: `allowed` true or false, or "unreachable".
+ * The requests the loader made are kept in `harness.fetched`.
+ */
+function fakeFetch(allowed, fetched) {
+  return (url, init) => {
+    fetched.push({ url, init });
+    if (allowed === "unreachable") return settled(new TypeError("Failed to fetch"), true);
+    return settled({ ok: true, json: () => settled({ allowed }) });
+  };
+}
+
 export function loadWidget({
   attributes = { src: "http://127.0.0.1:5000/widget.js" },
   hostOrigin = "http://localhost:8765",
   before = () => {},
   readyState = "loading",
   currentScript = true,
+  allowed = true,
 } = {}) {
   const script = new FakeElement("script");
   for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
@@ -131,6 +159,10 @@ export function loadWidget({
   });
   const window = new FakeEventTarget();
   window.location = { origin: hostOrigin, href: `${hostOrigin}/page.html` };
+  const fetched = [];
+  const warnings = [];
+  window.fetch = fakeFetch(allowed, fetched);
+  window.console = { warn: (message) => warnings.push(message) };
   const context = {
     window,
     document,
@@ -152,6 +184,8 @@ export function loadWidget({
     window,
     document,
     body,
+    fetched,
+    warnings,
     get host() {
       return body.children.find((child) => child.tagName === "DEVTONE-WIDGET") ?? null;
     },

@@ -317,3 +317,49 @@ test("opened while the frame loads: focus waits on the close button, then moves 
   assert.equal(frame.focused, 2);
   assert.equal(close.focused, 1);
 });
+
+test("a site devtone does not allow shows nothing and says why once, naming the setting", () => {
+  const widget = loadWidget({ allowed: false });
+  widget.load();
+  widget.load(); // a second load event asks nothing more
+  assert.equal(widget.body.children.length, 0);
+  assert.equal(widget.iframe, null); // not even a frame was made
+  assert.deepEqual(widget.fetched.map((f) => f.url), [`${DEVTONE}/embed/allowed`]);
+  assert.equal(widget.fetched[0].init.credentials, "omit");
+  assert.equal(widget.warnings.length, 1);
+  assert.match(widget.warnings[0], /DEVTONE_EMBED_ORIGINS/);
+  assert.match(widget.warnings[0], new RegExp(HOST.replace(/[.:/]/g, "\\$&")));
+  widget.window.devtone.open(); // the API stays callable, and harmless
+  assert.equal(widget.body.children.length, 0);
+});
+
+test("devtone unreachable: nothing shows either, and the console says which server", () => {
+  const widget = loadWidget({ allowed: "unreachable" });
+  widget.load();
+  assert.equal(widget.body.children.length, 0);
+  assert.match(widget.warnings[0], /127\.0\.0\.1:5000 could not be reached/);
+});
+
+test("the host keeps who the visitor is and their earlier conversations, cleaned", () => {
+  const storage = new Map();
+  const widget = readyWidget({
+    before: (window) => {
+      window.localStorage = {
+        getItem: (key) => storage.get(key) ?? null,
+        setItem: (key, value) => storage.set(key, value),
+        removeItem: (key) => storage.delete(key),
+      };
+    },
+  });
+  const token = "t".repeat(43);
+  widget.fromFrame({
+    devtone: 1,
+    type: "store",
+    visitor: { name: "Ada", email: "ada@example.com", earlier: [{ conversationId: 3, token, startedAt: "x" }], evil: 1 },
+  });
+  assert.deepEqual(JSON.parse([...storage.values()][0]), {
+    name: "Ada",
+    email: "ada@example.com",
+    earlier: [{ conversationId: 3, token, startedAt: "x" }],
+  });
+});

@@ -42,6 +42,21 @@ def test_embed_talks_to_no_host_it_was_not_told_to_trust(embedding_app):
     assert "evil" not in answer.headers["Content-Security-Policy"]
 
 
+def test_the_loader_learns_whether_the_asking_site_may_show_the_widget(embedding_app):
+    client = embedding_app.test_client()
+    yes = client.get("/embed/allowed", headers={"Origin": "https://shop.example.com"})
+    no = client.get("/embed/allowed", headers={"Origin": "https://evil.example"})
+    nobody = client.get("/embed/allowed")
+    assert [a.get_json() for a in (yes, no, nobody)] == [
+        {"allowed": True},
+        {"allowed": False},
+        {"allowed": False},
+    ]
+    for answer in (yes, no):
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"  # any site may ask
+        assert "Origin" in answer.headers["Vary"]  # a cache keeps one answer per site
+
+
 def test_without_embed_origins_only_devtone_itself_may_frame_embed(client):
     answer = client.get("/embed?origin=https://shop.example.com")
     assert _frame_ancestors(answer) == "frame-ancestors 'self'"

@@ -1,10 +1,16 @@
 /**
  * The customer chat page (/chat): the only module here that wires pieces together.
  *
- * Config comes from `<main id="chat" data-api-base data-negotiate-url>`. The visitor
- * ({conversationId, token, name}) lives in localStorage under `devtone.visitor`, so a
- * reload continues the same conversation; messages not yet sent live in the Outbox
- * (`devtone.outbox.<conversationId>`), so a reload while offline loses none of them.
+ * Config comes from `<main id="chat" data-api-base data-negotiate-url>`. The visitor (who
+ * they are, their conversation, the earlier ones: visitor-store.js) lives in localStorage
+ * under `devtone.visitor`, so a reload continues the same conversation; messages not yet
+ * sent live in the Outbox (`devtone.outbox.<conversationId>`), so a reload while offline
+ * loses none of them.
+ *
+ * A conversation starts with its first message: the pre-chat form (or the host page's
+ * identify()) only says who the visitor is, and the first send creates the conversation.
+ * "New conversation" asks first, and the one left stays reachable under "Earlier
+ * conversations" for as long as its token is kept.
  *
  * The agent side shows as: the header's status line and the closed notice (from status
  * entries and every conversation state: history, long-poll/poll answers, SSE `conversation`
@@ -13,8 +19,10 @@
  * with a status entry).
  *
  * Inside the widget (/embed, `data-embed="true"`) the same page also talks to the host page
- * through embed-bridge.js: identify/reset from the host, unread counts and new agent
- * messages to it. While the widget's panel is closed the page never takes the focus.
+ * through embed-bridge.js: identify/reset from the host, the count of unseen agent messages
+ * (from the visitor's seen mark on the server, which this page moves while the visitor can
+ * see the conversation) and new agent messages to it. While the widget's panel is closed
+ * the page never takes the focus and marks nothing seen.
  */
 import { ApiClient, ApiError } from "./api.js";
 import { ConversationSession } from "./conversation-session.js";
@@ -23,13 +31,23 @@ import { connectEmbed } from "./embed-bridge.js";
 import { clearErrors, showFieldError } from "./form-errors.js";
 import { ConnectionIndicator } from "./indicator.js";
 import { MessageList } from "./message-list.js";
+import { ReadMarker } from "./read-marker.js";
 import { TypingIndicator, TypingSignal } from "./typing.js";
-import { visitorStore } from "./visitor-store.js";
+import { UnseenMessages } from "./unseen.js";
+import {
+  leavingConversation,
+  resumingConversation,
+  validVisitor,
+  visitorStore,
+  withConversation,
+  withoutConversation,
+} from "./visitor-store.js";
 
 const FORGET_ON = new Set([401, 403, 404]); // the stored token no longer opens the conversation
 const GONE_NOTICE = "Your previous conversation is no longer available. Start a new one.";
+const STARTED = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
-/** The page: start form → history → live stream, and the composer. */
+/** The page: who the visitor is → composer → (first message) conversation, history, live. */
 class ChatPage {
   #root;
   #api;
@@ -37,16 +55,21 @@ class ChatPage {
   #indicator;
   #list;
   #session = null; // the open conversation's ConversationSession
-  #visitor = null;
+  #visitor = null; // the visitor's record (visitor-store.js): null until they say who they are
+  #seenMarker = null; // moves the visitor's seen mark on the open conversation
+  #unseen = new UnseenMessages();
   #store = visitorStore;
   #state = new ConversationState();
   #agentTyping; // "<agent> is typing…"
   #typing = null; // TypingSignal of the open conversation: the visitor's own typing, out
   #el;
   #starting = false;
+  #opening = false; // reading the history: the unseen count waits for the conversation's marks
   #panelOpen; // embedded: is the widget's panel open (focus only then)
   /** Told every new entry that arrives live (not the history); set by the embed wiring. */
   onlivemessage = null;
+  /** Told the count of unseen agent messages whenever it changes; set by the embed wiring. */
+  onunseen = null;
 
   constructor(root) {
     this.#root = root;
@@ -63,6 +86,10 @@ class ChatPage {
       messageForm: byId("message-form"),
       closedNotice: byId("closed-notice"),
       newConversation: byId("new-conversation"),
+      newConfirm: byId("new-confirm"),
+      conversationNotice: byId("conversation-notice"),
+      earlier: byId("earlier"),
+      earlierList: byId("earlier-list"),
       status: byId("conversation-status"),
       typing: byId("typing"),
     };
@@ -82,7 +109,7 @@ class ChatPage {
     const { startForm, messageForm, newConversation } = this.#el;
     startForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.#startConversation();
+      this.#identifyFromForm();
     });
     messageForm.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -96,31 +123,34 @@ class ChatPage {
       this.#send();
     });
     textarea.addEventListener("input", () => this.#typing?.input(textarea.value));
-    newConversation.addEventListener("click", () => this.#showStartForm());
+    newConversation.addEventListener("click", () => this.#askNewConversation(true));
+    document.getElementById("new-confirm-yes").addEventListener("click", () => this.#leaveForNew());
+    document.getElementById("new-confirm-no").addEventListener("click", () => this.#askNewConversation(false));
+    this.#el.earlierList.addEventListener("click", (event) => {
+      const id = Number(event.target.closest("button[data-conversation-id]")?.dataset.conversationId);
+      if (Number.isInteger(id)) this.#resume(id);
+    });
     // The negotiator retries at once on `online` too; the outbox need not wait for it.
     window.addEventListener("online", () => this.#session?.resume());
+    document.addEventListener("visibilitychange", () => this.#markSeen());
 
     const visitor = this.#store.load();
-    if (visitor) this.#openConversation(visitor);
+    if (visitor?.token) this.#openConversation(visitor);
+    else if (visitor?.name) this.#showComposer(visitor);
     else this.#showStartForm();
   }
 
-  // ── start form ───────────────────────────────────────────────────────────────────────
+  // ── who the visitor is ───────────────────────────────────────────────────────────────
 
+  /** The pre-chat form: nothing is created here (a conversation starts with a message). */
   #showStartForm(notice = "") {
-    this.#session?.discard(); // that conversation is left behind, and its unsent messages too
-    this.#session = null;
+    this.#leaveConversation();
     this.#visitor = null;
-    this.#typing = null;
-    this.#store.forget();
-    this.#list.clear();
-    this.#resetConversationState();
-    this.#api.token = null;
-
     const { startForm, startNotice, conversation, connection, newConversation } = this.#el;
     conversation.hidden = true;
     connection.hidden = true; // no conversation, nothing to be connected to
     newConversation.hidden = true;
+    this.#askNewConversation(false);
     startNotice.textContent = notice;
     startNotice.hidden = !notice;
     clearErrors(startForm);
@@ -128,18 +158,114 @@ class ChatPage {
     this.#focus(startForm.elements.namedItem("name"));
   }
 
+  #identifyFromForm() {
+    const form = this.#el.startForm;
+    clearErrors(form);
+    const name = form.elements.namedItem("name").value.trim();
+    const email = form.elements.namedItem("email").value.trim();
+    if (!name) {
+      showFieldError(form, { field: "name", message: "Please tell us your name." });
+      return;
+    }
+    const record = validVisitor({ ...this.#visitor, name, email });
+    this.#store.save(record);
+    this.#showComposer(record);
+  }
+
+  /** The composer of a conversation not started yet: the first message starts it. */
+  #showComposer(record, notice = "") {
+    this.#leaveConversation();
+    this.#visitor = record;
+    const { startForm, conversation, connection, newConversation, conversationNotice } = this.#el;
+    startForm.hidden = true;
+    conversation.hidden = false;
+    connection.hidden = true; // connected once there is a conversation to follow
+    newConversation.hidden = true;
+    this.#askNewConversation(false);
+    conversationNotice.textContent = notice;
+    conversationNotice.hidden = !notice;
+    this.#renderEarlier();
+    this.#focus(this.#el.messageForm.elements.namedItem("body"));
+  }
+
+  /** Close the open conversation's session (its unsent messages stay stored with it). */
+  #leaveConversation() {
+    this.#opening = false;
+    this.#session?.close();
+    this.#session = null;
+    this.#seenMarker?.close();
+    this.#seenMarker = null;
+    this.#typing = null;
+    this.#list.clear();
+    this.#resetConversationState();
+    this.#unseen.reset();
+    this.#reportUnseen();
+    this.#api.token = null;
+  }
+
+  // ── new and earlier conversations ───────────────────────────────────────────────────
+
+  #askNewConversation(ask) {
+    const { newConfirm, newConversation } = this.#el;
+    newConfirm.hidden = !ask;
+    newConversation.setAttribute("aria-expanded", String(ask));
+    if (ask) this.#focus(document.getElementById("new-confirm-yes"));
+  }
+
+  /** Confirmed: this conversation goes to the earlier ones, and the composer starts anew. */
+  #leaveForNew() {
+    const record = leavingConversation(this.#visitor);
+    this.#store.save(record);
+    this.#showComposer(record);
+  }
+
+  #resume(conversationId) {
+    const record = resumingConversation(this.#visitor, conversationId);
+    this.#store.save(record);
+    this.#openConversation(record);
+  }
+
+  #renderEarlier() {
+    const { earlier, earlierList } = this.#el;
+    const conversations = this.#visitor?.earlier ?? [];
+    earlierList.replaceChildren(
+      ...conversations.map(({ conversationId, startedAt }) => {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link-button";
+        button.dataset.conversationId = String(conversationId);
+        const when = Date.parse(startedAt);
+        button.textContent = Number.isNaN(when)
+          ? `Conversation #${conversationId}`
+          : `Conversation of ${STARTED.format(when)}`;
+        item.append(button);
+        return item;
+      }),
+    );
+    earlier.hidden = conversations.length === 0;
+  }
+
   // ── the host page (embedded only) ───────────────────────────────────────────────────
 
-  /** Prefill the start form; with no conversation yet, start one with that name at once. */
+  /** Remember who the visitor is (the start form is then skipped); never starts anything. */
   identify({ name = "", email = "" } = {}) {
     const form = this.#el.startForm;
     if (name) form.elements.namedItem("name").value = name;
     if (email) form.elements.namedItem("email").value = email;
-    if (name && !this.#visitor && !this.#starting) this.#startConversation();
+    // Merged with what is stored: identify() may come before the page has started.
+    const current = this.#visitor ?? this.#store.load();
+    if (!name || current?.token) return; // in a conversation: it already has its name
+    const record = validVisitor({ ...current, name, email });
+    this.#store.save(record);
+    this.#showComposer(record);
   }
 
-  /** Forget the visitor (token and unsent messages) and show an empty start form. */
+  /** Forget the visitor (tokens, earlier conversations) and show an empty start form. */
   reset() {
+    this.#session?.discard(); // their unsent messages go with them
+    this.#session = null;
+    this.#store.forget();
     this.#el.startForm.reset();
     this.#showStartForm();
   }
@@ -151,67 +277,93 @@ class ChatPage {
     const { startForm, messageForm } = this.#el;
     const target = startForm.hidden ? messageForm.elements.namedItem("body") : startForm.elements.namedItem("name");
     this.#focus(target);
+    this.#markSeen();
   }
 
   #focus(element) {
     if (this.#panelOpen) element?.focus();
   }
 
-  async #startConversation() {
+  /** The first message: create the conversation, then send it through its outbox. */
+  async #startWith(body) {
     if (this.#starting) return;
-    const form = this.#el.startForm;
-    const submit = form.querySelector("[type=submit]");
-    clearErrors(form);
-    const name = form.elements.namedItem("name").value.trim();
-    const email = form.elements.namedItem("email").value.trim();
-    if (!name) {
-      showFieldError(form, { field: "name", message: "Please tell us your name." });
-      return;
-    }
-    submit.disabled = true;
+    const record = this.#visitor;
+    const { messageForm, startForm } = this.#el;
+    const textarea = messageForm.elements.namedItem("body");
+    const submit = messageForm.querySelector("[type=submit]");
+    clearErrors(messageForm);
     this.#starting = true;
+    textarea.readOnly = true; // what is being sent stays put until it is queued
+    submit.disabled = true;
+    let opened = null;
     try {
-      const { conversation, token } = await this.#api.startConversation({ name, email });
-      const visitor = { conversationId: conversation.id, token, name: conversation.visitor?.name || name };
-      this.#store.save(visitor);
-      form.reset();
-      await this.#openConversation(visitor);
+      const { conversation, token } = await this.#api.startConversation({ name: record.name, email: record.email });
+      if (this.#visitor !== record) return; // reset meanwhile
+      opened = withConversation(record, {
+        id: conversation.id,
+        token,
+        name: conversation.visitor?.name,
+        startedAt: conversation.created_at,
+      });
+      this.#store.save(opened);
     } catch (error) {
-      showFieldError(form, asApiError(error));
+      const apiError = asApiError(error);
+      if (apiError.field === "name" || apiError.field === "email") {
+        this.#showStartForm();
+        startForm.elements.namedItem("name").value = record.name ?? "";
+        startForm.elements.namedItem("email").value = record.email ?? "";
+        showFieldError(startForm, apiError);
+      } else {
+        this.#showComposerError(apiError.message || "Your message could not be sent. Check your connection and retry.");
+      }
+      return;
     } finally {
-      submit.disabled = false;
       this.#starting = false;
+      textarea.readOnly = false;
+      submit.disabled = false;
     }
+    textarea.value = "";
+    this.#typing?.stop();
+    await this.#openConversation(opened);
+    if (this.#visitor === opened) this.#session?.send(body);
   }
 
   // ── conversation ─────────────────────────────────────────────────────────────────────
 
   async #openConversation(visitor) {
+    this.#leaveConversation(); // a previous conversation's session, status, typing, marks
     this.#visitor = visitor;
     this.#api.token = visitor.token;
-    const { startForm, conversation, connection, newConversation } = this.#el;
+    const { startForm, conversation, connection, newConversation, conversationNotice } = this.#el;
     startForm.hidden = true;
     conversation.hidden = false;
     connection.hidden = false;
     newConversation.hidden = false;
+    conversationNotice.hidden = true;
+    this.#askNewConversation(false);
+    this.#renderEarlier();
     this.#indicator.render({ state: "connecting", tier: "none" });
-    this.#list.clear();
-    this.#resetConversationState(); // a previous conversation's status, typing, read mark
     this.#typing = this.#createTypingSignal(visitor);
+    this.#seenMarker = new ReadMarker({
+      send: async (seq) => {
+        const answer = await this.#api.markRead(visitor.conversationId, seq);
+        if (this.#visitor === visitor) this.#applyConversation(answer?.conversation);
+      },
+    });
     // What a previous page left unsent shows at once and is sent again with the same
     // client_id; a copy the server already stored turns up in the history (or the POST
     // answer) and confirms it, so nothing is shown or stored twice.
-    this.#session?.close();
     const session = this.#createSession(visitor);
     this.#session = session;
 
+    this.#opening = true;
     try {
       await session.open();
     } catch (error) {
       if (this.#visitor !== visitor) return; // the visitor started over meanwhile
       const apiError = asApiError(error);
       if (FORGET_ON.has(apiError.status)) {
-        this.#showStartForm(GONE_NOTICE);
+        this.#gone(visitor);
         return;
       }
       // The server is unreachable for now; the stream replays the backlog after the
@@ -219,6 +371,8 @@ class ChatPage {
       this.#showComposerError(apiError.message);
     }
     if (this.#visitor !== visitor) return;
+    this.#opening = false;
+    this.#reportUnseen();
     session.follow(this.#list.lastSeq);
     this.#focus(this.#el.messageForm.elements.namedItem("body"));
   }
@@ -244,7 +398,7 @@ class ChatPage {
         typing: (detail) => this.#agentTyping.update(detail),
         state: (detail) => this.#indicator.render(detail),
         denied: () => {
-          if (current()) this.#showStartForm(GONE_NOTICE);
+          if (current()) this.#gone(visitor);
         },
         pending: ({ clientId, body }) => this.#list.addPending(clientId, body, visitor.name),
         failed: (detail) => this.#failed(detail),
@@ -259,18 +413,48 @@ class ChatPage {
     });
   }
 
+  /** The token no longer opens `visitor`'s conversation: let it go, keep who they are. */
+  #gone(visitor) {
+    if (this.#visitor === visitor) this.#session?.discard(); // nothing of it can be sent now
+    const record = withoutConversation(this.#visitor ?? visitor, visitor.conversationId);
+    if (record) this.#store.save(record);
+    else this.#store.forget();
+    if (record?.name) this.#showComposer(record, GONE_NOTICE);
+    else this.#showStartForm(GONE_NOTICE);
+  }
+
   #show(message) {
     const fresh = this.#list.upsert(message);
     if (!fresh) return false; // shown already: the POST answer and the stream both bring it
     this.#agentTyping.message(message);
     if (this.#state.applyEntry(message)) this.#renderConversationState();
     this.#list.markSeen(this.#state.readSeq);
+    if (this.#unseen.add(message)) this.#reportUnseen();
+    this.#markSeen();
     return true;
   }
 
   #applyConversation(conversation) {
+    if (!conversation) return;
     if (this.#state.applyConversation(conversation)) this.#renderConversationState();
     this.#list.markSeen(this.#state.readSeq);
+    const seen = conversation.marks?.visitor?.seen;
+    this.#seenMarker?.acknowledge(seen);
+    if (this.#unseen.seenUpTo(seen)) this.#reportUnseen();
+  }
+
+  /** The visitor can see the conversation: everything shown is seen (the badge goes at
+   *  once; the mark follows in one POST per burst). */
+  #markSeen() {
+    if (!this.#seenMarker || !this.#panelOpen || document.visibilityState !== "visible") return;
+    const seq = this.#list.lastSeq;
+    if (!seq) return;
+    this.#seenMarker.seen(seq);
+    if (this.#unseen.seenUpTo(seq)) this.#reportUnseen();
+  }
+
+  #reportUnseen() {
+    if (!this.#opening) this.onunseen?.(this.#unseen.count);
   }
 
   #resetConversationState() {
@@ -295,7 +479,11 @@ class ChatPage {
   #send() {
     const textarea = this.#el.messageForm.elements.namedItem("body");
     const body = textarea.value;
-    if (!this.#visitor || !this.#session || textarea.disabled || !body.trim()) return;
+    if (!this.#visitor || textarea.disabled || textarea.readOnly || !body.trim()) return;
+    if (!this.#session) {
+      this.#startWith(body);
+      return;
+    }
     clearErrors(this.#el.messageForm);
     this.#typing?.stop();
     this.#session.send(body);
@@ -307,7 +495,7 @@ class ChatPage {
     const apiError = asApiError(error);
     if (FORGET_ON.has(apiError.status)) {
       // The token no longer opens the conversation (a 401 keeps the message queued: forget it here).
-      this.#showStartForm(GONE_NOTICE);
+      if (this.#visitor?.token) this.#gone(this.#visitor);
       return;
     }
     this.#list.markFailed(clientId);
@@ -333,6 +521,7 @@ if (root) {
     root.dataset.embed === "true" ? connectEmbed({ page, hostOrigin, ownStore: visitorStore }) : null;
   if (embed) {
     page.onlivemessage = (message) => embed.message(message);
+    page.onunseen = (count) => embed.unseen(count);
     page.store = embed.store;
     embed.ready().then(() => page.start()); // after the host handed back the visitor
   } else {

@@ -10,14 +10,20 @@
  * Messages are objects `{devtone: 1, type, ...}`:
  * - host → embed: `restore` {visitor} (first answer to `ready`), `open`, `close` (the panel's
  *   visibility), `identify` {name, email}, `reset`
- * - embed → host: `ready`, `store` {visitor} (null: forget it), `unread` {count},
- *   `message` {message}, `close` (Esc inside the frame)
+ * - embed → host: `ready`, `store` {visitor} (null: forget it), `unread` {count} (the
+ *   agent's messages the visitor has not seen: from the server's seen mark, so the badge
+ *   is the same on every page of the host site), `message` {message}, `close` (Esc)
  *
- * The visitor record (conversation id, token, name) is kept by the host page: browsers
- * deny a third-party frame its storage, so the frame's own would not survive a reload.
+ * The visitor record (see visitor-store.js) is kept by the host page: browsers deny a
+ * third-party frame its storage, so the frame's own would not survive a reload.
  *
  * `window` and `parent` are injected, so this module has node tests.
  */
+
+import { isAgentText } from "./unseen.js";
+import { validVisitor } from "./visitor-store.js";
+
+export { isAgentText, validVisitor };
 
 export const PROTOCOL = 1;
 
@@ -26,27 +32,10 @@ const INBOUND = new Set(["restore", "open", "close", "identify", "reset"]);
 /** How long the page waits for the host's `restore` before starting without it. */
 export const RESTORE_TIMEOUT_MS = 1500;
 
-/** A stored visitor record, or null if `visitor` is not one. */
-export function validVisitor(visitor) {
-  const ok =
-    Boolean(visitor) &&
-    typeof visitor === "object" &&
-    Number.isInteger(visitor.conversationId) &&
-    typeof visitor.token === "string" &&
-    /^[A-Za-z0-9_-]{43}$/.test(visitor.token);
-  return ok ? { conversationId: visitor.conversationId, token: visitor.token, name: text(visitor.name, 80) } : null;
-}
-
 /** Is `data` one of ours (`{devtone: 1, type: "<string>"}`)? */
 export function isBridgeMessage(data) {
   return Boolean(data) && typeof data === "object" && data.devtone === PROTOCOL && typeof data.type === "string";
 }
-
-/** An agent's text entry: what the badge counts and what the host page hears about. */
-export function isAgentText(message) {
-  return message?.sender === "agent" && message?.kind === "text";
-}
-
 
 /** postMessage to and from the host page, origin-checked both ways. */
 export class EmbedBridge extends EventTarget {
@@ -110,32 +99,6 @@ export class EmbedBridge extends EventTarget {
 }
 
 /**
- * Unread agent messages: agent text entries that arrive while the panel is closed, counted
- * from the moment it closed. Opening (and closing) starts again from zero.
- */
-export class UnreadCounter {
-  open = false;
-  count = 0;
-
-  /** Set the panel's visibility; the count starts from zero either way. */
-  setOpen(open) {
-    this.open = Boolean(open);
-    this.count = 0;
-  }
-
-  /** Count `message` if it is an agent text entry and the panel is closed; true if counted. */
-  add(message) {
-    if (this.open || !isAgentText(message)) return false;
-    this.count += 1;
-    return true;
-  }
-
-  reset() {
-    this.count = 0;
-  }
-}
-
-/**
  * The visitor store of an embedded page: the frame's own storage when the browser grants
  * it, mirrored to the host page (`store`), and what the host handed back (`restore`).
  */
@@ -164,8 +127,9 @@ export function hostBackedStore(bridge, own) {
 /**
  * Wire the chat page to the host page. `page` offers identify({name, email}), reset() and
  * setPanelOpen(open); the returned controller's `message(entry)` is told every new live
- * entry, `store` is the page's visitor store, and `ready()` says the page is set up and
- * resolves once the host has handed back the visitor (or after RESTORE_TIMEOUT_MS).
+ * entry and `unseen(count)` each count of unseen agent messages, `store` is the page's
+ * visitor store, and `ready()` says the page is set up and resolves once the host has
+ * handed back the visitor (or after RESTORE_TIMEOUT_MS).
  * Returns null when the bridge is off.
  */
 export function connectEmbed({
@@ -187,39 +151,32 @@ export function connectEmbed({
     store.restore(detail.visitor);
     restored();
   });
-  const unread = new UnreadCounter();
-  const postUnread = () => bridge.post("unread", { count: unread.count });
-
-  const setOpen = (open) => {
-    const before = unread.count;
-    unread.setOpen(open);
-    page.setPanelOpen(open);
-    if (open || before !== unread.count) postUnread(); // opening always says 0
-  };
-  bridge.addEventListener("open", () => setOpen(true));
-  bridge.addEventListener("close", () => setOpen(false));
+  let unread = 0; // the last count the host was told
+  bridge.addEventListener("open", () => page.setPanelOpen(true));
+  bridge.addEventListener("close", () => page.setPanelOpen(false));
   bridge.addEventListener("identify", ({ detail }) => page.identify(detail));
-  bridge.addEventListener("reset", () => {
-    const before = unread.count;
-    unread.reset();
-    page.reset();
-    if (before) postUnread();
-  });
+  bridge.addEventListener("reset", () => page.reset());
 
   return {
     bridge,
-    unread,
     store,
+    get unread() {
+      return unread;
+    },
     ready() {
       bridge.post("ready");
       setTimeout(restored, RESTORE_TIMEOUT_MS); // a host that never answers must not stall us
       return restoredOnce;
     },
+    /** The page's count of unseen agent messages; the host hears each change. */
+    unseen(count) {
+      if (count === unread) return;
+      unread = count;
+      bridge.post("unread", { count });
+    },
+    /** A new live entry: the host hears of the agent's messages (and may beep). */
     message(entry) {
-      if (!isAgentText(entry)) return;
-      const counted = unread.add(entry);
-      bridge.post("message", { message: entry });
-      if (counted) postUnread();
+      if (isAgentText(entry)) bridge.post("message", { message: entry });
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * ReadMarker: moves an agent's read mark on one conversation, one POST per burst.
+ * ReadMarker: moves one side's read ("seen") mark on one conversation, one POST per burst:
+ * an agent's in the dashboard, the visitor's on the chat page and in the widget.
  *
- * The page says "read up to seq" each time the agent is shown a new visitor entry
+ * The page says "read up to seq" each time its person is shown a new entry
  * (`seen(seq)`); the marker waits `delayMs` so a burst of messages becomes one POST of the
  * highest seq, never sends two at a time, and never sends a seq at or below the mark the
  * server already has. A POST that fails is not retried by itself (the next entry, or the
@@ -20,12 +21,12 @@ export class ReadMarker {
   #clearTimeout;
   #delayMs;
   #marked; // the highest seq the server has (or is being sent)
-  #wanted; // the highest seq the page has shown the agent
+  #wanted; // the highest seq the page has shown its person
   #timer = null;
   #inFlight = false;
   #closed = false;
 
-  /** `readSeq` is the conversation's agent_read_seq; `send(seq)` posts the mark. */
+  /** `readSeq` is the side's mark on the server; `send(seq)` posts the mark. */
   constructor({
     send,
     readSeq = 0,
@@ -47,7 +48,7 @@ export class ReadMarker {
     return this.#marked;
   }
 
-  /** The agent has been shown everything up to `seq`: mark it read soon. */
+  /** Its person has been shown everything up to `seq`: mark it read soon. */
   seen(seq) {
     if (this.#closed || !Number.isInteger(seq) || seq <= this.#wanted) return;
     this.#wanted = seq;
@@ -60,7 +61,7 @@ export class ReadMarker {
   }
 
   /**
-   * Stop: the transcript closed. What the agent was already shown is marked now rather
+   * Stop: the conversation closed. What its person was already shown is marked now rather
    * than dropped (they read it, even if they closed within the burst delay); after that,
    * nothing more goes. A POST in flight finishes.
    */

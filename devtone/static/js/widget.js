@@ -4,7 +4,9 @@
  *   <script src="https://support.example.com/widget.js" data-title="Talk to us" async></script>
  *
  * No dependencies, no build, one global: `window.devtone` (see docs/widget.md). After the
- * page has loaded it adds one element, <devtone-widget>, whose (open) shadow root holds the
+ * page has loaded, and once devtone says this site may show it (else one console message
+ * names DEVTONE_EMBED_ORIGINS and nothing shows), it adds one element, <devtone-widget>,
+ * whose (open) shadow root holds the
  * launcher, its unread badge and the panel with an iframe of <devtone origin>/embed. Styles
  * live inside the shadow root and the host element is `all: initial`, so no CSS crosses
  * either way. The iframe is talked to through postMessage only, origin-checked both ways.
@@ -92,35 +94,51 @@
   // Chatwoot and Intercom do, and hands it back to the iframe on `ready`.
 
   var VISITOR_KEY = "devtone.visitor:" + origin;
+  var TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
+  function text(value, max) {
+    return typeof value === "string" ? value.trim().slice(0, max) : "";
+  }
+
+  function hasConversation(record) {
+    return Boolean(record) && typeof record.conversationId === "number" && typeof record.token === "string" && TOKEN.test(record.token);
+  }
+
+  /** The frame's visitor record (see visitor-store.js), cleaned; null if it is not one. */
   function validVisitor(visitor) {
-    return Boolean(
-      visitor &&
-        typeof visitor === "object" &&
-        typeof visitor.conversationId === "number" &&
-        typeof visitor.token === "string" &&
-        /^[A-Za-z0-9_-]{43}$/.test(visitor.token),
-    );
+    if (!visitor || typeof visitor !== "object") return null;
+    var record = {};
+    if (text(visitor.name, 80)) record.name = text(visitor.name, 80);
+    if (text(visitor.email, 254)) record.email = text(visitor.email, 254);
+    if (hasConversation(visitor)) {
+      record.conversationId = visitor.conversationId;
+      record.token = visitor.token;
+      if (text(visitor.startedAt, 40)) record.startedAt = text(visitor.startedAt, 40);
+    }
+    var earlier = [];
+    var list = Object.prototype.toString.call(visitor.earlier) === "[object Array]" ? visitor.earlier : [];
+    for (var i = 0; i < list.length && earlier.length < 10; i++) {
+      if (hasConversation(list[i])) {
+        earlier.push({ conversationId: list[i].conversationId, token: list[i].token, startedAt: text(list[i].startedAt, 40) });
+      }
+    }
+    if (earlier.length) record.earlier = earlier;
+    return record.name || record.token || record.earlier ? record : null;
   }
 
   var hostStore = {
     load: function () {
       try {
-        var visitor = JSON.parse(window.localStorage.getItem(VISITOR_KEY));
-        return validVisitor(visitor) ? visitor : null;
+        return validVisitor(JSON.parse(window.localStorage.getItem(VISITOR_KEY)));
       } catch (error) {
         return null;
       }
     },
     save: function (visitor) {
       try {
-        if (validVisitor(visitor)) {
-          var name = typeof visitor.name === "string" ? visitor.name.slice(0, 80) : "";
-          var record = { conversationId: visitor.conversationId, token: visitor.token, name: name };
-          window.localStorage.setItem(VISITOR_KEY, JSON.stringify(record));
-        } else {
-          window.localStorage.removeItem(VISITOR_KEY);
-        }
+        var record = validVisitor(visitor);
+        if (record) window.localStorage.setItem(VISITOR_KEY, JSON.stringify(record));
+        else window.localStorage.removeItem(VISITOR_KEY);
       } catch (error) {
         // No storage on the host page either: the chat works, a reload starts afresh.
       }
@@ -316,8 +334,47 @@
     return node;
   }
 
+  /**
+   * Ask devtone whether this site may frame the chat (DEVTONE_EMBED_ORIGINS), before
+   * showing anything: a launcher that opens a refused frame is worse than none. The
+   * browser names the asking page's origin itself (the Origin header of a CORS request),
+   * so the answer cannot be talked into a yes. Without fetch (very old browsers) the
+   * launcher shows, as it always did.
+   */
+  function whenAllowed(then) {
+    if (typeof window.fetch !== "function") return then();
+    var hidden = function (why) {
+      if (window.console && window.console.warn) window.console.warn("devtone: the chat widget stays hidden: " + why);
+    };
+    window
+      .fetch(origin + "/embed/allowed", { mode: "cors", credentials: "omit" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(
+        function (answer) {
+          if (answer && answer.allowed === true) then();
+          else
+            hidden(
+              window.location.origin + " is not allowed to show it. Add this origin to DEVTONE_EMBED_ORIGINS" +
+                " on the devtone server (" + origin + ").",
+            );
+        },
+        function () {
+          hidden(origin + " could not be reached.");
+        },
+      );
+  }
+
+  var mounting = false;
+
   function mount() {
-    if (view || !origin || !document.body) return;
+    if (view || mounting || !origin || !document.body) return;
+    mounting = true;
+    whenAllowed(build);
+  }
+
+  function build() {
     var host = document.createElement("devtone-widget");
     // Through the CSSOM, not a style attribute: a strict CSP allows this.
     host.style.setProperty("all", "initial", "important");
