@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { DASHBOARD_TITLE, Notifier, titleWithBadge } from "../../devtone/static/js/notifier.js";
-import { statText } from "../../devtone/static/js/stats-view.js";
 
 test("the title badge counts, and disappears at zero", () => {
   assert.equal(DASHBOARD_TITLE, "devtone dashboard");
@@ -57,12 +56,4 @@ test("beep without WebAudio, or refused, is silent", () => {
     }
   }
   assert.doesNotThrow(() => new Notifier({ document: {}, AudioContext: Refusing }).beep());
-});
-
-test("a statistic is its number, or a dash when there is none", () => {
-  assert.equal(statText(4), "4");
-  assert.equal(statText(0), "0");
-  assert.equal(statText(37.5), "37.5");
-  assert.equal(statText(null), "—");
-  assert.equal(statText(undefined), "—");
 });

@@ -101,3 +101,20 @@ test("MonitorFeed: a snapshot answer is one snapshot event, its etag the cursor"
   assert.ok(feed.read({ conversations: [] }, { cursor: null }).failure);
   assert.equal(feed.accept(null, "snapshot", body), "e1");
 });
+
+test("a page going away (a reload) reports no fallback; back from the cache it reports again", () => {
+  const { negotiator, sent, fetch, change } = harness();
+  const page = new EventTarget();
+  reportTierChanges(negotiator, { kind: "conversation", fetch, page });
+  change("sse", ["upgrade", "hello"], "live");
+  page.dispatchEvent(new Event("pagehide"));
+  change("longpoll", ["closed", "SSE stream closed"]); // the browser closed it as the page left
+  assert.deepEqual(sent, []);
+  page.dispatchEvent(new Event("pageshow"));
+  change("longpoll", ["reconnect", "resumed"], "polling"); // where it is now: no change yet
+  change("sse", ["upgrade", "hello"], "live");
+  assert.deepEqual(
+    sent.map((s) => s.body),
+    [{ from: "longpoll", to: "sse", reason: "upgrade", kind: "conversation" }],
+  );
+});

@@ -17,12 +17,30 @@ const TIERS = new Set(["sse", "longpoll", "poll"]);
  */
 export function reportTierChanges(
   negotiator,
-  { url = "/api/realtime/report", kind = null, fetch = (...args) => globalThis.fetch(...args) } = {},
+  {
+    url = "/api/realtime/report",
+    kind = null,
+    fetch = (...args) => globalThis.fetch(...args),
+    page = globalThis.window,
+  } = {},
 ) {
   let last = null; // the last real tier the negotiator was on
+  // A page that is going away (a reload, a link followed) closes its stream itself: the
+  // fallback that follows is no failure of the network, and is not reported. Back from
+  // the back-forward cache, the page reports again, from the tier it is on then.
+  let leaving = false;
+  const onPageHide = () => {
+    leaving = true;
+  };
+  const onPageShow = () => {
+    leaving = false;
+    last = null;
+  };
+  page?.addEventListener?.("pagehide", onPageHide);
+  page?.addEventListener?.("pageshow", onPageShow);
   const onStateChange = ({ detail }) => {
     const tier = detail?.tier;
-    if (!TIERS.has(tier) || tier === last) return;
+    if (leaving || !TIERS.has(tier) || tier === last) return;
     const from = last;
     last = tier;
     if (from === null) return; // the first tier of a page is no change
@@ -45,5 +63,9 @@ export function reportTierChanges(
     }
   };
   negotiator.addEventListener("statechange", onStateChange);
-  return () => negotiator.removeEventListener("statechange", onStateChange);
+  return () => {
+    negotiator.removeEventListener("statechange", onStateChange);
+    page?.removeEventListener?.("pagehide", onPageHide);
+    page?.removeEventListener?.("pageshow", onPageShow);
+  };
 }
