@@ -92,3 +92,19 @@ def test_the_page_learns_who_joined_and_the_close_from_its_feed_without_fetching
 
     assert fetched == [], "the page asked for the conversation instead of taking it from its feed"
     assert page.errors == []
+
+
+def test_a_page_whose_token_opens_nothing_offers_a_new_conversation(live_server, new_page):
+    server = live_server()
+    page = new_page()
+    visitor = start_chat(page, server.url, "Ada")
+    # A stored token that no longer opens the conversation (the server answers 404, as for
+    # one that does not exist): the page forgets it and offers to start again.
+    forged = {**visitor, "token": "A" * 43}
+    page.evaluate("v => localStorage.setItem('devtone.visitor', JSON.stringify(v))", forged)
+    page.reload()
+    expect(page.locator("#start-form")).to_be_visible(timeout=15_000)
+    expect(page.locator("#start-notice")).to_have_text(
+        "Your previous conversation is no longer available. Start a new one."
+    )
+    expect(page.locator("#connection")).not_to_have_attribute("data-state", "live")

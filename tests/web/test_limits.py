@@ -153,7 +153,7 @@ def test_strangers_cannot_use_up_a_conversations_message_allowance(client, start
     visitor, stranger = start_visitor("Ada"), start_visitor("Eve")
     # Refused for their wrong token, then for their own allowance: never stored.
     refusals = [post(client, visitor, headers=stranger.headers).status_code for _ in range(5)]
-    assert refusals == [403, 403, 403, 429, 429]
+    assert refusals == [404, 404, 404, 429, 429]
     assert post(client, visitor).status_code == 201
 
 
