@@ -234,6 +234,24 @@ def test_long_poll_waits_count_toward_the_conversations_limit_and_polls_do_not(c
         answer.close()
 
 
+def test_a_strangers_long_poll_on_a_conversation_at_its_limit_is_404_as_on_a_missing_one(
+    client, start_visitor
+):
+    visitor, stranger = start_visitor("Ada"), start_visitor("Eve")
+    held = [stream(client, visitor.id, visitor.token) for _ in range(2)]
+
+    def long_poll(conversation_id):
+        url = f"/api/conversations/{conversation_id}/messages?after=0&wait=5"
+        return client.get(f"{url}&token={stranger.token}")
+
+    # A 429 here would tell the stranger the conversation exists, and that it is busy.
+    busy, missing = long_poll(visitor.id), long_poll(stranger.id + 1000)
+    assert busy.status_code == missing.status_code == 404
+    assert busy.get_json() == missing.get_json()
+    for answer in held:
+        answer.close()
+
+
 def test_a_waiting_long_poll_holds_a_slot_until_it_answers(app, client, visitor):
     url = f"/api/conversations/{visitor.id}/messages?token={visitor.token}&after=0&wait=1"
     slots = app.extensions["devtone.streams"]
