@@ -116,7 +116,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log info;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {dir}/access.log;
+    {access_log}
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -155,8 +155,16 @@ class Nginx:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def configure(self, page_directives: str = "", api_location: str = "") -> Nginx:
-        """Write the config; start nginx, or reload it (the port and clients stay)."""
+    def configure(
+        self, page_directives: str = "", api_location: str = "", access_log: str = ""
+    ) -> Nginx:
+        """Write the config; start nginx, or reload it (the port and clients stay).
+
+        `access_log`: the http block's access-log directives (docs/deploy.md's, say), its
+        files under /var/log/nginx/ moved to this nginx's directory; by default nginx's
+        own `combined` format, to access.log.
+        """
+        access_log = access_log.replace("/var/log/nginx/", f"{self.dir}/")
         (self.dir / "nginx.conf").write_text(
             NGINX_CONF.format(
                 dir=self.dir,
@@ -165,6 +173,7 @@ class Nginx:
                 port=self.port,
                 page_directives=page_directives,
                 api_location=api_location,
+                access_log=access_log or f"access_log {self.dir}/access.log;",
             )
         )
         command = [self.binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")]
@@ -176,10 +185,14 @@ class Nginx:
         wait_until_healthy(self.url, self.process, self.dir / "error.log")
         return self
 
+    def access_log(self) -> str:
+        """What nginx has logged to access.log so far."""
+        log = self.dir / "access.log"
+        return log.read_text() if log.exists() else ""
+
     def access_count(self, fragment: str) -> int:
         """How many logged requests contain `fragment`."""
-        log = self.dir / "access.log"
-        return log.read_text().count(fragment) if log.exists() else 0
+        return self.access_log().count(fragment)
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGQUIT)  # nginx's graceful stop
