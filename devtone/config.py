@@ -156,6 +156,22 @@ SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 #: JSON request bodies are small; anything larger is refused with 413 before parsing.
 MAX_CONTENT_LENGTH = 16 * 1024
 
+# Request heads are small too: devtone's longest URL is a stream's with its token (~150
+# bytes), its cookies take well under 1 KiB, a browser sends some 20 headers and a proxy
+# adds a few. Both servers (gunicorn.conf.py, server.py) refuse a head past these limits,
+# which add up to 63,554 bytes at most, under 64 KiB however the head is shaped; with
+# gunicorn's defaults (100 fields of 8 KiB) one request could carry ~800 KiB.
+#: The request line, its CRLF aside (bytes); a longer one is 414.
+REQUEST_LINE_LIMIT = 2048
+#: Header fields in one request; more is 431.
+REQUEST_FIELDS_LIMIT = 30
+#: One header line, its CRLF included (bytes); a longer one is 431. Raising it means
+#: lowering REQUEST_FIELDS_LIMIT: their product is what bounds the head.
+REQUEST_FIELD_SIZE_LIMIT = 2048
+#: Seconds a client has to send a whole head (and an idle keep-alive connection lasts):
+#: a client trickling its headers cannot hold a connection longer.
+REQUEST_HEAD_SECONDS = 5
+
 
 def load(
     environ: Mapping[str, str], instance_path: str, overrides: Mapping[str, Any] | None = None
