@@ -114,6 +114,38 @@ class LiveServer:
         ]
 
 
+class EmbeddedServer:
+    """`python wsgi.py`, what `make run` starts (one gevent process, SQLite, the in-process
+    broker), on a loopback port of its own and a fresh instance folder."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "embedded.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> EmbeddedServer:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("DEVTONE_") and key not in ("DATABASE_URL", "REDIS_URL")
+        }
+        env.update(
+            DEVTONE_INSTANCE_PATH=str(self.directory / "instance"), DEVTONE_PORT=str(self.port)
+        )
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        wait_until_healthy(self.url, self.process, self.log, on_timeout=self.stop)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.process, signal.SIGINT, grace=10)  # what Ctrl-C does to `make run`
+
+
 NGINX_CONF = """
 daemon off;
 master_process on;

@@ -1,6 +1,7 @@
 """Request heads: no request carries more than 64 KiB of request line and headers, however
-they are shaped, under gunicorn (gunicorn.conf.py); a client gets a few seconds to send
-its head; and a flood of oversized heads neither stalls nor kills a gunicorn worker."""
+they are shaped, under gunicorn (gunicorn.conf.py) and the embedded server (server.py);
+a client gets a few seconds to send its head; and a flood of oversized heads neither
+stalls nor kills a gunicorn worker."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from devtone.config import REQUEST_HEAD_SECONDS
+from tests.servers import EmbeddedServer
 
 pytestmark = [
     pytest.mark.live,
@@ -87,10 +89,14 @@ def status_of(answer: bytes) -> int | None:
     return int(parts[1]) if len(parts) > 1 and answer.startswith(b"HTTP/1.") else None
 
 
-@pytest.fixture
-def server(live_server):
-    """devtone under gunicorn, with gunicorn.conf.py."""
-    return live_server()
+@pytest.fixture(params=["gunicorn", "embedded"])
+def server(request, live_server, tmp_path: Path):
+    """devtone under gunicorn (gunicorn.conf.py), or the embedded server of `make run`."""
+    if request.param == "gunicorn":
+        return live_server()
+    embedded = EmbeddedServer(tmp_path / "embedded")
+    request.addfinalizer(embedded.stop)
+    return embedded.start()
 
 
 @pytest.mark.parametrize("data", OVERSIZED.values(), ids=OVERSIZED.keys())
