@@ -8,6 +8,21 @@ import multiprocessing
 import os
 import signal
 
+# Prometheus multiprocess mode (devtone/metrics.py): with PROMETHEUS_MULTIPROC_DIR set in
+# the environment gunicorn starts from, every worker writes its metrics to files there and
+# GET /metrics adds them up. Made first: importing devtone (just below, and the logger
+# class) opens its metrics' files in that directory before any hook runs.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+# (Not `import config`: gunicorn would read that name as its own `config` setting.)
+from devtone.config import (  # after the directory its metrics write to
+    REQUEST_FIELD_SIZE_LIMIT,
+    REQUEST_FIELDS_LIMIT,
+    REQUEST_HEAD_SECONDS,
+    REQUEST_LINE_LIMIT,
+)
+
 bind = os.environ.get("DEVTONE_BIND", "127.0.0.1:8000")
 worker_class = "gevent"
 # Streams spend their lives waiting, not computing: one worker per core is enough.
@@ -21,7 +36,16 @@ timeout = 30
 # On SIGTERM devtone ends its streams at once (see post_worker_init), so this only bounds
 # ordinary requests still in flight.
 graceful_timeout = 15
-keepalive = 5
+# With gevent workers this is also how long a client has to send a request's whole head,
+# the first request's included: one trickling its headers cannot hold a connection longer.
+keepalive = REQUEST_HEAD_SECONDS
+# Request heads: at most 63,554 bytes (under 64 KiB) however they are shaped; the limits,
+# and why, are in devtone/config.py, and the embedded server keeps the same. gunicorn's
+# defaults let one request carry ~800 KiB of headers (100 fields of 8 KiB): 1,000 such
+# connections stalled a worker for seconds and grew it past 800 MB until it was killed.
+limit_request_line = REQUEST_LINE_LIMIT
+limit_request_fields = REQUEST_FIELDS_LIMIT
+limit_request_field_size = REQUEST_FIELD_SIZE_LIMIT
 # gunicorn 27's control socket defaults to one path per user, which a second devtone on
 # the same host (or the test suite's servers) would take over; enable it with a path of
 # its own (--control-socket PATH) if you use gunicornc.
@@ -55,14 +79,6 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
         gevent.spawn(end_streams, worker.wsgi)
 
     signal.signal(signal.SIGTERM, handle_exit)
-
-
-# Prometheus multiprocess mode (devtone/metrics.py): with PROMETHEUS_MULTIPROC_DIR set in
-# the environment gunicorn starts from, every worker writes its metrics to files there and
-# GET /metrics adds them up. Made here, at once: the logger class above imports devtone,
-# whose metrics open their files in that directory before any hook runs.
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's Arbiter

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -122,6 +124,10 @@ ENVIRONMENTS = ("development", "production")
 #: The shortest SECRET_KEY production accepts: 32 characters ("dev", "change-me" and the
 #: like are far shorter; `secrets.token_hex(32)` makes 64).
 MIN_SECRET_LENGTH = 32
+#: The least entropy production accepts in SECRET_KEY, as `_secret_bits` estimates it. The
+#: estimate runs low on random keys, so 32 random hex characters (128 bits) may fall short:
+#: 64 do not (token_hex(32), what the error message suggests).
+MIN_SECRET_BITS = 128
 
 # key in the environment -> (config key, cast, default)
 _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
@@ -184,6 +190,22 @@ SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 #: JSON request bodies are small; anything larger is refused with 413 before parsing.
 MAX_CONTENT_LENGTH = 16 * 1024
+
+# Request heads are small too: devtone's longest URL is a stream's with its token (~150
+# bytes), its cookies take well under 1 KiB, a browser sends some 20 headers and a proxy
+# adds a few. Both servers (gunicorn.conf.py, server.py) refuse a head past these limits,
+# which add up to 63,554 bytes at most, under 64 KiB however the head is shaped; with
+# gunicorn's defaults (100 fields of 8 KiB) one request could carry ~800 KiB.
+#: The request line, its CRLF aside (bytes); a longer one is 414.
+REQUEST_LINE_LIMIT = 2048
+#: Header fields in one request; more is 431.
+REQUEST_FIELDS_LIMIT = 30
+#: One header line, its CRLF included (bytes); a longer one is 431. Raising it means
+#: lowering REQUEST_FIELDS_LIMIT: their product is what bounds the head.
+REQUEST_FIELD_SIZE_LIMIT = 2048
+#: Seconds a client has to send a whole head (and an idle keep-alive connection lasts):
+#: a client trickling its headers cannot hold a connection longer.
+REQUEST_HEAD_SECONDS = 5
 
 
 def load(
@@ -290,13 +312,35 @@ def _check_production_secret(secret: str | None) -> None:
     and workers, signing every agent out whenever a request lands elsewhere.
     """
     hint = (
-        "set SECRET_KEY to 32+ random characters, the same on every host "
-        "(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        "set SECRET_KEY to a random key, the same on every host, such as the 64 hex "
+        "characters of python3 -c 'import secrets; print(secrets.token_hex(32))'"
     )
     if not secret:
         raise ConfigError(f"SECRET_KEY is not set and DEVTONE_ENV=production: {hint}.")
     if len(secret) < MIN_SECRET_LENGTH:
         raise ConfigError(f"SECRET_KEY is too short for DEVTONE_ENV=production: {hint}.")
+    bits = _secret_bits(secret)
+    if bits < MIN_SECRET_BITS:
+        raise ConfigError(
+            f"SECRET_KEY is too predictable for DEVTONE_ENV=production (about {bits:.0f} "
+            f"bits of entropy; {MIN_SECRET_BITS} needed): {hint}."
+        )
+
+
+def _secret_bits(secret: str) -> float:
+    """A cautious estimate of the entropy in `secret`, in bits.
+
+    The Shannon entropy of its characters (bits per character, from how often each one
+    occurs) times the number of distinct runs of four characters in it, so a repeated
+    pattern counts once: 32 spaces score 0, "abcd" * 8 scores 8, "0123456789abcdef" * 4
+    scores 64. A random key scores less than it holds (a sample never shows its whole
+    alphabet), but `secrets.token_hex(32)` still scores 200+, `token_urlsafe(32)` 170+.
+    It cannot recognise a phrase or a keyboard row: those the hint's advice covers.
+    """
+    counts = Counter(secret).values()
+    per_character = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts)
+    runs = {secret[i : i + 4] for i in range(len(secret) - 3)}
+    return per_character * len(runs)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -3,12 +3,91 @@
 from __future__ import annotations
 
 import logging
+from io import BytesIO
+from typing import Any, BinaryIO
 
 from flask import Flask
-from gevent.pywsgi import WSGIServer
+from gevent import Timeout
+from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from devtone import cli
+from devtone import cli, config
 from devtone.access_log import RedactingFilter
+
+
+class HeadRefused(ValueError):
+    """A request head past devtone's limits: answered with `status`, then closed.
+
+    A ValueError, which gevent takes for the client's fault (no traceback)."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.answer = (
+            f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        ).encode()
+
+
+class BoundedHandler(WSGIHandler):
+    """gevent's handler, with gunicorn.conf.py's bounds on a request's head: its request
+    line, its header fields, and the time a client has to send it all.
+
+    gevent alone reads up to 100 header lines of 64 KiB each, and waits for them forever.
+    """
+
+    _head_timer: Timeout | None = None
+
+    def read_requestline(self) -> str:
+        """The request line; the head's clock starts with its first byte awaited."""
+        self._head_timer = Timeout.start_new(
+            config.REQUEST_HEAD_SECONDS, HeadRefused(408, "Request Timeout")
+        )
+        try:
+            return super().read_requestline()
+        except HeadRefused:
+            return ""  # nothing (more) came in time: close, as after an idle keep-alive
+
+    def read_request(self, raw_requestline: str) -> bool:
+        """Parse the head, refusing a request line or headers past the limits; the head's
+        clock stops here, before the application runs (a stream lasts for hours)."""
+        try:
+            if len(raw_requestline.rstrip("\r\n")) > config.REQUEST_LINE_LIMIT:
+                raise HeadRefused(414, "URI Too Long")
+            return super().read_request(raw_requestline)
+        finally:
+            self._stop_head_timer()
+
+    def MessageClass(self, fp: BinaryIO, *args: Any) -> Any:  # gevent's name for it
+        """The header fields, read line by line within the limits, then parsed as gevent
+        parses them."""
+        lines = []
+        while True:
+            line = fp.readline(config.REQUEST_FIELD_SIZE_LIMIT + 1)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            too_long = len(line) > config.REQUEST_FIELD_SIZE_LIMIT
+            if too_long or len(lines) == config.REQUEST_FIELDS_LIMIT:
+                raise HeadRefused(431, "Request Header Fields Too Large")
+            lines.append(line)
+        return super().MessageClass(BytesIO(b"".join(lines) + b"\r\n"), *args)
+
+    def handle_one_request(self) -> Any:
+        """One request (gevent's), the head's clock stopped on every way out: some leave
+        before `read_request`."""
+        try:
+            return super().handle_one_request()
+        finally:
+            self._stop_head_timer()
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.close()
+            self._head_timer = None
+
+    def _handle_client_error(self, ex: Exception) -> Any:
+        # gevent's hook for a request it cannot take: answers a tuple (status, bytes).
+        if isinstance(ex, HeadRefused):
+            return str(ex.status), ex.answer
+        return super()._handle_client_error(ex)
 
 
 def serve(app: Flask) -> None:
@@ -23,7 +102,7 @@ def serve(app: Flask) -> None:
     host, port = app.config["HOST"], app.config["PORT"]
     access = logging.getLogger("devtone.access")
     access.addFilter(RedactingFilter())  # stream URLs carry ?token=
-    server = WSGIServer((host, port), app, log=access)
+    server = WSGIServer((host, port), app, log=access, handler_class=BoundedHandler)
     server.start()  # binds now, so port 0 resolves to the real port before we print it
     # print, not log: this line is what a newcomer (and the test of `make run`) looks for.
     base = f"http://{host}:{server.server_port}"

@@ -106,6 +106,45 @@ class LiveServer:
         self.stop()
         self.listener.close()
 
+    def workers(self) -> list[int]:
+        """The PIDs of gunicorn's workers (the children of the process we started)."""
+        pid = self.process.pid
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+
+
+class EmbeddedServer:
+    """`python wsgi.py`, what `make run` starts (one gevent process, SQLite, the in-process
+    broker), on a loopback port of its own and a fresh instance folder."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "embedded.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> EmbeddedServer:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("DEVTONE_") and key not in ("DATABASE_URL", "REDIS_URL")
+        }
+        env.update(
+            DEVTONE_INSTANCE_PATH=str(self.directory / "instance"), DEVTONE_PORT=str(self.port)
+        )
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        wait_until_healthy(self.url, self.process, self.log, on_timeout=self.stop)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.process, signal.SIGINT, grace=10)  # what Ctrl-C does to `make run`
+
 
 NGINX_CONF = """
 daemon off;
@@ -116,7 +155,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log info;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {dir}/access.log;
+    {access_log}
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -155,8 +194,16 @@ class Nginx:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def configure(self, page_directives: str = "", api_location: str = "") -> Nginx:
-        """Write the config; start nginx, or reload it (the port and clients stay)."""
+    def configure(
+        self, page_directives: str = "", api_location: str = "", access_log: str = ""
+    ) -> Nginx:
+        """Write the config; start nginx, or reload it (the port and clients stay).
+
+        `access_log`: the http block's access-log directives (docs/deploy.md's, say), its
+        files under /var/log/nginx/ moved to this nginx's directory; by default nginx's
+        own `combined` format, to access.log.
+        """
+        access_log = access_log.replace("/var/log/nginx/", f"{self.dir}/")
         (self.dir / "nginx.conf").write_text(
             NGINX_CONF.format(
                 dir=self.dir,
@@ -165,6 +212,7 @@ class Nginx:
                 port=self.port,
                 page_directives=page_directives,
                 api_location=api_location,
+                access_log=access_log or f"access_log {self.dir}/access.log;",
             )
         )
         command = [self.binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")]
@@ -176,10 +224,14 @@ class Nginx:
         wait_until_healthy(self.url, self.process, self.dir / "error.log")
         return self
 
+    def access_log(self) -> str:
+        """What nginx has logged to access.log so far."""
+        log = self.dir / "access.log"
+        return log.read_text() if log.exists() else ""
+
     def access_count(self, fragment: str) -> int:
         """How many logged requests contain `fragment`."""
-        log = self.dir / "access.log"
-        return log.read_text().count(fragment) if log.exists() else 0
+        return self.access_log().count(fragment)
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGQUIT)  # nginx's graceful stop

@@ -1,5 +1,7 @@
 """Settings: safe defaults, typed casts, errors that name the key, a factory without I/O."""
 
+import secrets
+
 import pytest
 
 from devtone import config, create_app
@@ -115,7 +117,8 @@ def test_sign_in_limits_are_counted_in_redis_per_deployment(tmp_path):
 
 # -- production mode --------------------------------------------------------------------
 
-STRONG_SECRET = "0123456789abcdef" * 4
+# What `secrets.token_hex(32)` made once: a key the operator chose at random.
+STRONG_SECRET = "9f2c4e71b8d03a56e1c7f0b94d2a68e35b0f17c9a4e2d8b6037f1e5c9a2b4d86"
 
 
 def test_the_default_mode_is_development_with_cookies_for_plain_http(tmp_path):
@@ -153,6 +156,44 @@ def test_production_refuses_the_default_secret_key(monkeypatch, tmp_path):
 def test_production_refuses_an_empty_or_short_secret_key(tmp_path, weak):
     with pytest.raises(config.ConfigError, match="SECRET_KEY"):
         config.load({"DEVTONE_ENV": "production", "SECRET_KEY": weak}, str(tmp_path))
+
+
+# Long enough, but little to guess: one character, a short pattern repeated, a word.
+PREDICTABLE_SECRETS = {
+    "spaces": " " * 32,
+    "one character": "x" * 64,
+    "two characters": "ab" * 16,
+    "a short pattern": "abcd" * 8,
+    "the hex digits in turn": "0123456789abcdef" * 4,
+    "a word": "password" * 4,
+    "another word": "changeme" * 5,
+    "mostly zeros": "0" * 32 + "9f2c4e71",
+}
+
+
+@pytest.mark.parametrize("weak", PREDICTABLE_SECRETS.values(), ids=PREDICTABLE_SECRETS.keys())
+def test_production_refuses_a_long_but_predictable_secret_key_saying_how_to_make_one(
+    tmp_path, weak
+):
+    with pytest.raises(config.ConfigError) as refused:
+        config.load({"DEVTONE_ENV": "production", "SECRET_KEY": weak}, str(tmp_path))
+    message = str(refused.value)
+    assert "SECRET_KEY is too predictable" in message
+    assert "secrets.token_hex(32)" in message
+    assert weak not in message  # a key, even a bad one, stays out of logs
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: secrets.token_hex(32), lambda: secrets.token_urlsafe(32)],
+    ids=["hex", "urlsafe"],
+)
+def test_production_accepts_every_key_python_makes_as_the_message_says(tmp_path, make):
+    # Many draws: the estimate must not refuse an unlucky random key.
+    for _ in range(500):
+        secret = make()
+        settings = config.load({"DEVTONE_ENV": "production", "SECRET_KEY": secret}, str(tmp_path))
+        assert settings["SECRET_KEY"] == secret
 
 
 def test_production_starts_with_a_strong_secret_key_and_reads_no_file(monkeypatch, tmp_path):

@@ -82,7 +82,8 @@ def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
 
 
 def authorize(conversation_id: int, caller: Caller) -> None:
-    """Raise NotFound or Forbidden unless `caller` may read the conversation."""
+    """Raise NotFound unless `caller` may read the conversation (a visitor with another
+    conversation's token is told it does not exist)."""
     try:
         load(conversation_id, caller)
     finally:
@@ -99,7 +100,7 @@ _HEAD = select(Conversation.visitor_token_hash, Conversation.last_seq).where(
 def authorized_head(conversation_id: int, caller: Caller) -> int:
     """The log's head (`last_seq`), for a caller allowed to read it: one single-row query.
 
-    Raises NotFound or Forbidden like `authorize`.
+    Raises NotFound like `authorize`.
     """
     try:
         row = db.session.connection().execute(_HEAD, {"id": conversation_id}).first()
@@ -227,8 +228,8 @@ def shape(conversation: Conversation) -> dict[str, Any]:
 
 
 def load(conversation_id: int, caller: Caller) -> Conversation:
-    """The conversation, in the session, for a caller allowed to see it (NotFound or
-    Forbidden otherwise)."""
+    """The conversation, in the session, for a caller allowed to see it (NotFound
+    otherwise)."""
     conversation = _get_or_404(conversation_id)
     visitors.check_access(caller, conversation.visitor_token_hash)
     return conversation

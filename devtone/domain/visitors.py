@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from devtone.errors import Forbidden, Unauthorized
+from devtone.errors import NotFound, Unauthorized
 
 # 32 random bytes, URL-safe base64 without padding: what `secrets.token_urlsafe(32)` makes.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -46,7 +46,9 @@ def may_access(visitor: Visitor, token_hash: str) -> bool:
 
 
 def check_access(caller: object, token_hash: str) -> None:
-    """Raise Forbidden unless `caller` may read the conversation whose token hash is
+    """Raise NotFound unless `caller` may read the conversation whose token hash is
     `token_hash`: every agent may, a visitor with that conversation's token."""
     if isinstance(caller, Visitor) and not may_access(caller, token_hash):
-        raise Forbidden("This token does not open that conversation.")
+        # The very answer a missing conversation gets: a 403 would tell whoever tries
+        # made-up tokens which conversations exist.
+        raise NotFound("No such conversation.")

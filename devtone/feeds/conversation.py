@@ -21,10 +21,12 @@ from flask import Flask
 
 from devtone import metrics
 from devtone.domain import announce, conversations
+from devtone.domain.agents import AgentIdentity
 from devtone.feeds import connection_log
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
 from devtone.realtime.broker import ENDED, MISSED, Broker, Subscription
+from devtone.realtime.stream_slots import StreamSlots
 
 
 class ConversationReader:
@@ -144,13 +146,15 @@ def wait_for_messages(
     wait: float,
     broker: Broker,
     heads: HeadWatcher,
+    slots: StreamSlots,
     clock: Callable[[], float] = time.monotonic,
 ) -> conversations.Page:
     """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s.
 
     A client that is up to date costs one query to start waiting (its token and the
     log's head, read together); woken by the next entry, it is answered from the
-    published item (the entry and the conversation after it) without a query.
+    published item (the entry and the conversation after it) without a query. While it
+    waits it holds one of `slots`, like a stream (TooManyRequests when none is free).
     """
     if wait <= 0:
         return conversations.messages_after(conversation_id, caller, after, limit)
@@ -163,7 +167,14 @@ def wait_for_messages(
             found = conversations.messages_after(conversation_id, None, after, limit)
             return _answer(connection, found)
         deadline = clock() + wait
-        with heads.watching(conversation_id, subscription, lambda: after):
+        # The slot is taken only once the caller is let in: a stranger's refusal must not
+        # depend on how busy the conversation is (a 429 would say that it exists).
+        # An agent's wait comes from the agents' reserve, a visitor's counts on the
+        # conversation.
+        with (
+            slots.acquire(conversation_id, reserved=isinstance(caller, AgentIdentity)),
+            heads.watching(conversation_id, subscription, lambda: after),
+        ):
             while (remaining := deadline - clock()) > 0:
                 item = subscription.get(timeout=remaining)
                 if item is ENDED:

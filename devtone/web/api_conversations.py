@@ -56,13 +56,16 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
     after = whole_number("after", request.args.get("after"), default=0)
     limit = whole_number("limit", request.args.get("limit"), default=100, low=1)
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
-    # An agent's wait comes from the agents' reserve, a visitor's counts on the conversation.
-    with stream_slots_of(current_app).acquire_for_wait(
-        conversation_id, wait, reserved=isinstance(who, AgentIdentity)
-    ):
-        page = conversation_feed.wait_for_messages(
-            conversation_id, who, after, limit, wait, broker_of(current_app), heads_of(current_app)
-        )
+    page = conversation_feed.wait_for_messages(
+        conversation_id,
+        who,
+        after,
+        limit,
+        wait,
+        broker_of(current_app),
+        heads_of(current_app),
+        stream_slots_of(current_app),
+    )
     return {
         "messages": page.messages,
         "cursor": page.cursor,

@@ -90,6 +90,8 @@ def _next_page() -> str:
     target = request.args.get("next", "")
     # Browsers read "/\\host" as "//host"; a backslash has no place in our paths anyway.
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        if not urlsplit(target).netloc:
+        # CR/LF would split the Location header (a 500); no page of ours has a control or
+        # other invisible character in its address either.
+        if target.isprintable() and not urlsplit(target).netloc:
             return target
     return url_for("dashboard.index")

@@ -58,9 +58,22 @@ def expect_shown_once_in_order(page, bodies, timeout=15_000):
     assert sorted(body for _, body in seen) == sorted(bodies), seen
 
 
+def documented_nginx(marker: str) -> str:
+    """The nginx block of docs/deploy.md that starts with `# <marker>`, exactly as given
+    to operators."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    return doc.split(f"# {marker}\n", 1)[1].split("```", 1)[0]
+
+
 def documented_api_location() -> str:
     """The nginx `location /api/` block exactly as docs/deploy.md gives it to operators."""
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
-    block = doc.split("# devtone-api-location\n", 1)[1].split("```", 1)[0]
+    block = documented_nginx("devtone-api-location")
     assert block.lstrip().startswith("location /api/ {")
+    return block
+
+
+def documented_access_log() -> str:
+    """The http block's `log_format` and `access_log` as docs/deploy.md gives them."""
+    block = documented_nginx("devtone-access-log")
+    assert "log_format devtone" in block and "access_log " in block
     return block

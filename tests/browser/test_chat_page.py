@@ -164,3 +164,22 @@ def test_new_conversation_asks_first_and_keeps_the_old_one_reachable(live_server
     assert back["conversationId"] == first["conversationId"]
     assert [c["conversationId"] for c in back["earlier"]] == [second["conversationId"]]
     assert page.errors == []
+
+
+def test_a_page_whose_token_opens_nothing_offers_a_new_conversation(live_server, new_page):
+    server = live_server()
+    page = new_page()
+    visitor = start_chat(page, server.url, "Ada")
+    # A stored token that no longer opens the conversation (the server answers 404, as for
+    # one that does not exist): the page forgets it and offers to start again.
+    forged = {**visitor, "token": "A" * 43}
+    page.evaluate("v => localStorage.setItem('devtone.visitor', JSON.stringify(v))", forged)
+    page.reload()
+    # Who she is stays: the composer offers the new conversation her next message starts.
+    expect(page.locator("#conversation-notice")).to_have_text(
+        "Your previous conversation is no longer available. Start a new one.", timeout=15_000
+    )
+    expect(page.locator("#message-body")).to_be_visible()
+    expect(page.locator("#connection")).to_be_hidden()
+    stored = page.evaluate("JSON.parse(localStorage.getItem('devtone.visitor'))")
+    assert stored == {"name": "Ada"}  # the token that opens nothing is let go

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from devtone.domain import conversations
 from devtone.domain.models import Message
 from devtone.domain.visitors import Visitor
-from devtone.errors import Closed, Conflict, Forbidden, Invalid, NotFound
+from devtone.errors import Closed, Conflict, Invalid, NotFound
 from devtone.extensions import db
 
 
@@ -34,7 +34,8 @@ def test_start_conversation_returns_a_token_that_opens_only_it(app, start_visito
     assert ada.conversation["last_seq"] == 0
     with app.app_context():
         assert conversations.get_conversation(ada.id, Visitor(ada.token))["id"] == ada.id
-        with pytest.raises(Forbidden):
+        # Another conversation's token is told what a missing conversation is told.
+        with pytest.raises(NotFound):
             conversations.get_conversation(ada.id, Visitor(bob.token))
         with pytest.raises(NotFound):
             conversations.get_conversation(ada.id + 100, Visitor(ada.token))

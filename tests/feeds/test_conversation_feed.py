@@ -226,11 +226,11 @@ def test_a_bad_cursor_is_refused_before_the_stream_starts(
 @pytest.mark.parametrize("token", ["", "short", "C" * 43])
 def test_a_stream_needs_the_conversations_token(client, visitor, broker, token):
     answer = client.get(f"/api/conversations/{visitor.id}/events?token={token}")
-    assert answer.status_code in (401, 403)
+    assert answer.status_code in (401, 404)
     assert answer.get_json()["error"]["code"] in (
         "missing_token",
         "invalid_token",
-        "forbidden",
+        "not_found",
     )
     assert broker.subscriber_count() == 0
 

@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from devtone.config import REQUEST_FIELD_SIZE_LIMIT, REQUEST_FIELDS_LIMIT, REQUEST_LINE_LIMIT
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.live
@@ -121,8 +122,26 @@ def test_every_operation_answers_as_documented_and_never_5xx(
 ) -> None:
     aim_at_own_conversation(case, caller)
     bound_waits(case)
-    case.call_and_validate(
-        base_url=server.url, headers=caller.headers, cookies=caller.cookies, checks=CHECKS
+    answer = case.call(base_url=server.url, headers=caller.headers, cookies=caller.cookies)
+    if answer.status_code in (414, 431) and head_over_limits(answer.request):
+        return  # the server's own refusal, before devtone: see the document's description
+    case.validate_response(
+        answer,
+        CHECKS,
+        headers=caller.headers,
+        transport_kwargs={"base_url": server.url, "headers": dict(caller.headers)},
+    )
+
+
+def head_over_limits(request: requests.PreparedRequest) -> bool:
+    """Whether the request's head is past gunicorn.conf.py's limits (drawn query
+    parameters can make a long request line)."""
+    line = f"{request.method} {request.path_url} HTTP/1.1"
+    fields = [f"{name}: {value}\r\n" for name, value in request.headers.items()]
+    return (
+        len(line) > REQUEST_LINE_LIMIT
+        or len(fields) + 1 > REQUEST_FIELDS_LIMIT  # and Host
+        or any(len(field) > REQUEST_FIELD_SIZE_LIMIT for field in fields)
     )
 
 

@@ -47,19 +47,50 @@ def test_anonymous_visitors_of_agent_pages_are_sent_to_sign_in(client, page):
     assert answer.location.startswith(f"/dashboard/login?next={page}")
 
 
-def test_a_visitor_token_opens_only_its_own_conversation(client, start_visitor):
-    ada, bob = start_visitor("Ada"), start_visitor("Bob")
-    assert client.get(f"/api/conversations/{ada.id}", headers=ada.headers).status_code == 200
-    for path in ("", "/messages", "/events"):
-        answer = client.get(f"/api/conversations/{bob.id}{path}", headers=ada.headers)
-        assert answer.status_code == 403, path
-    for path, body in (
-        ("/messages", {"body": "hi"}),
-        ("/read", {"seq": 0}),
-        ("/typing", {"typing": True}),
-    ):
-        answer = client.post(f"/api/conversations/{bob.id}{path}", json=body, headers=ada.headers)
-        assert answer.status_code == 403, path
+# (method, path template, JSON body) of every endpoint a visitor may use on their
+# conversation; {token} marks the URLs where EventSource and long-poll carry it.
+VISITOR_ENDPOINTS = {
+    "conversation": ("GET", "/api/conversations/{id}", None),
+    "history": ("GET", "/api/conversations/{id}/messages?after=0", None),
+    "long-poll": ("GET", "/api/conversations/{id}/messages?after=0&wait=5&token={token}", None),
+    "stream": ("GET", "/api/conversations/{id}/events?token={token}", None),
+    "post": ("POST", "/api/conversations/{id}/messages", {"body": "hi", "client_id": "c-1"}),
+    "typing": ("POST", "/api/conversations/{id}/typing", {"typing": True}),
+    "read mark": ("POST", "/api/conversations/{id}/read", {"seq": 0}),
+}
+FORGED_TOKEN = "A" * 43
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), VISITOR_ENDPOINTS.values(), ids=VISITOR_ENDPOINTS.keys()
+)
+def test_a_wrong_token_cannot_tell_a_conversation_from_a_missing_one(
+    app, client, start_visitor, method, path, body
+):
+    ada, eve = start_visitor("Ada"), start_visitor("Eve")
+    missing = eve.id + 1000
+    before = stored_counts(app)
+
+    def ask(conversation_id, token):
+        url = path.format(id=conversation_id, token=token)
+        headers = {} if "{token}" in path else {"Authorization": f"Bearer {token}"}
+        answer = client.open(url, method=method, json=body, headers=headers)
+        return answer.status_code, answer.get_json()
+
+    # Another conversation's token and a made-up one, on Ada's conversation and on one
+    # that does not exist (with a real token too): the same answer, every time.
+    answers = [
+        ask(ada.id, eve.token),
+        ask(ada.id, FORGED_TOKEN),
+        ask(missing, eve.token),
+        ask(missing, FORGED_TOKEN),
+    ]
+    expected = (
+        404,
+        {"error": {"code": "not_found", "message": "No such conversation.", "field": None}},
+    )
+    assert answers == [expected] * 4
+    assert stored_counts(app) == before
 
 
 @pytest.mark.parametrize(

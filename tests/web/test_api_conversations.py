@@ -84,7 +84,8 @@ def test_a_json_body_over_16_kib_is_refused_with_413(app, client):
         ({"Authorization": "Bearer "}, 401, "missing_token"),
         ({"Authorization": "Bearer short"}, 401, "invalid_token"),
         ({"Authorization": "Basic YWRhOmFkYQ=="}, 401, "invalid_token"),
-        ({"Authorization": "Bearer " + "A" * 43}, 403, "forbidden"),
+        # A well-formed token that opens nothing: as if the conversation did not exist.
+        ({"Authorization": "Bearer " + "A" * 43}, 404, "not_found"),
     ],
 )
 def test_get_needs_the_conversations_own_token(client, visitor, headers, status, code):
@@ -95,11 +96,11 @@ def test_get_needs_the_conversations_own_token(client, visitor, headers, status,
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_another_conversations_token_is_forbidden(client, start_visitor):
+def test_another_conversations_token_finds_no_conversation(client, start_visitor):
     ada, bob = start_visitor("Ada"), start_visitor("Bob")
     answer = client.get(f"/api/conversations/{ada.id}", headers=bob.headers)
-    assert answer.status_code == 403
-    assert answer.get_json()["error"]["code"] == "forbidden"
+    assert answer.status_code == 404
+    assert answer.get_json()["error"]["code"] == "not_found"
 
 
 def test_an_unknown_conversation_is_404_in_the_json_shape(client, visitor):

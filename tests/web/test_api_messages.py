@@ -141,7 +141,7 @@ def test_a_message_body_over_16_kib_is_refused_with_413(app, client, visitor):
     [
         ({}, 401, "missing_token"),
         ({"Authorization": "Bearer not-a-token"}, 401, "invalid_token"),
-        ({"Authorization": "Bearer " + "B" * 43}, 403, "forbidden"),
+        ({"Authorization": "Bearer " + "B" * 43}, 404, "not_found"),
     ],
 )
 def test_posting_without_the_right_token_stores_nothing(
@@ -165,10 +165,7 @@ def test_posting_with_another_conversations_token_stores_nothing(app, client, st
         json={"body": "hi", "client_id": "c1"},
         headers=bob.headers,
     )
-    assert (answer.status_code, answer.get_json()["error"]["code"]) == (
-        403,
-        "forbidden",
-    )
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (404, "not_found")
     assert stored_counts(app) == before
 
 

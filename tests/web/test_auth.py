@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from devtone.domain import agents
 from tests.conftest import _CSRF_INPUT
 
@@ -36,6 +38,39 @@ def test_sign_in_never_redirects_to_another_site(client, agent):
         )
         assert answer.location == "/dashboard"
         client.post("/dashboard/logout", data={"csrf_token": token})
+
+
+# CR/LF would split the Location header (it was a 500); the others are invisible, and no
+# page of ours has them in its address.
+CONTROL_CHARACTERS = [
+    "%0d%0aSet-Cookie:x",
+    "%0d",
+    "%0a",
+    "%00",
+    "%09",
+    "%7f",
+    "%c2%85",
+    "%e2%80%a8",
+]
+
+
+@pytest.mark.parametrize("control", CONTROL_CHARACTERS)
+def test_a_signed_in_agent_sent_to_a_target_with_control_characters_lands_on_the_dashboard(
+    sign_in, agent, control
+):
+    signed_in = sign_in(agent)
+    answer = signed_in.get(f"/dashboard/login?next=/dashboard{control}")
+    assert (answer.status_code, answer.location) == (302, "/dashboard")
+    assert "Set-Cookie" not in answer.headers
+
+
+def test_signing_in_with_a_target_that_would_split_the_header_lands_on_the_dashboard(client, agent):
+    token = _login_form_token(client)
+    answer = client.post(
+        "/dashboard/login?next=/dashboard/agents%0d%0aSet-Cookie:x",
+        data={"email": agent.email, "password": agent.password, "csrf_token": token},
+    )
+    assert (answer.status_code, answer.location) == (302, "/dashboard")
 
 
 def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(client, agent):

@@ -172,7 +172,7 @@ def test_strangers_cannot_use_up_a_conversations_message_allowance(client, start
     visitor, stranger = start_visitor("Ada"), start_visitor("Eve")
     # Refused for their wrong token, then for their own allowance: never stored.
     refusals = [post(client, visitor, headers=stranger.headers).status_code for _ in range(5)]
-    assert refusals == [403, 403, 403, 429, 429]
+    assert refusals == [404, 404, 404, 429, 429]
     assert post(client, visitor).status_code == 201
 
 
@@ -251,6 +251,24 @@ def test_long_poll_waits_count_toward_the_conversations_limit_and_polls_do_not(c
     held = [stream(client, visitor.id, visitor.token) for _ in range(2)]
     assert_refused(client.get(url + "&wait=5"), "too_many_streams")
     assert client.get(url + "&wait=0").status_code == 200
+    for answer in held:
+        answer.close()
+
+
+def test_a_strangers_long_poll_on_a_conversation_at_its_limit_is_404_as_on_a_missing_one(
+    client, start_visitor
+):
+    visitor, stranger = start_visitor("Ada"), start_visitor("Eve")
+    held = [stream(client, visitor.id, visitor.token) for _ in range(2)]
+
+    def long_poll(conversation_id):
+        url = f"/api/conversations/{conversation_id}/messages?after=0&wait=5"
+        return client.get(f"{url}&token={stranger.token}")
+
+    # A 429 here would tell the stranger the conversation exists, and that it is busy.
+    busy, missing = long_poll(visitor.id), long_poll(stranger.id + 1000)
+    assert busy.status_code == missing.status_code == 404
+    assert busy.get_json() == missing.get_json()
     for answer in held:
         answer.close()
 

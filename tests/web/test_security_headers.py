@@ -4,7 +4,8 @@ import pytest
 
 from devtone import create_app
 
-STRONG_SECRET = "s" * 16 + "e" * 16 + "c" * 16
+# A key made by `secrets.token_hex(32)`: production refuses a predictable one.
+STRONG_SECRET = "5d81a3f0c26e94b7d1f83a0e5c9b27d46a1e08f3b5c27d9e4a60f1b83c5d29e7"
 
 
 def _directives(answer):
