@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sys
 from io import BytesIO
 from typing import Any, BinaryIO
 
@@ -103,7 +105,17 @@ def serve(app: Flask) -> None:
     access = logging.getLogger("devtone.access")
     access.addFilter(RedactingFilter())  # stream URLs carry ?token=
     server = WSGIServer((host, port), app, log=access, handler_class=BoundedHandler)
-    server.start()  # binds now, so port 0 resolves to the real port before we print it
+    try:
+        server.start()  # binds now, so port 0 resolves to the real port before we print it
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # A newcomer's most likely first error (another `make run` is still going): say
+        # what to do, not a traceback.
+        sys.exit(
+            f"devtone cannot listen on {host}:{port}: the port is already in use. Stop what "
+            f"uses it, or choose another port: DEVTONE_PORT={port + 1} make run"
+        )
     # print, not log: this line is what a newcomer (and the test of `make run`) looks for.
     base = f"http://{host}:{server.server_port}"
     print(f"devtone is serving on {base}/chat", flush=True)

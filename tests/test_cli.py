@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -100,6 +101,28 @@ def test_make_run_serves_the_chat_with_no_other_service(tmp_path):
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
         watcher.join(timeout=5)
+
+
+def test_make_run_on_a_port_in_use_says_which_and_how_to_choose_another(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DEVTONE_") and key not in ("DATABASE_URL", "REDIS_URL")
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env.update(DEVTONE_INSTANCE_PATH=str(tmp_path / "instance"), DEVTONE_PORT=str(port))
+        finished = subprocess.run(
+            [sys.executable, "wsgi.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    said = finished.stdout + finished.stderr
+    assert finished.returncode == 1
+    assert f"127.0.0.1:{port}" in said and "already in use" in said
+    assert f"DEVTONE_PORT={port + 1}" in said
+    assert "Traceback" not in said
 
 
 def test_create_agent_adds_an_agent_who_can_sign_in(app):
