@@ -12,6 +12,9 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 
 class ConfigError(ValueError):
     """A setting in the environment has a value devtone cannot use."""
@@ -138,6 +141,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "SECRET_KEY": ("SECRET_KEY", lambda k, v: v, None),
     "DEVTONE_DB_POOL_SIZE": ("DB_POOL_SIZE", _positive_int, "10"),
     "DEVTONE_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", _positive_float, "10"),
+    # Each publish, rate-limit count and /readyz ping waits this long for Redis.
+    "DEVTONE_REDIS_TIMEOUT": ("REDIS_TIMEOUT", _positive_float, "0.25"),
     "DEVTONE_SSE_HEARTBEAT": ("SSE_HEARTBEAT", _positive_float, "15"),
     "DEVTONE_SSE_RETRY_MS": ("SSE_RETRY_MS", _positive_int, "3000"),
     "DEVTONE_SSE_HELLO_TIMEOUT": ("SSE_HELLO_TIMEOUT", _positive_float, "10"),
@@ -246,6 +251,10 @@ def load(
             settings["DB_POOL_SIZE"],
             settings["DB_POOL_TIMEOUT"],
         )
+    if "RATELIMIT_STORAGE_OPTIONS" not in (overrides or {}):
+        settings["RATELIMIT_STORAGE_OPTIONS"] = rate_limit_storage_options(
+            settings["RATELIMIT_STORAGE_URI"], settings["REDIS_TIMEOUT"]
+        )
     return settings
 
 
@@ -303,6 +312,18 @@ def engine_options(url: str, pool_size: int, pool_timeout: float) -> dict[str, A
         # Writers wait for each other instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
     return options
+
+
+def rate_limit_storage_options(uri: str, timeout: float) -> dict[str, Any]:
+    """Flask-Limiter's Redis client: short timeouts and no retries, so a hung Redis costs a
+    counted request at most `timeout` (and web/limits.py then stops asking for a while)."""
+    if not uri.startswith(("redis://", "rediss://", "unix://")):
+        return {}
+    return {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(NoBackoff(), 0),
+    }
 
 
 def _check_production_secret(secret: str | None) -> None:

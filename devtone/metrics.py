@@ -65,6 +65,18 @@ BROKER_RECONNECTS = Counter(
     "devtone_broker_reconnects", "Times the Redis pub/sub connection came back.",
     registry=REGISTRY,
 )  # fmt: skip
+PUBLISHES_DROPPED = Counter(
+    "devtone_broker_publishes_dropped",
+    "Announcements never sent to Redis (readers repair them from the database), by why:"
+    " queue_full, breaker_open (Redis failed a moment ago), failed (error or timeout).",
+    ["reason"],
+    registry=REGISTRY,
+)
+BROKER_BREAKER_OPENED = Counter(
+    "devtone_broker_breaker_opened",
+    "Times publishing to Redis was suspended after failures (the circuit breaker opened).",
+    registry=REGISTRY,
+)
 CATCH_UP_READS = Counter(
     "devtone_catch_up_reads",
     "Database reads of a reader's gap: backlog on open, after MISSED, after a seq gap.",

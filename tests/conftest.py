@@ -19,7 +19,8 @@ from devtone import config, create_app
 from devtone.domain import agents, conversations
 from devtone.domain.agents import AgentIdentity
 from devtone.extensions import db
-from tests.servers import ROOT, LiveServer, Nginx, RedisServer
+from devtone.realtime.redis_broker import RedisBroker
+from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("DEVTONE_TEST_REDIS_URL")
@@ -137,6 +138,28 @@ class VisitorSession:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def settle(broker) -> None:
+    """Return once what this process published so far can no longer reach a reader that
+    subscribes from now on.
+
+    Publishing to Redis goes through a queue: a reader that subscribes right after a
+    conversation started or a message was posted could still hear of it, and a test that
+    counts what a reader hears must settle first. Once the queue is sent, Redis has
+    delivered it to whoever listened then; if this process listens itself, its own copy
+    may still be on the way, and a marker published last arriving says it has come.
+    """
+    if isinstance(broker, RedisBroker):
+        assert broker.flush(timeout=5)
+        if not broker.connected:
+            return
+    probe = broker.subscribe([f"test:settle:{uuid.uuid4().hex}"])
+    try:
+        broker.publish(next(iter(probe.channels)), {"settled": True})
+        assert probe.get(timeout=5) == {"settled": True}
+    finally:
+        probe.close()
+
+
 @pytest.fixture
 def start_visitor(app):
     """Start conversations through the domain, as `POST /api/conversations` would."""
@@ -144,6 +167,7 @@ def start_visitor(app):
     def start(name: str = "Ada", email: str | None = None) -> VisitorSession:
         with app.app_context():
             conversation, token = conversations.start_conversation(name, email)
+        settle(app.extensions["devtone.broker"])  # its start is no news to later readers
         return VisitorSession(conversation, token)
 
     return start
@@ -310,6 +334,14 @@ def refused_url() -> Iterator[str]:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         yield f"redis://127.0.0.1:{holder.getsockname()[1]}/0"
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    """A port that takes connections and never answers: a hung Redis or PostgreSQL."""
+    server = SilentServer()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -279,5 +280,48 @@ class RedisServer:
         finally:
             client.close()
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and new ones complete (the kernel answers the
+        handshake), but nothing is ever read or answered: a hung Redis, not a dead one."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: Redis reads what piled up meanwhile and answers it."""
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.thaw()  # a stopped process would sit on SIGTERM until the SIGKILL
         stop_process(self.process, signal.SIGTERM)
+
+
+class SilentServer:
+    """A loopback port that takes connections and never answers: a hung server (Redis,
+    PostgreSQL) as its clients see it. Counts the connections it took."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, scheme: str) -> str:
+        """A URL of `scheme` ("redis", "postgresql") pointing here."""
+        if scheme == "redis":
+            return f"redis://127.0.0.1:{self.port}/0"
+        return f"{scheme}://nobody@127.0.0.1:{self.port}/none"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted.append(connection)  # held open, never read, never answered
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()

@@ -28,6 +28,7 @@ def test_defaults_need_no_environment(tmp_path):
         ("DEVTONE_BACKOFF_INITIAL_MS", "-5"),
         ("DEVTONE_LONGPOLL_WAIT", "2.5"),
         ("DEVTONE_LONGPOLL_WAIT", "31"),
+        ("DEVTONE_REDIS_TIMEOUT", "-1"),
     ],
 )
 def test_a_bad_setting_fails_at_start_naming_its_key(tmp_path, key, value):
@@ -94,6 +95,16 @@ def test_overrides_rebuild_the_pool_options(tmp_path):
 def test_postgresql_urls_use_psycopg2_which_psycogreen_patches(tmp_path, url):
     settings = config.load({"DATABASE_URL": url}, str(tmp_path))
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
+
+
+def test_the_rate_limit_counters_in_redis_wait_briefly_and_never_retry(tmp_path):
+    settings = config.load(
+        {"REDIS_URL": "redis://127.0.0.1:6379/0", "DEVTONE_REDIS_TIMEOUT": "0.5"}, str(tmp_path)
+    )
+    options = settings["RATELIMIT_STORAGE_OPTIONS"]
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == 0.5
+    assert options["retry"].get_retries() == 0
+    assert config.load({}, str(tmp_path))["RATELIMIT_STORAGE_OPTIONS"] == {}
 
 
 def test_a_backoff_cap_below_its_start_is_refused(tmp_path):

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
             queue_size=app.config["SUBSCRIBER_QUEUE"],
             channel=app.config["REDIS_CHANNEL"],
             on_reconnect=metrics.BROKER_RECONNECTS.inc,
+            timeout=app.config["REDIS_TIMEOUT"],
+            on_dropped=lambda reason, count: metrics.PUBLISHES_DROPPED.labels(reason).inc(count),
+            on_breaker_open=metrics.BROKER_BREAKER_OPENED.inc,
         )
     else:
         broker = MemoryBroker(app.config["SUBSCRIBER_QUEUE"])

@@ -3,10 +3,16 @@
 Each process holds ONE pub/sub connection, subscribed to one Redis channel that carries
 every envelope `{"channel": ..., "item": ...}` as JSON; one listener thread (a greenlet
 under gevent's monkey-patching) fans them out to this process's subscribers, each with
-its own bounded queue. Publishing is best effort and never raises when Redis is down:
-the database is the truth, and readers repair from it. When the listener's connection
-comes back, every local subscriber is told it may have missed something. This module
-imports nothing of devtone but the broker interface, so it can be tested alone.
+its own bounded queue. When the listener's connection comes back, every local subscriber
+is told it may have missed something.
+
+Publishing never waits on Redis: `publish` queues the envelope (bounded) and returns, and
+one publisher thread sends what is queued, in order, a pipeline at a time. Redis down or
+hung costs a post nothing: the publisher gives up after a short timeout, and after a few
+failures a circuit breaker drops envelopes at once for a while instead of piling them
+up. Publishing is at most once anyway: the database is the truth, and readers repair
+from it at their heartbeat. This module imports nothing of devtone but the realtime
+layer, so it can be tested alone.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,14 +31,21 @@ from redis.backoff import NoBackoff
 from redis.client import PubSub
 from redis.retry import Retry
 
+from devtone.realtime.breaker import Breaker
 from devtone.realtime.broker import FanOut, Subscription
 
 logger = logging.getLogger(__name__)
 
 RECONNECT_FIRST = 0.1  # seconds before the first reconnect attempt, then doubling...
 RECONNECT_CAP = 5.0  # ...up to this
-CONNECT_TIMEOUT = 1.0  # connecting, and each publish or ping: a request must not hang on Redis
-PUBLISH_CONNECTIONS = 8  # publishes share a few connections; a burst waits, it never opens more
+CONNECT_TIMEOUT = 1.0  # the listener's connect and SUBSCRIBE
+COMMAND_TIMEOUT = 0.25  # each publish or ping: Redis answers in well under a millisecond
+PUBLISH_CONNECTIONS = 4  # the publisher's one, and a few for /readyz's pings
+PUBLISH_QUEUE = 4096  # envelopes waiting for the publisher; past this they are dropped
+PUBLISH_BATCH = 256  # envelopes sent in one pipeline (one round trip)
+BREAKER_THRESHOLD = 3  # publish failures in a row that open the breaker...
+BREAKER_PAUSE = 1.0  # ...for this long at first, doubling while Redis stays away...
+BREAKER_PAUSE_CAP = 5.0  # ...up to this (a probe costs nothing: it runs in the publisher)
 POLL_INTERVAL = 0.25  # how often the listener looks up from its socket, so close() is prompt
 PING_AFTER = 5.0  # a quiet pub/sub connection is pinged after this long...
 PONG_TIMEOUT = 5.0  # ...and counted dead if nothing comes back in this long
@@ -79,27 +93,41 @@ class RedisBroker:
         queue_size: int = 256,
         channel: str = "devtone:events",
         on_reconnect: Callable[[], None] | None = None,
+        timeout: float = COMMAND_TIMEOUT,
+        on_dropped: Callable[[str, int], None] | None = None,
+        on_breaker_open: Callable[[], None] | None = None,
     ):
         self.url = url
-        self.on_reconnect = on_reconnect  # e.g. a metrics counter; this module knows none
+        # Observers, e.g. metrics counters (this module knows none): the listener came
+        # back; envelopes dropped, by why (queue_full, breaker_open, failed); breaker open.
+        self.on_reconnect = on_reconnect
+        self.on_dropped = on_dropped
+        self.on_breaker_open = on_breaker_open
         self.queue_size = queue_size
         self.channel = channel
         self.connected = False  # the listener is subscribed on Redis right now
         self.publish_failures = 0
+        self.dropped = 0
         self.reconnects = 0
         # No I/O here (the app factory builds the broker): pools connect on first use.
         # No client-side retries either: a retried PUBLISH could arrive twice, and the
         # listener must see every drop, because a silent resubscribe would hide a gap
         # from the readers.
-        options: dict[str, Any] = {
-            "socket_connect_timeout": CONNECT_TIMEOUT,
-            "socket_timeout": CONNECT_TIMEOUT,
-            "retry": Retry(NoBackoff(), 0),
-        }
+        no_retry = Retry(NoBackoff(), 0)
         self._publish_pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=PUBLISH_CONNECTIONS, timeout=CONNECT_TIMEOUT, **options
+            url,
+            max_connections=PUBLISH_CONNECTIONS,
+            timeout=timeout,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=no_retry,
         )
-        self._listen_pool = redis.ConnectionPool.from_url(url, **options)
+        self._listen_pool = redis.ConnectionPool.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=CONNECT_TIMEOUT,
+            retry=no_retry,
+        )
         self._publisher = redis.Redis(connection_pool=self._publish_pool)
         self._lock = threading.Lock()  # the listener's state and the counters
         self._fan_out = FanOut()
@@ -108,25 +136,39 @@ class RedisBroker:
         self._has_connected = False
         self._stop = threading.Event()
         self._closed = False
+        # The publisher's queue: deque appends and pops are atomic, and a post only
+        # appends and wakes the publisher, so it never waits on Redis.
+        self._outbox: deque[str] = deque()
+        self._outbox_ready = threading.Event()
+        self._sending = False  # a batch is out of the queue and not yet sent or dropped
+        self._sender: threading.Thread | None = None
+        self.breaker = Breaker(
+            BREAKER_THRESHOLD, BREAKER_PAUSE, BREAKER_PAUSE_CAP, on_open=self._breaker_opened
+        )
         self._publish_warnings = _Throttle(WARN_EVERY)
+        self._breaker_warnings = _Throttle(WARN_EVERY)
         self._listen_warnings = _Throttle(WARN_EVERY)
 
     # -- the Broker interface ------------------------------------------------------------
 
     def publish(self, channel: str, item: dict[str, Any]) -> None:
-        """Send `item` to `channel`'s subscribers in every process; Redis down never raises."""
+        """Queue `item` for `channel`'s subscribers in every process and return at once;
+        never raises for Redis (down, hung, or a full queue: readers repair)."""
         # An item that is not JSON does raise: that is a bug, not an outage.
         envelope = json.dumps({"channel": channel, "item": item}, separators=(",", ":"))
         if self._closed:
             return
-        try:
-            self._publisher.publish(self.channel, envelope)
-        except (redis.RedisError, OSError) as error:
-            with self._lock:
-                self.publish_failures += 1
-            self._publish_warnings.warning(
-                "Redis publish failed, readers will repair: %s: %s", type(error).__name__, error
-            )
+        if self.breaker.is_open:
+            # Redis failed a moment ago: queueing would only make the backlog older.
+            self._dropped("breaker_open", 1)
+            return
+        if len(self._outbox) >= PUBLISH_QUEUE:
+            self._dropped("queue_full", 1)
+            return
+        self._outbox.append(envelope)
+        if self._sender is None:
+            self._start_sender()
+        self._outbox_ready.set()
 
     def subscribe(self, channels: Iterable[str]) -> Subscription:
         """A bounded subscription to `channels`; the first one starts the listener."""
@@ -156,15 +198,19 @@ class RedisBroker:
             subscription.end()
 
     def close(self) -> None:
-        """Stop the listener, close the connections, tell subscribers they missed; idempotent."""
+        """Send what is queued (briefly), stop the listener, close the connections, tell
+        subscribers they missed; idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             listener = self._listener
+            sender = self._sender
         self._stop.set()
-        if listener is not None and listener is not threading.current_thread():
-            listener.join(JOIN_TIMEOUT)
+        self._outbox_ready.set()
+        for thread in (sender, listener):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(JOIN_TIMEOUT)
         self._publish_pool.disconnect()
         self._listen_pool.disconnect()
         self.connected = False
@@ -173,14 +219,97 @@ class RedisBroker:
 
     # -- operations --------------------------------------------------------------------
 
+    def flush(self, timeout: float) -> bool:
+        """Wait until what was published so far has left this process (sent to Redis or
+        dropped); False if some is still queued after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self._outbox or self._sending:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
     def ping(self) -> bool:
-        """Whether Redis answers within a short timeout (for /readyz)."""
+        """Whether Redis answers within the command timeout (for /readyz). An answer also
+        closes the publish breaker: Redis is back, so publishing resumes at once."""
         if self._closed:
             return False
         try:
-            return bool(self._publisher.ping())
+            answered = bool(self._publisher.ping())
         except (redis.RedisError, OSError):
             return False
+        if answered:
+            self.breaker.succeeded()
+        return answered
+
+    # -- the publisher -------------------------------------------------------------------
+
+    def _start_sender(self) -> None:
+        with self._lock:
+            if self._sender is not None or self._closed:
+                return
+            # Lazily, on the first publish: the app factory starts nothing. A greenlet
+            # under gevent's monkey-patching, a daemon thread otherwise (tests).
+            self._sender = threading.Thread(
+                target=self._send_queued, name="devtone-redis-publisher", daemon=True
+            )
+        self._sender.start()
+
+    def _send_queued(self) -> None:
+        # One sender, first in first out: one process's envelopes reach Redis in the
+        # order they were published (readers order by seq anyway, and repair gaps).
+        outbox = self._outbox
+        while True:
+            self._outbox_ready.wait()
+            # Cleared before draining, so an append while we drain wakes the next wait.
+            self._outbox_ready.clear()
+            while outbox:
+                self._sending = True  # before the pop, so flush() never sees neither
+                batch = [outbox.popleft() for _ in range(min(len(outbox), PUBLISH_BATCH))]
+                try:
+                    self._send(batch)
+                except Exception:  # a bug must not end publishing for the process
+                    logger.exception("Redis publisher failed; carrying on")
+                finally:
+                    self._sending = False
+            if self._stop.is_set():
+                return
+
+    def _send(self, batch: list[str]) -> None:
+        if not self.breaker.allows():
+            self._dropped("breaker_open", len(batch))
+            return
+        try:
+            if len(batch) == 1:
+                self._publisher.publish(self.channel, batch[0])
+            else:
+                pipeline = self._publisher.pipeline(transaction=False)
+                for envelope in batch:
+                    pipeline.publish(self.channel, envelope)
+                pipeline.execute()
+        except (redis.RedisError, OSError) as error:
+            with self._lock:
+                self.publish_failures += 1
+            self.breaker.failed()
+            self._dropped("failed", len(batch))
+            self._publish_warnings.warning(
+                "Redis publish failed, readers will repair: %s: %s", type(error).__name__, error
+            )
+        else:
+            self.breaker.succeeded()
+
+    def _dropped(self, reason: str, count: int) -> None:
+        with self._lock:
+            self.dropped += count
+        if self.on_dropped is not None:
+            self.on_dropped(reason, count)
+
+    def _breaker_opened(self, pause: float) -> None:
+        self._breaker_warnings.warning(
+            "Redis is not answering publishes: skipping them for %.1f s (readers repair)", pause
+        )
+        if self.on_breaker_open is not None:
+            self.on_breaker_open()
 
     # -- the listener --------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from devtone.web import (
     contract,
     dashboard,
     errors,
+    limits,
     monitor,
     ops,
     request,
@@ -34,4 +35,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(ops.bp)
     app.register_blueprint(widget.bp)
     security_headers.init_app(app)
+    limits.init_app(app)
     errors.register(app)

@@ -18,7 +18,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse_many
@@ -28,6 +28,9 @@ from devtone.domain.agents import AgentIdentity
 from devtone.domain.conversations import Caller
 from devtone.domain.visitors import hash_token
 from devtone.extensions import limiter
+from devtone.realtime.breaker import Breaker
+
+BREAKER_KEY = "devtone.message_counter"
 
 #: POST /api/conversations: DEVTONE_CONVERSATION_RATE_LIMIT per client address.
 limit_conversation_starts = limiter.limit(
@@ -55,6 +58,13 @@ FAILURE_WINDOW_S = 15 * 60
 KNOWN_DEVICE_COOKIE = "devtone_known_agent"
 
 
+def init_app(app: Flask) -> None:
+    """Give `app` the breaker of its shared message and typing counters."""
+    # One failure opens it: each costs a post up to DEVTONE_REDIS_TIMEOUT. Then one post
+    # in 1 s, 2 s, 4 s … (30 s at most) tries the counter again; the others go uncounted.
+    app.extensions[BREAKER_KEY] = Breaker(threshold=1, pause=1.0, pause_cap=30.0)
+
+
 @lru_cache(maxsize=8)
 def _items(notation: str) -> list[RateLimitItem]:
     # Parsed once per setting, not on every message.
@@ -79,6 +89,9 @@ def count_typing(conversation_id: int, sender: Caller) -> None:
 
 
 def _count(what: str, setting: str, conversation_id: int, sender: Caller, code: str) -> None:
+    breaker: Breaker = current_app.extensions[BREAKER_KEY]
+    if not breaker.allows():
+        return  # the shared counter failed a moment ago: no post waits on it meanwhile
     strategy = limiter.limiter
     key = (
         current_app.config["RATELIMIT_KEY_PREFIX"],
@@ -94,13 +107,16 @@ def _count(what: str, setting: str, conversation_id: int, sender: Caller, code: 
         except strategy.storage.base_exceptions:
             # The shared counter (Redis) is away: nothing is refused, or lost, for that.
             # Posting goes on as it does through a broker outage.
+            breaker.failed()
             current_app.logger.warning("%s rate limit not counted: its storage is down", what)
             return
+        breaker.succeeded()
         raise errors.TooManyRequests(
             f"Too many {what} in this conversation ({item}); try again later.",
             retry_after=max(1, math.ceil(reset_at - time.time())),
             code=code,
         )
+    breaker.succeeded()
 
 
 def _sender_key(sender: Caller) -> str:

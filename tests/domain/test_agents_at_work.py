@@ -5,6 +5,7 @@ import pytest
 from devtone.domain import announce, conversations, log_writer, presence
 from devtone.domain.visitors import Visitor
 from devtone.errors import Closed, Forbidden, Invalid
+from tests.conftest import settle
 
 
 def _visitor_says(app, visitor, body):
@@ -125,6 +126,7 @@ def test_a_read_mark_past_the_log_is_invalid(app, visitor, agent):
 
 def test_a_read_mark_is_published_for_the_visitors_seen(app, visitor, agent, broker):
     _visitor_says(app, visitor, "hi")
+    settle(broker)  # the message is not the news this test looks for
     subscription = broker.subscribe([announce.conversation_channel(visitor.id)])
     try:
         with app.app_context():

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from devtone import config, create_app
+from devtone.domain import conversations
 from devtone.extensions import db
 from devtone.feeds import end_streams
 from tests.conftest import stored_counts
@@ -371,3 +372,37 @@ def test_a_conversations_stream_limit_holds_across_processes_sharing_redis(live_
             break
         time.sleep(0.2)
     assert again.status_code == 200
+
+
+def test_a_hung_message_counter_costs_one_post_its_timeout_and_the_next_posts_nothing(
+    database_url, silent_server
+):
+    # Redis takes the connection and answers nothing: each post used to wait out the
+    # client's 5 s timeout (and its retries) before being let through uncounted.
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_STORAGE_URI": silent_server.url("redis"),
+            "REDIS_TIMEOUT": 0.2,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        conversation, token = conversations.start_conversation("Ada")
+    client = app.test_client()
+    seconds = []
+    for n in range(5):
+        started = time.monotonic()
+        answer = client.post(
+            f"/api/conversations/{conversation['id']}/messages",
+            json={"body": f"m{n}", "client_id": str(uuid.uuid4())},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        seconds.append(time.monotonic() - started)
+        assert answer.status_code == 201
+    assert seconds[0] < 1  # the one that found the counter silent: its 0.2 s timeout
+    assert max(seconds[1:]) < 0.1  # the others did not ask it
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
