@@ -4,9 +4,10 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from psycogreen.gevent import patch_psycopg  # noqa: E402 - must follow patch_all
+# psycogreen's wait callback, with a limit on each wait for a hung server.
+from devtone.database import install_cooperative_waits  # noqa: E402 - must follow patch_all
 
-patch_psycopg()
+install_cooperative_waits()
 
 from devtone import create_app  # noqa: E402
 

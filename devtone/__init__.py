@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from devtone import cli, config, domain, extensions, feeds, realtime
+from devtone import cli, config, database, domain, extensions, feeds, realtime
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -34,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, app.config["PROXY_HOPS"], app.config["TRUSTED_PROXIES"]
         )
     extensions.init_app(app)
+    database.init_app(app)
     realtime.init_app(app)
     domain.init_app(app, realtime.broker_of(app))
     feeds.init_app(app)

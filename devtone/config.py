@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from sqlalchemy import make_url
 
 
 class ConfigError(ValueError):
@@ -140,7 +141,15 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_REDIS_CHANNEL": ("REDIS_CHANNEL", lambda k, v: v, "devtone:events"),
     "SECRET_KEY": ("SECRET_KEY", lambda k, v: v, None),
     "DEVTONE_DB_POOL_SIZE": ("DB_POOL_SIZE", _positive_int, "10"),
+    # A request waits this long for a pooled connection, then answers 503. Only load
+    # makes it wait (a hung server fails its waits within seconds, below), and riding
+    # out a burst beats refusing it: 1,000 streams reconnecting at once to one worker
+    # took 3-5 s to get through 10 connections on a busy test machine.
     "DEVTONE_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", _positive_float, "10"),
+    # A hung database costs a request seconds, not minutes: connecting waits this long
+    # (whole seconds), and a statement runs at most this long.
+    "DEVTONE_DB_CONNECT_TIMEOUT": ("DB_CONNECT_TIMEOUT", _positive_int, "2"),
+    "DEVTONE_DB_STATEMENT_TIMEOUT": ("DB_STATEMENT_TIMEOUT", _positive_float, "2"),
     # Each publish, rate-limit count and /readyz ping waits this long for Redis.
     "DEVTONE_REDIS_TIMEOUT": ("REDIS_TIMEOUT", _positive_float, "0.25"),
     "DEVTONE_SSE_HEARTBEAT": ("SSE_HEARTBEAT", _positive_float, "15"),
@@ -250,6 +259,8 @@ def load(
             settings["SQLALCHEMY_DATABASE_URI"],
             settings["DB_POOL_SIZE"],
             settings["DB_POOL_TIMEOUT"],
+            settings["DB_CONNECT_TIMEOUT"],
+            settings["DB_STATEMENT_TIMEOUT"],
         )
     if "RATELIMIT_STORAGE_OPTIONS" not in (overrides or {}):
         settings["RATELIMIT_STORAGE_OPTIONS"] = rate_limit_storage_options(
@@ -298,8 +309,15 @@ def database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str, pool_size: int, pool_timeout: float) -> dict[str, Any]:
-    """SQLAlchemy engine options: a bounded pool, so a flood of requests queues, not grows."""
+def engine_options(
+    url: str,
+    pool_size: int,
+    pool_timeout: float,
+    connect_timeout: int = 2,
+    statement_timeout: float = 2.0,
+) -> dict[str, Any]:
+    """SQLAlchemy engine options: a bounded pool, so a flood of requests queues, not grows;
+    on PostgreSQL, connect and statement timeouts, so a hung server fails requests fast."""
     options: dict[str, Any] = {
         "pool_size": pool_size,
         "max_overflow": 0,
@@ -311,7 +329,22 @@ def engine_options(url: str, pool_size: int, pool_timeout: float) -> dict[str, A
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing with "database is locked".
         options["connect_args"] = {"timeout": 15}
+    elif url.startswith("postgresql"):
+        options["connect_args"] = postgres_connect_args(url, connect_timeout, statement_timeout)
     return options
+
+
+def postgres_connect_args(url: str, connect_timeout: int, statement_timeout: float) -> dict:
+    """libpq's connect_timeout, and statement_timeout for every session, added to the
+    URL's own `options` (connect_args would replace them). devtone.database reads both
+    back from each connection to bound its waits on a server that answers nothing."""
+    given = make_url(url).query.get("options") or ""
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    # Readers hold no connection while they wait (DESIGN.md §2), so no legitimate
+    # statement of devtone's runs for seconds; migrations lift the limit (migrations/env.py).
+    ours = f"-c statement_timeout={round(statement_timeout * 1000)}"
+    return {"connect_timeout": connect_timeout, "options": f"{given} {ours}".strip()}
 
 
 def rate_limit_storage_options(uri: str, timeout: float) -> dict[str, Any]:

@@ -77,6 +77,13 @@ BROKER_BREAKER_OPENED = Counter(
     "Times publishing to Redis was suspended after failures (the circuit breaker opened).",
     registry=REGISTRY,
 )
+DATABASE_WAITS_ABANDONED = Counter(
+    "devtone_database_waits_abandoned",
+    "Waits on PostgreSQL given up (the request answers 503): timeout (no answer within"
+    " the limit) or breaker_open (it failed one a moment ago, so this one failed at once).",
+    ["reason"],
+    registry=REGISTRY,
+)
 CATCH_UP_READS = Counter(
     "devtone_catch_up_reads",
     "Database reads of a reader's gap: backlog on open, after MISSED, after a seq gap.",

@@ -114,10 +114,19 @@ def run_migrations_online():
             **conf_args
         )
 
+        if connection.dialect.name == "postgresql":
+            # The app's statement timeout (DEVTONE_DB_STATEMENT_TIMEOUT) is for requests;
+            # building an index on a large table may rightly take minutes.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
         try:
             with context.begin_transaction():
                 context.run_migrations()
         finally:
+            if connection.dialect.name == "postgresql":
+                # Back to the session's default: the connection returns to the app's pool.
+                connection.exec_driver_sql("RESET statement_timeout")
+                connection.commit()
             if connection.dialect.name == "sqlite":
                 # This connection goes back to the app's pool: keep the log honest there.
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")

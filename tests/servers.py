@@ -1,4 +1,5 @@
-"""Real servers the tests start on loopback ports: devtone under gunicorn, nginx, Redis.
+"""Real servers the tests start on loopback ports: devtone under gunicorn, nginx, Redis,
+and a relay that can freeze the way to PostgreSQL.
 
 Plain helpers, imported by the fixtures in conftest.py and by tests that need one
 directly. Each stops only the process it started, by its PID.
@@ -6,6 +7,7 @@ directly. Each stops only the process it started, by its PID.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -293,6 +295,87 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.thaw()  # a stopped process would sit on SIGTERM until the SIGKILL
         stop_process(self.process, signal.SIGTERM)
+
+
+class FreezableRelay:
+    """A loopback TCP relay in front of a real server, which the test can freeze.
+
+    Frozen, it keeps every connection open and accepts new ones, but passes no byte either
+    way: to a client that is exactly a server stopped with SIGSTOP (the kernel completes
+    the handshake and takes what the client sends; nothing ever comes back). Thawed, what
+    was held back flows on, as it would when the server got SIGCONT. It lets a test freeze
+    a server it shares with others (the machine's PostgreSQL) without touching it.
+    """
+
+    def __init__(self, upstream_host: str, upstream_port: int):
+        self.upstream = (upstream_host, upstream_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(128)
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0  # accepted so far
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._closed = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._flowing.set()
+        self.listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.connections += 1
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        # A stopped server's backend is not even forked: connect upstream only once thawed.
+        self._flowing.wait()
+        if self._closed:
+            client.close()
+            return
+        try:
+            server = socket.create_connection(self.upstream, timeout=10)
+        except OSError:
+            client.close()
+            return
+        server.settimeout(None)
+        with self._lock:
+            self._sockets += [client, server]
+        threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+        self._pump(client, server)
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                # Received, but held while frozen: as if it still sat in a socket buffer.
+                self._flowing.wait()
+                if not data:
+                    target.shutdown(socket.SHUT_WR)
+                    return
+                target.sendall(data)
+        except OSError:
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
 class SilentServer:

@@ -28,6 +28,9 @@ def test_defaults_need_no_environment(tmp_path):
         ("DEVTONE_BACKOFF_INITIAL_MS", "-5"),
         ("DEVTONE_LONGPOLL_WAIT", "2.5"),
         ("DEVTONE_LONGPOLL_WAIT", "31"),
+        ("DEVTONE_DB_CONNECT_TIMEOUT", "1.5"),
+        ("DEVTONE_DB_STATEMENT_TIMEOUT", "0"),
+        ("DEVTONE_DB_POOL_TIMEOUT", "soon"),
         ("DEVTONE_REDIS_TIMEOUT", "-1"),
     ],
 )
@@ -95,6 +98,32 @@ def test_overrides_rebuild_the_pool_options(tmp_path):
 def test_postgresql_urls_use_psycopg2_which_psycogreen_patches(tmp_path, url):
     settings = config.load({"DATABASE_URL": url}, str(tmp_path))
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
+
+
+def test_postgresql_connections_carry_connect_and_statement_timeouts(tmp_path):
+    settings = config.load(
+        {
+            "DATABASE_URL": "postgresql://u@h/db?options=-c%20search_path%3Dchat",
+            "DEVTONE_DB_CONNECT_TIMEOUT": "4",
+            "DEVTONE_DB_STATEMENT_TIMEOUT": "1.5",
+            "DEVTONE_DB_POOL_TIMEOUT": "2",
+        },
+        str(tmp_path),
+    )
+    options = settings["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_timeout"] == 2
+    # The URL's own options are kept: connect_args would otherwise replace them.
+    assert options["connect_args"] == {
+        "connect_timeout": 4,
+        "options": "-c search_path=chat -c statement_timeout=1500",
+    }
+
+
+def test_a_hung_database_costs_a_request_seconds_by_default(tmp_path):
+    settings = config.load({"DATABASE_URL": "postgresql://u@h/db"}, str(tmp_path))
+    options = settings["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_timeout"] == 10
+    assert options["connect_args"] == {"connect_timeout": 2, "options": "-c statement_timeout=2000"}
 
 
 def test_the_rate_limit_counters_in_redis_wait_briefly_and_never_retry(tmp_path):

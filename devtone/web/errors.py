@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy import exc as sql
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from devtone import errors
 from devtone.extensions import db
@@ -19,6 +20,11 @@ STATUS = {
     errors.Invalid: 422,
     errors.TooManyRequests: 429,
 }
+
+#: Seconds a client waits before trying again when the database failed its request (503):
+#: about one pool timeout, and the first step of the browser's backoff. Posting is
+#: idempotent (client_id), so the retry is safe whatever became of the first try.
+DATABASE_RETRY_AFTER = 2
 
 # Werkzeug's names for HTTP errors the API can raise without a domain error behind them.
 HTTP_CODES = {
@@ -80,6 +86,14 @@ def register(app: Flask) -> None:
         code = HTTP_CODES.get(status, "http_error")
         return _keep_headers(error, error_response(status, code, error.description or error.name))
 
+    # The database itself failed (hung, down, no pooled connection in time, a statement
+    # cancelled by its timeout), not the request or the code: the client may try again.
+    @app.errorhandler(sql.OperationalError)
+    @app.errorhandler(sql.TimeoutError)
+    def database_unavailable(error: sql.SQLAlchemyError) -> Response | HTTPException:
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        return _database_unavailable_response()
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Response | HTTPException:
         db.session.rollback()
@@ -87,3 +101,23 @@ def register(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             return InternalServerError()
         return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def _database_unavailable_response() -> Response | HTTPException:
+    """503 with Retry-After: the JSON error shape under /api, the plain page elsewhere."""
+    _rollback_quietly()
+    if not request.path.startswith("/api/"):
+        return ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER)
+    response = error_response(
+        503, "database_unavailable", "The database is not answering; try again shortly."
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+def _rollback_quietly() -> None:
+    # The connection is usually gone already: there is nothing to roll back on it.
+    try:
+        db.session.rollback()
+    except sql.SQLAlchemyError:
+        db.session.remove()

@@ -1,5 +1,8 @@
 """/healthz and /readyz."""
 
+import threading
+import time
+
 from devtone import create_app
 
 
@@ -30,3 +33,42 @@ def test_readyz_is_degraded_but_serving_when_redis_is_unreachable(database_url):
         app.extensions["devtone.broker"].close()
     assert answer.status_code == 200
     assert answer.get_json() == {"status": "degraded", "database": "ok", "broker": "unavailable"}
+
+
+def timed_readyz(app):
+    """/readyz's answer and how long it took, failing the test if it takes over 5 s."""
+    client = app.test_client()
+    answers = []
+
+    def ask():
+        started = time.monotonic()
+        answers.append((client.get("/readyz"), time.monotonic() - started))
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert answers, "/readyz did not answer within 5 s"
+    return answers[0]
+
+
+def test_readyz_is_503_within_two_seconds_when_the_database_answers_nothing(silent_server):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": silent_server.url("postgresql")})
+    answer, seconds = timed_readyz(app)
+    assert answer.status_code == 503
+    assert answer.get_json()["database"] == "unavailable"
+    assert seconds < 2
+
+
+def test_readyz_is_degraded_within_two_seconds_when_redis_answers_nothing(
+    database_url, silent_server
+):
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": silent_server.url("redis")}
+    )
+    try:
+        answer, seconds = timed_readyz(app)
+    finally:
+        app.extensions["devtone.broker"].close()
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "degraded", "database": "ok", "broker": "unavailable"}
+    assert seconds < 2
