@@ -84,7 +84,8 @@ class LiveServer:
                     "--worker-class",
                     "gevent",
                     "--workers",
-                    "1",
+                    # As gunicorn.conf.py reads it; one unless a test asks for more.
+                    self.env.get("DEVTONE_WORKERS", "1"),
                     "--worker-connections",
                     "2000",
                     "--graceful-timeout",
@@ -104,6 +105,35 @@ class LiveServer:
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM, grace=10)
+
+    def workers(self) -> list[int]:
+        """The PIDs of the master's worker processes now."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue  # gone meanwhile
+                # "pid (comm) state ppid …": comm may hold spaces, so split after ")".
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    found.append(int(entry.name))
+        return found
+
+    def worker_serving(self, client_port: int) -> int:
+        """The PID of the worker holding the connection from loopback port `client_port`."""
+        inodes = set()
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(a.rsplit(":", 1)[1], 16) for a in fields[1:3])
+            if local == self.port and remote == client_port:
+                inodes.add(f"socket:[{fields[9]}]")
+        for pid in self.workers():
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return pid
+        raise AssertionError(f"no worker holds the connection from port {client_port}")
 
     def close(self) -> None:
         self.stop()
