@@ -139,13 +139,6 @@ class LiveServer:
         self.stop()
         self.listener.close()
 
-    def workers(self) -> list[int]:
-        """The PIDs of gunicorn's workers (the children of the process we started)."""
-        pid = self.process.pid
-        return [
-            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        ]
-
 
 class EmbeddedServer:
     """`python wsgi.py`, what `make run` starts (one gevent process, SQLite, the in-process
