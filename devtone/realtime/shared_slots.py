@@ -25,11 +25,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from devtone.realtime.breaker import Breaker
+
 logger = logging.getLogger(__name__)
 
 LEASE_S = 30  # a process's counts outlive it by at most this long
 TIMEOUT_S = 0.25  # a take waits at most this long for Redis before counting locally
-PAUSE_S = 5.0  # after a failure, Redis is not asked again for this long
+PAUSE_S = 5.0  # after a failure, Redis is not asked again for this long (doubling to 60 s)
 KEY_TTL_S = 24 * 3600  # a conversation's hash is swept a day after its last take
 
 # KEYS[1]: the conversation's hash. ARGV: this process, the limit, the lease, the prefix
@@ -80,23 +82,24 @@ class SharedStreamCounts:
         self._wake = threading.Event()
         self._held = 0  # counts this process holds in Redis
         self._returned: Counter[int] = Counter()  # decrements not sent yet
-        self._paused_until = 0.0
+        self._breaker = Breaker(threshold=1, pause=PAUSE_S, pause_cap=60.0, on_open=self._warn)
         self._thread: threading.Thread | None = None
         self._closed = False
 
     def take(self, conversation_id: int, limit: int) -> bool | None:
         """Count one more stream on the conversation: True if under `limit` everywhere,
         False if not, None if Redis cannot say now (count locally then)."""
-        if time.monotonic() < self._paused_until:
+        if not self._breaker.allows():
             return None
         try:
             taken = self._take(
                 keys=[self._key(conversation_id)],
                 args=[self._process, limit, LEASE_S, self._prefix + "process:", KEY_TTL_S],
             )
-        except redis.RedisError as error:
-            self._pause(error)
+        except redis.RedisError:
+            self._breaker.failed()
             return None
+        self._breaker.succeeded()
         if taken:
             with self._lock:
                 self._held += 1
@@ -120,12 +123,10 @@ class SharedStreamCounts:
     def _key(self, conversation_id: int) -> str:
         return f"{self._prefix}streams:{conversation_id}"
 
-    def _pause(self, error: Exception) -> None:
-        if time.monotonic() >= self._paused_until:
-            logger.warning(
-                "stream counts across processes unavailable (%s): counting locally", error
-            )
-        self._paused_until = time.monotonic() + PAUSE_S
+    def _warn(self, pause: float) -> None:
+        logger.warning(
+            "stream counts across processes unavailable: counting locally for %.0f s", pause
+        )
 
     def _start_renewing(self) -> None:
         # Under self._lock.
@@ -157,8 +158,8 @@ class SharedStreamCounts:
                 if holding and time.monotonic() - renewed >= LEASE_S / 3:
                     self._client.set(alive, 1, ex=LEASE_S)
                     renewed = time.monotonic()
-            except redis.RedisError as error:
+            except redis.RedisError:
                 # Kept for the next round: a stream that ended is never counted for long.
                 with self._lock:
                     self._returned.update(returned)
-                self._pause(error)
+                self._breaker.failed()
