@@ -9,6 +9,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,9 +88,10 @@ def redis_channel() -> str:
     return f"devtone:test:{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def app(database_url: str, redis_url: str | None, redis_channel: str):
-    """A devtone app on its own database (and Redis channel), schema created, short timings."""
+@contextmanager
+def app_on(database_url: str, redis_url: str | None, redis_channel: str, **overrides):
+    """A devtone app on this database (and Redis channel), schema created, short timings;
+    `overrides` change any setting. Its services are closed after the block."""
     app = create_app(
         {
             "TESTING": True,
@@ -97,16 +99,35 @@ def app(database_url: str, redis_url: str | None, redis_channel: str):
             "REDIS_URL": redis_url,
             "REDIS_CHANNEL": redis_channel,
             "SSE_HEARTBEAT": 0.2,
+            **overrides,
         }
     )
     with app.app_context():
         db.create_all()
-    yield app
-    app.extensions["devtone.heads"].close()
-    app.extensions["devtone.broker"].close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        app.extensions["devtone.heads"].close()
+        app.extensions["devtone.broker"].close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def counted_in_redis(redis_url: str | None, redis_channel: str) -> dict:
+    """Settings that count rate limits in Redis on the production pair, apart from the
+    counts of other tests (and runs) sharing the Redis database."""
+    return {
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": redis_channel,
+    }
+
+
+@pytest.fixture
+def app(database_url: str, redis_url: str | None, redis_channel: str):
+    """A devtone app on its own database (and Redis channel), schema created, short timings."""
+    with app_on(database_url, redis_url, redis_channel) as app:
+        yield app
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from devtone import config, create_app
 from devtone.domain import conversations
 from devtone.extensions import db
 from devtone.feeds import end_streams
-from tests.conftest import stored_counts
+from tests.conftest import app_on, counted_in_redis, stored_counts
 
 RETRY_AFTER_S = 2  # one poll interval, below
 
@@ -31,27 +31,9 @@ LIMITS = {
 @pytest.fixture
 def app(database_url, redis_url, redis_channel):
     """The usual test app with small limits, counted in Redis on the production pair."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "REDIS_URL": redis_url,
-            "REDIS_CHANNEL": redis_channel,
-            "SSE_HEARTBEAT": 0.2,
-            "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-            # Counts of other tests (and runs) sharing the Redis database stay apart.
-            "RATELIMIT_KEY_PREFIX": redis_channel,
-            **LIMITS,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    app.extensions["devtone.heads"].close()
-    app.extensions["devtone.broker"].close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    counted = counted_in_redis(redis_url, redis_channel)
+    with app_on(database_url, redis_url, redis_channel, **counted, **LIMITS) as app:
+        yield app
 
 
 def assert_refused(answer, code):

@@ -7,35 +7,22 @@ import uuid
 import gevent
 import pytest
 
-from devtone import create_app
 from devtone.domain import agents
-from devtone.extensions import db
-from tests.conftest import _CSRF_INPUT, AGENT_PASSWORD
+from tests.conftest import _CSRF_INPUT, AGENT_PASSWORD, app_on, counted_in_redis
 
 
 @pytest.fixture
 def app(database_url, redis_url, redis_channel):
     """The usual app, with a small per-address limit counted in Redis on the production pair."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "REDIS_URL": redis_url,
-            "REDIS_CHANNEL": redis_channel,
-            "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-            "RATELIMIT_KEY_PREFIX": redis_channel,
-            "LOGIN_ADDRESS_RATE_LIMIT": "8 per minute",
-            "LOGIN_RATE_LIMIT": "100 per minute",
-        }
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    app.extensions["devtone.heads"].close()
-    app.extensions["devtone.broker"].close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_on(
+        database_url,
+        redis_url,
+        redis_channel,
+        **counted_in_redis(redis_url, redis_channel),
+        LOGIN_ADDRESS_RATE_LIMIT="8 per minute",
+        LOGIN_RATE_LIMIT="100 per minute",
+    ) as app:
+        yield app
 
 
 _block = [""]
