@@ -106,20 +106,6 @@ class LiveServer:
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM, grace=10)
 
-    def workers(self) -> list[int]:
-        """The PIDs of the master's worker processes now."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue  # gone meanwhile
-                # "pid (comm) state ppid …": comm may hold spaces, so split after ")".
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    found.append(int(entry.name))
-        return found
-
     def worker_serving(self, client_port: int) -> int:
         """The PID of the worker holding the connection from loopback port `client_port`."""
         inodes = set()
