@@ -106,6 +106,13 @@ class LiveServer:
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM, grace=10)
 
+    def workers(self) -> list[int]:
+        """The PIDs of gunicorn's workers (the children of the process we started)."""
+        pid = self.process.pid
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+
     def worker_serving(self, client_port: int) -> int:
         """The PID of the worker holding the connection from loopback port `client_port`."""
         inodes = set()
