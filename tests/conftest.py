@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, make_url, text
 from devtone import config, create_app
 from devtone.domain import agents, conversations
 from devtone.domain.agents import AgentIdentity
-from devtone.extensions import db
+from devtone.extensions import db, limiter
 from devtone.realtime.redis_broker import RedisBroker
 from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
@@ -47,6 +47,16 @@ def _reset_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
     for key in _ENV_KEYS:
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limiter() -> None:
+    """Flask-Limiter binds one extension object for the whole process and keeps the key
+    prefix (and the "storage is dead" flag) of the first app it served: without this,
+    every later test app would count in the first one's keys, and a suite's worth of
+    sign-ins from 127.0.0.1 would run into the per-address limits of a test far away."""
+    limiter._key_prefix = None
+    limiter._storage_dead = False
 
 
 # -- storage backends -------------------------------------------------------------------
