@@ -185,21 +185,31 @@ def test_passwords_are_stored_hashed_with_werkzeugs_default(app, agent):
     assert stored.startswith("scrypt:")
 
 
-def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(agent):
+def _attempts_through(**settings):
+    """A sign-in attempter on an app of its own (one try a minute per client address):
+    attempt(forwarded, peer) sends X-Forwarded-For `forwarded` from socket address `peer`."""
     from devtone import create_app
 
-    del agent  # the app below is its own; the limit is about addresses, not accounts
-    app = create_app({"TESTING": True, "PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "1 per minute"})
+    app = create_app(
+        {"TESTING": True, "PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "1 per minute", **settings}
+    )
     client = app.test_client()
     token = _login_form_token(client)
 
-    def attempt(address):
+    def attempt(forwarded, peer="127.0.0.1"):
         return client.post(
             "/dashboard/login",
             data={"email": "x@example.com", "password": "wrong", "csrf_token": token},
-            headers={"X-Forwarded-For": address},
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": peer},
         ).status_code
 
+    return attempt
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(agent):
+    del agent  # the app below is its own; the limit is about addresses, not accounts
+    attempt = _attempts_through()  # nginx on loopback: trusted by default
     assert attempt("203.0.113.1") != 429
     assert attempt("203.0.113.1") == 429
     assert attempt("203.0.113.2") != 429
@@ -208,52 +218,17 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(agent):
 def test_a_forged_forwarding_header_from_outside_the_trusted_proxies_changes_nothing(agent):
     """A client that reaches the server directly is judged by its socket address,
     whatever X-Forwarded-For it writes."""
-    from devtone import create_app
-
     del agent
-    app = create_app(
-        {"TESTING": True, "PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "1 per minute"}
-    )  # the default trusted proxies: loopback only
-    client = app.test_client()
-    token = _login_form_token(client)
-
-    def attempt(forged, peer="198.51.100.7"):
-        return client.post(
-            "/dashboard/login",
-            data={"email": "x@example.com", "password": "wrong", "csrf_token": token},
-            headers={"X-Forwarded-For": forged},
-            environ_base={"REMOTE_ADDR": peer},
-        ).status_code
-
-    assert attempt("203.0.113.1") != 429
-    assert attempt("203.0.113.2") == 429  # a new forged address is no new allowance
+    attempt = _attempts_through()  # the default trusted proxies: loopback only
+    assert attempt("203.0.113.1", peer="198.51.100.7") != 429
+    assert attempt("203.0.113.2", peer="198.51.100.7") == 429  # no new allowance
 
 
 def test_forwarding_headers_are_believed_from_a_configured_proxy_block(agent):
     from ipaddress import ip_network
 
-    from devtone import create_app
-
     del agent
-    app = create_app(
-        {
-            "TESTING": True,
-            "PROXY_HOPS": 1,
-            "TRUSTED_PROXIES": (ip_network("10.0.0.0/8"),),
-            "LOGIN_RATE_LIMIT": "1 per minute",
-        }
-    )
-    client = app.test_client()
-    token = _login_form_token(client)
-
-    def attempt(address, peer):
-        return client.post(
-            "/dashboard/login",
-            data={"email": "x@example.com", "password": "wrong", "csrf_token": token},
-            headers={"X-Forwarded-For": address},
-            environ_base={"REMOTE_ADDR": peer},
-        ).status_code
-
+    attempt = _attempts_through(TRUSTED_PROXIES=(ip_network("10.0.0.0/8"),))
     assert attempt("203.0.113.1", peer="10.1.2.3") != 429
     assert attempt("203.0.113.1", peer="10.9.9.9") == 429  # same client, another proxy
     assert attempt("203.0.113.2", peer="10.1.2.3") != 429
