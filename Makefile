@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-fast test-js lint format clean
+.PHONY: run test test-fast test-js lint format clean assets translations screenshots
 
 $(BIN)/pip:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,11 @@ run: $(RUN_STAMP)
 test: $(TEST_STAMP) test-js
 	$(BIN)/pytest
 
-## test-fast: the edit-test loop: no live server, no browser, SQLite + in-process broker only
+## test-fast: the edit-test loop: no live server, no browser, no Node, SQLite + in-process broker only
 test-fast: $(TEST_STAMP)
 	@start=$$(date +%s); \
 	env -u DEVTONE_TEST_DATABASE_URL -u DEVTONE_TEST_REDIS_URL -u CI \
-	  $(BIN)/pytest -q -p no:cacheprovider -m "not live and not browser" $(ARGS); status=$$?; \
+	  $(BIN)/pytest -q -p no:cacheprovider -m "not live and not browser and not node" $(ARGS); status=$$?; \
 	echo "make test-fast: $$(( $$(date +%s) - start )) s"; exit $$status
 
 test-js:
@@ -48,8 +48,34 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format devtone tests wsgi.py
 	$(BIN)/ruff check --fix devtone tests wsgi.py
 
+## translations: find every text in templates, Python and static/js; update translations/*.po
+##               (new texts arrive empty, changed ones fuzzy) and compile the server's .mo
+translations: $(TEST_STAMP)
+	$(BIN)/python -m devtone.catalogues update
+
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache node_modules
+
+## assets: bundle, minify, fingerprint and precompress the front-end (esbuild, pinned in
+##         package-lock.json) into devtone/static/build/, which is committed: `make run`
+##         serves it without Node. Run it after changing anything under devtone/static/.
+ASSETS_OUT ?= devtone/static/build
+NODE_DEPS  := node_modules/.package-lock.json
+
+# npm writes this file on every install; --ignore-scripts: esbuild's binary comes in its
+# platform package (@esbuild/linux-x64 and kin) and needs no install script.
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+assets: $(NODE_DEPS)
+	node tools/build-assets.mjs $(ASSETS_OUT)
+
+## screenshots: docs/screenshots/ again (the chat page, the widget closed, open and on a
+##              phone, the dashboard; light and dark; en and pt-BR): devtone on a loopback
+##              port with a throwaway SQLite database, Debian's Chromium via Playwright
+screenshots: $(TEST_STAMP)
+	$(BIN)/python tools/screenshots.py
 
 ## bench: one gevent worker against the flask-sse reference (BENCH=full: every size and stack;
 ##        BENCH_ARGS="--devtone-ref REF" measures a commit instead of the work tree)

@@ -58,7 +58,8 @@ logger_class = "devtone.access_log.RedactingLogger"
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
-    """Freeze the start-up heap for the collector; end streams at once on SIGTERM."""
+    """Freeze the start-up heap for the collector; start the visitors' mail sender; end
+    streams at once on SIGTERM."""
     import gc
 
     # The benchmark's profile showed full collections stopping the worker for 100+ ms
@@ -67,11 +68,23 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
     gc.collect()
     gc.freeze()
 
+    # Every worker runs the visitors' mail sender; the one holding its lease (elected
+    # through the database) sends, the others stand by (devtone/mail_out.py).
+    from devtone import mail, mail_out
+
+    # Only devtone's app has a sender: not a worker whose app failed to load (it serves an
+    # error page), nor another app run with this file (the benchmark's Flask-SSE).
+    is_devtone = mail.EXTENSION_KEY in getattr(worker.wsgi, "extensions", {})
+    sender = mail_out.start(worker.wsgi) if is_devtone else None
+
     exit_handler = worker.handle_exit
 
     def handle_exit(signum, frame) -> None:  # noqa: ANN001
         exit_handler(signum, frame)
         import gevent
+
+        if sender is not None:
+            gevent.spawn(sender.stop)  # gives its lease up after its current turn
 
         from devtone.feeds import end_streams
 
@@ -97,3 +110,11 @@ def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's Arbiter and
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server) -> None:  # noqa: ANN001 - gunicorn's Arbiter
+    """Freeze the master's heap once it is up (devtone.config's imports, which never change
+    again): Python's final collection at exit re-scanned it, a second of every stop."""
+    import gc
+
+    gc.freeze()

@@ -8,13 +8,14 @@ from typing import Any
 
 from flask import Flask
 
-from devtone import cli, config, database, domain, extensions, feeds, realtime
+from devtone import cli, config, database, domain, extensions, feeds, mail, realtime
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build a configured devtone app; tests pass `overrides`. No I/O happens here.
+    """Build a configured devtone app; tests pass `overrides`. No service is reached here
+    (the only file read is the front-end build's manifest, so a stale build stops the start).
 
-    It only wires, in this order: config → extensions → transport → domain → feeds →
+    It only wires, in this order: config → extensions → mail → transport → domain → feeds →
     the HTTP edge → CLI.
     """
     # DEVTONE_INSTANCE_PATH moves the SQLite file and the secret (tests, packaged installs).
@@ -35,6 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         )
     extensions.init_app(app)
     database.init_app(app)
+    mail.init_app(app)
     realtime.init_app(app)
     domain.init_app(app, realtime.broker_of(app))
     feeds.init_app(app)

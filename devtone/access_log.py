@@ -1,4 +1,7 @@
-"""Access logs without visitor tokens: EventSource and long-poll URLs carry `?token=`.
+"""Access logs without tokens: EventSource and long-poll URLs carry a visitor's `?token=`,
+a password reset link (/dashboard/reset/<token>) one of its own, and an e-mailed link to a
+conversation its `#reopen=` (which browsers never send; redacted should a mail program or
+a copy turn it into a query).
 
 `RedactingLogger` is gunicorn's logger class (gunicorn.conf.py), `RedactingFilter` guards
 the `make run` server's access logger; both rewrite what `redact` finds.
@@ -16,21 +19,26 @@ from gunicorn.glogging import Logger
 REDACTED = "<redacted>"
 
 # A query parameter, wherever it sits: a request line, a query string, a Referer.
-_PARAMETER = re.compile(r"(?P<start>^|[?&;])(?P<name>[^=&;?\s\"]*)=(?P<value>[^&;\s\"]*)")
+_PARAMETER = re.compile(r"(?P<start>^|[?&;#])(?P<name>[^=&;?\s\"]*)=(?P<value>[^&;\s\"]*)")
+_SECRET_PARAMETERS = frozenset({"token", "reopen"})
+# A password reset link's token, in a request line, a path or a Referer.
+_RESET_LINK = re.compile(r"(?P<path>/dashboard/reset/)[^/?#\s\"]+")
 # An Authorization header's credentials, should a log format include the header.
 _BEARER = re.compile(r"(?i)\b(?P<scheme>bearer)\s+[^\s,\"]+")
 
 
 def _redact_parameter(match: re.Match[str]) -> str:
     # Decoded, so `?%74oken=` (which the server reads as `token`) is caught too.
-    if unquote_plus(match["name"]).lower() != "token":
+    if unquote_plus(match["name"]).lower() not in _SECRET_PARAMETERS:
         return match[0]
     return f"{match['start']}{match['name']}={REDACTED}"
 
 
 def redact(text: str) -> str:
-    """`text` with every `token=` value and bearer credential replaced by <redacted>."""
+    """`text` with every `token=` value, reset link token and bearer credential replaced
+    by <redacted>."""
     text = _PARAMETER.sub(_redact_parameter, text)
+    text = _RESET_LINK.sub(lambda match: f"{match['path']}{REDACTED}", text)
     return _BEARER.sub(lambda match: f"{match['scheme']} {REDACTED}", text)
 
 

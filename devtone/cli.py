@@ -9,7 +9,8 @@ from flask import Flask, current_app
 from flask_migrate import stamp, upgrade
 from sqlalchemy import inspect, select
 
-from devtone import config, errors
+from devtone import errors, secret_key
+from devtone.doctor import checks, probe, report
 from devtone.domain import agents
 from devtone.domain.models import Agent
 from devtone.extensions import db
@@ -21,11 +22,11 @@ FIRST_REVISION = "0001"
 
 def init_db(app: Flask) -> None:
     """Create the instance folder and its secret, and bring the schema to the newest revision."""
-    config.write_instance_secret(app.instance_path)
+    secret_key.write(app.instance_path)
     if app.config.get("SECRET_KEY_FROM_INSTANCE"):
         # Built before the secret existed (a fresh install's first start), the app holds a
         # throwaway one: every cookie it signed would be refused after the first restart.
-        app.config["SECRET_KEY"] = config.read_instance_secret(app.instance_path)
+        app.config["SECRET_KEY"] = secret_key.read(app.instance_path)
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         if "conversations" in tables and "alembic_version" not in tables:
@@ -48,6 +49,7 @@ def ensure_demo_agent(app: Flask) -> str | None:
 
 def register(app: Flask) -> None:
     """Add devtone's commands to `app.cli`."""
+    _register_mail(app)
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
@@ -73,3 +75,64 @@ def register(app: Flask) -> None:
         except errors.DevtoneError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"Agent {added['email']} ({added['role']}) can now sign in.")
+
+    @app.cli.command("doctor")
+    @click.argument("url")
+    def doctor_command(url: str) -> None:
+        """Check the way from browsers to devtone through URL, the public address (the
+        proxy in front): buffering, compression, timeouts, the clock and the HTTP
+        version, with the fix for each problem. Exit status 0 only when all pass."""
+        try:
+            target = probe.Target.parse(url)
+            findings = checks.judge(probe.observe(target))
+        except (ValueError, probe.Unreachable) as error:
+            raise click.ClickException(f"devtone does not answer at {url}: {error}") from None
+        click.echo(report.as_text(url, findings))
+        if not checks.passed(findings):
+            raise SystemExit(1)
+
+
+def _register_mail(app: Flask) -> None:
+    """The e-mail commands: the sender and the receiver, each alone."""
+
+    @app.cli.command("mail-out")
+    def mail_out_command() -> None:
+        """Send visitors their e-mails (unseen replies, transcripts) from this process
+        alone, until interrupted. Every devtone server already does it: run this only if
+        you prefer a process of its own."""
+        from devtone import mail, mail_out
+
+        app = current_app._get_current_object()
+        mailer = mail.mailer_of(app)
+        if mailer is None:
+            raise click.ClickException("E-mail is off: set DEVTONE_SMTP_URL and DEVTONE_MAIL_FROM.")
+        sender = mail_out.MailSender(app, mailer)
+        click.echo(f"Sending e-mail through {mailer.server.address}; Ctrl-C stops.")
+        try:
+            sender.run()
+        except KeyboardInterrupt:
+            sender.stop()
+
+    @app.cli.command("mail-in")
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=2525, show_default=True, help="Port to listen on.")
+    def mail_in_command(host: str, port: int) -> None:
+        """Receive visitors' replies to devtone's e-mails over SMTP and post them into
+        their conversations, until interrupted."""
+        import threading
+
+        from devtone import mail_in
+
+        app = current_app._get_current_object()
+        try:
+            controller = mail_in.receiver(app, host, port)
+        except ValueError as problem:
+            raise click.ClickException(f"mail-in cannot start: {problem}") from None
+        controller.start()
+        click.echo(f"Receiving replies by SMTP on {host}:{port}; Ctrl-C stops.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            controller.stop()

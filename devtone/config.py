@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import math
-import os
 import re
-import secrets
-from collections import Counter
 from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-from sqlalchemy import make_url
+from devtone import secret_key
+from devtone.connections import database_url, engine_options, rate_limit_storage_options
+from devtone.mail import parse_smtp_url
 
 
 class ConfigError(ValueError):
@@ -77,6 +74,47 @@ def _origins(key: str, raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _public_url(key: str, raw: str) -> str | None:
+    # The address agents open devtone at, for links in e-mails: an origin, no path.
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    if not _ORIGIN.fullmatch(value):
+        raise ConfigError(f"{key}={raw!r} is not an address like https://support.example.com")
+    return value
+
+
+def _smtp_url(key: str, raw: str) -> str | None:
+    if not raw.strip():
+        return None
+    try:
+        parse_smtp_url(raw)
+    except ValueError as problem:
+        # The URL may hold a password: the message names the key and the problem only.
+        raise ConfigError(f"{key}: {problem} (like smtps://user:password@host:465).") from None
+    return raw.strip()
+
+
+def _mailbox(key: str, raw: str) -> str | None:
+    # A bare address, user@domain: the reply address adds +<tag> after the user.
+    value = raw.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", value):
+        raise ConfigError(f"{key}={raw!r} is not an address like reply@support.example.com")
+    return value
+
+
+def _mail_from(key: str, raw: str) -> str | None:
+    # "support@example.com" or "Support <support@example.com>".
+    if not raw.strip():
+        return None
+    _, address = parseaddr(raw)
+    if "@" not in address or any(ch in raw for ch in "\r\n"):
+        raise ConfigError(f"{key}={raw!r} is not an address like Support <support@example.com>")
+    return raw.strip()
+
+
 def _proxy_hops(key: str, raw: str) -> int:
     value = _int(key, raw)
     if value < 0:
@@ -111,6 +149,16 @@ def _environment(key: str, raw: str) -> str:
     return value
 
 
+def _team_name(key: str, raw: str) -> str:
+    # Shown to visitors as the name of whoever answers them: a short, non-empty line.
+    name = " ".join(raw.split())
+    if not name:
+        raise ConfigError(f"{key} is empty: name the team visitors write to, e.g. 'Acme support'.")
+    if len(name) > 80:
+        raise ConfigError(f"{key}={raw!r} is longer than 80 characters.")
+    return name
+
+
 def _rate_limit(key: str, raw: str) -> str:
     # Flask-Limiter's notation ("5 per minute;30 per hour"), checked now, not at first use.
     from limits import parse_many
@@ -124,14 +172,6 @@ def _rate_limit(key: str, raw: str) -> str:
 
 #: DEVTONE_ENV: `make run` and the tests are development; deployments say production.
 ENVIRONMENTS = ("development", "production")
-
-#: The shortest SECRET_KEY production accepts: 32 characters ("dev", "change-me" and the
-#: like are far shorter; `secrets.token_hex(32)` makes 64).
-MIN_SECRET_LENGTH = 32
-#: The least entropy production accepts in SECRET_KEY, as `_secret_bits` estimates it. The
-#: estimate runs low on random keys, so 32 random hex characters (128 bits) may fall short:
-#: 64 do not (token_hex(32), what the error message suggests).
-MIN_SECRET_BITS = 128
 
 # key in the environment -> (config key, cast, default)
 _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
@@ -178,6 +218,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_MESSAGE_RATE_LIMIT": ("MESSAGE_RATE_LIMIT", _rate_limit, "60 per minute"),
     # Typing signals per conversation and sender: a typist sends about 30 a minute.
     "DEVTONE_TYPING_RATE_LIMIT": ("TYPING_RATE_LIMIT", _rate_limit, "120 per minute"),
+    # A page moves its marks once a second at most; a few tabs of one person stay under it.
+    "DEVTONE_MARK_RATE_LIMIT": ("MARK_RATE_LIMIT", _rate_limit, "240 per minute"),
     "DEVTONE_STREAMS_PER_CONVERSATION": ("STREAMS_PER_CONVERSATION", _positive_int, "10"),
     # gunicorn.conf.py's worker_connections is 10,000: visitors' streams may take 9,000,
     # agents' (dashboards, transcripts, the monitor) have 500 of their own that visitors
@@ -185,22 +227,56 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_MAX_STREAMS": ("MAX_STREAMS", _positive_int, "9000"),
     "DEVTONE_AGENT_STREAMS": ("AGENT_STREAMS", _positive_int, "500"),
     "DEVTONE_TYPING_INTERVAL": ("TYPING_INTERVAL", _positive_float, "2"),
+    # The dashboard repeats an alert (sound, notification) this often until the
+    # conversation is seen (at most five times; the tests shorten it).
+    "DEVTONE_ALERT_REPEAT_SECONDS": ("ALERT_REPEAT_SECONDS", _positive_float, "30"),
     "DEVTONE_PROXY_HOPS": ("PROXY_HOPS", _proxy_hops, "0"),
     # Whose forwarding headers to believe: the addresses the proxies connect from. The
     # default, loopback, is nginx on the same host; nobody else can connect from there.
     "DEVTONE_TRUSTED_PROXIES": ("TRUSTED_PROXIES", _networks, "127.0.0.0/8,::1"),
     "DEVTONE_EMBED_ORIGINS": ("EMBED_ORIGINS", _origins, ""),
+    # The name an empty conversation greets visitors with ("Support · typically replies…").
+    # Unset: the page says "Support" in its own language.
+    "DEVTONE_TEAM_NAME": ("TEAM_NAME", _team_name, None),
     # Unset: on in production, off in development (see load).
     "DEVTONE_SECURE_COOKIES": ("SECURE_COOKIES", _flag, None),
     # Observability: GET /metrics answers only this bearer token (unset: 404), and how
     # often one client address may report a tier change.
     "DEVTONE_METRICS_TOKEN": ("METRICS_TOKEN", lambda k, v: v or None, None),
     "DEVTONE_TIER_REPORT_RATE_LIMIT": ("TIER_REPORT_RATE_LIMIT", _rate_limit, "30 per minute"),
+    # The doctor's test stream and wait (web/doctor.py), together, per client address: a
+    # run takes three (stream, wait, clock), each holding a connection up to a heartbeat
+    # or a long-poll wait.
+    "DEVTONE_DOCTOR_RATE_LIMIT": ("DOCTOR_RATE_LIMIT", _rate_limit, "20 per minute"),
+    # Password reset links (seconds they work) and how often they may be asked for: per
+    # client address (the forgotten-password and new-password forms together), and
+    # e-mails per address asked for, so nobody floods an agent's inbox.
+    "DEVTONE_RESET_LINK_LIFETIME": ("RESET_LINK_LIFETIME", _positive_int, "3600"),
+    "DEVTONE_RESET_RATE_LIMIT": ("RESET_RATE_LIMIT", _rate_limit, "5 per minute;30 per hour"),
+    "DEVTONE_RESET_EMAIL_RATE_LIMIT": ("RESET_EMAIL_RATE_LIMIT", _rate_limit, "3 per hour"),
+    # Outgoing e-mail (devtone/mail.py): off unless DEVTONE_SMTP_URL is set.
+    "DEVTONE_SMTP_URL": ("SMTP_URL", _smtp_url, None),
+    "DEVTONE_MAIL_FROM": ("MAIL_FROM", _mail_from, None),
+    "DEVTONE_SMTP_TIMEOUT": ("SMTP_TIMEOUT", _positive_float, "10"),
+    # E-mail to visitors (devtone/mail_out.py): agent replies left unseen this many
+    # seconds go to a visitor who gave an address, all in one e-mail. Replies to it go to
+    # DEVTONE_MAIL_REPLY_TO (unset: DEVTONE_MAIL_FROM's address) with a tag after "+".
+    "DEVTONE_EMAIL_AFTER": ("EMAIL_AFTER", _positive_float, "300"),
+    "DEVTONE_MAIL_REPLY_TO": ("MAIL_REPLY_TO", _mailbox, None),
+    # How often the sender looks for e-mails to send, and its first wait after a failure
+    # (doubled at each failure, up to an hour).
+    # POST /api/mail/inbound (replies a mail provider receives): off unless this token is
+    # set; the provider sends it as ?token= or as the password of HTTP Basic auth.
+    "DEVTONE_MAIL_INBOUND_TOKEN": ("MAIL_INBOUND_TOKEN", lambda k, v: v.strip() or None, None),
+    # Transcripts by e-mail one conversation may ask for.
+    "DEVTONE_TRANSCRIPT_RATE_LIMIT": ("TRANSCRIPT_RATE_LIMIT", _rate_limit, "3 per hour"),
+    "DEVTONE_MAIL_CHECK_EVERY": ("MAIL_CHECK_EVERY", _positive_float, "5"),
+    "DEVTONE_MAIL_RETRY_AFTER": ("MAIL_RETRY_AFTER", _positive_float, "30"),
+    # Where agents reach devtone, for links in e-mails (unset: the address of the request).
+    "DEVTONE_PUBLIC_URL": ("PUBLIC_URL", _public_url, None),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }
-
-SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 #: JSON request bodies are small; anything larger is refused with 413 before parsing.
 MAX_CONTENT_LENGTH = 16 * 1024
@@ -239,15 +315,18 @@ def load(
     production = settings["ENVIRONMENT"] == "production"
     if production:
         # Checked before the instance folder is read: production never falls back to it.
-        _check_production_secret(settings["SECRET_KEY"])
+        problem = secret_key.production_problem(settings["SECRET_KEY"])
+        if problem:
+            raise ConfigError(problem)
     # Whether the secret is the instance folder's: `init-db` (and `make run`'s first
     # start) writes it after the app was built, and the app must then sign with it.
     settings["SECRET_KEY_FROM_INSTANCE"] = settings["SECRET_KEY"] is None
     if settings["SECRET_KEY"] is None:
-        settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
+        settings["SECRET_KEY"] = secret_key.instance_or_random(instance_path)
     if settings["SECURE_COOKIES"] is None:
         # Production is served over HTTPS; `make run` is plain http://127.0.0.1.
         settings["SECURE_COOKIES"] = production
+    _check_mail(settings, production)
     if settings["BACKOFF_MAX_MS"] < settings["BACKOFF_INITIAL_MS"]:
         raise ConfigError("DEVTONE_BACKOFF_MAX_MS must not be below DEVTONE_BACKOFF_INITIAL_MS.")
     settings["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
@@ -267,6 +346,25 @@ def load(
             settings["RATELIMIT_STORAGE_URI"], settings["REDIS_TIMEOUT"]
         )
     return settings
+
+
+def _check_mail(settings: dict[str, Any], production: bool) -> None:
+    """E-mail needs a sender; in production, the address its links point at too."""
+    if not settings["SMTP_URL"]:
+        return
+    if not settings["MAIL_FROM"]:
+        raise ConfigError(
+            "DEVTONE_SMTP_URL is set but DEVTONE_MAIL_FROM is not: set the address e-mails "
+            "come from, like Support <support@example.com>."
+        )
+    if production and not settings["PUBLIC_URL"]:
+        # The forgotten-password form is anyone's: a link built from its request's Host
+        # header would point wherever the sender of that request chose.
+        raise ConfigError(
+            "DEVTONE_SMTP_URL is set but DEVTONE_PUBLIC_URL is not, and DEVTONE_ENV="
+            "production: set the address agents open devtone at, like "
+            "https://support.example.com, so e-mailed links point there."
+        )
 
 
 def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -294,133 +392,26 @@ def _web_settings(settings: dict[str, Any]) -> dict[str, Any]:
         # must never refuse a customer's message or an agent's sign-in.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
+        **COMPRESSION,
     }
 
 
-def database_url(url: str) -> str:
-    """Pin PostgreSQL URLs to psycopg2, the driver psycogreen makes cooperative.
-
-    SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3, which gevent cannot patch
-    the same way; `postgres://` is the spelling many hosting providers hand out.
-    """
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix) :]
-    return url
-
-
-def engine_options(
-    url: str,
-    pool_size: int,
-    pool_timeout: float,
-    connect_timeout: int = 2,
-    statement_timeout: float = 2.0,
-) -> dict[str, Any]:
-    """SQLAlchemy engine options: a bounded pool, so a flood of requests queues, not grows;
-    on PostgreSQL, connect and statement timeouts, so a hung server fails requests fast."""
-    options: dict[str, Any] = {
-        "pool_size": pool_size,
-        "max_overflow": 0,
-        "pool_timeout": pool_timeout,
-        # A server restart or a proxy's idle timeout can drop a pooled connection: test it
-        # at checkout. A SQLite file cannot drop, and the ping cost every request a query.
-        "pool_pre_ping": not url.startswith("sqlite"),
-    }
-    if url.startswith("sqlite"):
-        # Writers wait for each other instead of failing with "database is locked".
-        options["connect_args"] = {"timeout": 15}
-    elif url.startswith("postgresql"):
-        options["connect_args"] = postgres_connect_args(url, connect_timeout, statement_timeout)
-    return options
-
-
-def postgres_connect_args(url: str, connect_timeout: int, statement_timeout: float) -> dict:
-    """libpq's connect_timeout, and statement_timeout for every session, added to the
-    URL's own `options` (connect_args would replace them). devtone.database reads both
-    back from each connection to bound its waits on a server that answers nothing."""
-    given = make_url(url).query.get("options") or ""
-    if isinstance(given, tuple):
-        given = " ".join(given)
-    # Readers hold no connection while they wait (DESIGN.md §2), so no legitimate
-    # statement of devtone's runs for seconds; migrations lift the limit (migrations/env.py).
-    ours = f"-c statement_timeout={round(statement_timeout * 1000)}"
-    return {"connect_timeout": connect_timeout, "options": f"{given} {ours}".strip()}
-
-
-def rate_limit_storage_options(uri: str, timeout: float) -> dict[str, Any]:
-    """Flask-Limiter's Redis client: short timeouts and no retries, so a hung Redis costs a
-    counted request at most `timeout` (and web/limits.py then stops asking for a while)."""
-    if not uri.startswith(("redis://", "rediss://", "unix://")):
-        return {}
-    return {
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        "retry": Retry(NoBackoff(), 0),
-    }
-
-
-def _check_production_secret(secret: str | None) -> None:
-    """Refuse to run production on a secret the operator did not choose.
-
-    The instance folder's secret (or a random one per process) would differ between hosts
-    and workers, signing every agent out whenever a request lands elsewhere.
-    """
-    hint = (
-        "set SECRET_KEY to a random key, the same on every host, such as the 64 hex "
-        "characters of python3 -c 'import secrets; print(secrets.token_hex(32))'"
-    )
-    if not secret:
-        raise ConfigError(f"SECRET_KEY is not set and DEVTONE_ENV=production: {hint}.")
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise ConfigError(f"SECRET_KEY is too short for DEVTONE_ENV=production: {hint}.")
-    bits = _secret_bits(secret)
-    if bits < MIN_SECRET_BITS:
-        raise ConfigError(
-            f"SECRET_KEY is too predictable for DEVTONE_ENV=production (about {bits:.0f} "
-            f"bits of entropy; {MIN_SECRET_BITS} needed): {hint}."
-        )
-
-
-def _secret_bits(secret: str) -> float:
-    """A cautious estimate of the entropy in `secret`, in bits.
-
-    The Shannon entropy of its characters (bits per character, from how often each one
-    occurs) times the number of distinct runs of four characters in it, so a repeated
-    pattern counts once: 32 spaces score 0, "abcd" * 8 scores 8, "0123456789abcdef" * 4
-    scores 64. A random key scores less than it holds (a sample never shows its whole
-    alphabet), but `secrets.token_hex(32)` still scores 200+, `token_urlsafe(32)` 170+.
-    It cannot recognise a phrase or a keyboard row: those the hint's advice covers.
-    """
-    counts = Counter(secret).values()
-    per_character = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts)
-    runs = {secret[i : i + 4] for i in range(len(secret) - 3)}
-    return per_character * len(runs)
-
-
-def _instance_secret(instance: Path) -> str:
-    """The secret kept in the instance folder by `init-db`, or a random one for this run.
-
-    Never a guessable default; the factory only reads, the `init-db` command writes.
-    """
-    try:
-        return read_instance_secret(str(instance))
-    except FileNotFoundError:
-        return secrets.token_hex(32)
-
-
-def read_instance_secret(instance_path: str) -> str:
-    """The secret kept in the instance folder (FileNotFoundError before `init-db`)."""
-    return (Path(instance_path) / SECRET_FILE).read_text().strip()
-
-
-def write_instance_secret(instance_path: str) -> bool:
-    """Create the instance folder's secret once; return whether one was written."""
-    instance = Path(instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(instance / SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
-    return True
+#: Flask-Compress: pages and JSON answers go out compressed, brotli where the browser takes
+#: it, else gzip. Never a streamed answer: an SSE stream must reach the browser event by
+#: event (DESIGN.md §2), and the static build is compressed once by `make assets`. Bodies
+#: under 1000 bytes go as they are: with their headers they fit one packet either way, and
+#: most long-poll and poll answers are that small, so compressing them would cost CPU on
+#: the hottest path and save nothing.
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
+    "COMPRESS_STREAMS": False,
+    "COMPRESS_MIN_SIZE": 1000,
+}

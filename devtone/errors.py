@@ -1,6 +1,16 @@
-"""Domain errors with a stable code; `web/errors.py` renders them as JSON."""
+"""Domain errors with a stable code; `web/errors.py` renders them as JSON.
+
+A message is English, with `{name}` placeholders filled from the error's `params`, so the
+web can show it in the reader's language: `make translations` finds the message (the
+first argument of these classes, or of `N_`) and web/errors.py translates, then fills it.
+"""
 
 from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark `message` for translation where it is written; it is translated when shown."""
+    return message
 
 
 class DevtoneError(Exception):
@@ -8,9 +18,18 @@ class DevtoneError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        **params: object,
+    ):
+        super().__init__(message.format(field=field, **params))
+        self.template = message
+        self.params = params
+        self.message = str(self)
         self.field = field
         if code is not None:
             self.code = code
@@ -69,6 +88,8 @@ class TooManyRequests(DevtoneError):
 
     code = "too_many_requests"
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
-        super().__init__(message, code=code)
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, **params: object
+    ):
+        super().__init__(message, code=code, **params)
         self.retry_after = max(1, retry_after)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,6 +33,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 #: Only the routes that say so are limited (sign-in attempts, for now).
 limiter = Limiter(key_func=get_remote_address)
+#: Compresses text answers (config.COMPRESSION says which, and why never a stream).
+compress = Compress()
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +45,9 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Its after_request runs last (Flask runs them in reverse order of registration), so
+    # it compresses each answer as every other hook left it.
+    compress.init_app(app)
 
 
 @event.listens_for(Engine, "connect")

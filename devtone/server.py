@@ -12,7 +12,7 @@ from flask import Flask
 from gevent import Timeout
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from devtone import cli, config
+from devtone import cli, config, mail_out
 from devtone.access_log import RedactingFilter
 
 
@@ -128,7 +128,12 @@ def serve(app: Flask) -> None:
             f"with the password {demo_password} (shown only now)",
             flush=True,
         )
+    # E-mail to visitors is sent from here too (one process at a time holds it).
+    sender = mail_out.start(app)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         server.stop(timeout=5)
+    finally:
+        if sender is not None:
+            sender.stop()

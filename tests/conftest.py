@@ -11,22 +11,24 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from devtone import config, create_app
-from devtone.domain import agents, conversations
+from devtone import connections, create_app
+from devtone.domain import agents, conversations, log_writer
 from devtone.domain.agents import AgentIdentity
 from devtone.extensions import db, limiter
 from devtone.realtime.redis_broker import RedisBroker
+from tests.mail_server import MailServer
 from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("DEVTONE_TEST_REDIS_URL")
 _PG_ENV = os.environ.get("DEVTONE_TEST_DATABASE_URL")
-PG_URL = config.database_url(_PG_ENV) if _PG_ENV else None
+PG_URL = connections.database_url(_PG_ENV) if _PG_ENV else None
 _ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
 
 
@@ -81,6 +83,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+#: What a page shows or says does not depend on the storage pair: a test of that runs on the
+#: zero-setup one (SQLite and the in-process broker) only, while every test of delivery runs
+#: on both. A mark for a module's `pytestmark` or a test.
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -189,6 +197,30 @@ def settle(broker) -> None:
         assert probe.get(timeout=5) == {"settled": True}
     finally:
         probe.close()
+
+
+#: Where the domain's clock starts in a test that sets it: a Tuesday afternoon, UTC.
+CLOCK_START = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The domain's clock in this process, set by the test before each step (known
+    timestamps); a live server keeps its own."""
+
+    class Clock:
+        now = CLOCK_START
+
+        def __call__(self):
+            return self.now
+
+        def at(self, hour, minute=0, day=CLOCK_START):
+            self.now = day.replace(hour=hour, minute=minute)
+
+    fake = Clock()
+    monkeypatch.setattr(log_writer, "utcnow", fake)
+    monkeypatch.setattr(conversations, "utcnow", fake)
+    return fake
 
 
 @pytest.fixture
@@ -388,6 +420,14 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server on a loopback port (aiosmtpd), stopped after the test."""
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Debian's Chromium, which Playwright drives (it never downloads its own)."""
@@ -404,11 +444,14 @@ _SERVER_FIXTURES = {"live_server", "nginx", "redis_server"}
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests by where they live and what they start (a `pytestmark` in a conftest
-    marks nothing): tests/browser → browser, tests/live or a server fixture → live, so
-    `-m "not live and not browser"` (make test-fast) starts no server and no browser."""
+    marks nothing): tests/browser → browser, tests/static → node (the front-end build),
+    tests/live or a server fixture → live, so `-m "not live and not browser and not node"`
+    (make test-fast) starts no server, no browser and no Node."""
     for item in items:
         parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
         if parts[0] == "browser":
             item.add_marker(pytest.mark.browser)
+        elif parts[0] == "static":
+            item.add_marker(pytest.mark.node)
         elif parts[0] == "live" or _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.live)

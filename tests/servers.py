@@ -1,5 +1,5 @@
 """Real servers the tests start on loopback ports: devtone under gunicorn, nginx, Redis,
-and a relay that can freeze the way to PostgreSQL.
+and a relay that can freeze the way to PostgreSQL (the SMTP server is in mail_server.py).
 
 Plain helpers, imported by the fixtures in conftest.py and by tests that need one
 directly. Each stops only the process it started, by its PID.
@@ -36,6 +36,13 @@ def stop_process(process: subprocess.Popen | None, signum: int, grace: float = 5
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def hear_ctrl_c() -> None:
+    """A child's `preexec_fn`: hear SIGINT as Ctrl-C. A suite started in the background
+    (`cmd &` in a script, as CI may) hands its children SIGINT ignored, and Python then
+    never raises KeyboardInterrupt: `make run` would wait out its grace, then be killed."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until_healthy(
@@ -129,7 +136,9 @@ class LiveServer:
         raise AssertionError(f"no worker holds the connection from port {client_port}")
 
     def close(self) -> None:
-        self.stop()
+        """The end of the test: gunicorn's quick shutdown (SIGQUIT), since how it stops is
+        no longer under test and a graceful stop waits out the worker's 1 s beat."""
+        stop_process(self.process, signal.SIGQUIT, grace=10)
         self.listener.close()
 
 
@@ -156,7 +165,12 @@ class EmbeddedServer:
         )
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "wsgi.py"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=hear_ctrl_c,
             )
         wait_until_healthy(self.url, self.process, self.log, on_timeout=self.stop)
         return self

@@ -25,6 +25,26 @@ def test_bearer_credentials_are_redacted():
     assert redact(f"Bearer {TOKEN}") == "Bearer <redacted>"
 
 
+def test_a_password_reset_links_token_is_redacted_in_the_path_and_the_referer():
+    line = (
+        f'"GET /dashboard/reset/{TOKEN} HTTP/1.1" 302 "http://devtone.example'
+        f'/dashboard/reset/{TOKEN}?x=1"'
+    )
+    assert redact(line) == (
+        '"GET /dashboard/reset/<redacted> HTTP/1.1" 302 "http://devtone.example'
+        '/dashboard/reset/<redacted>?x=1"'
+    )
+
+
+def test_an_e_mailed_links_reopen_token_is_redacted_wherever_it_went():
+    link = "eyJjIjo3fQ.aVRz2A.Q2ZoNlBJb3pXbGxzVXh0"
+    for line in (
+        f"GET /chat?reopen={link} HTTP/1.1",
+        f'"GET /chat HTTP/1.1" 200 "https://support.example.com/chat#reopen={link}"',
+    ):
+        assert link not in redact(line)
+
+
 def test_other_parameters_are_left_alone():
     line = "GET /api/conversations/7/messages?after=3&wait=25&tokens=2 HTTP/1.1"
     assert redact(line) == line

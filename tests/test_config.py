@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from devtone import config, create_app
+from devtone import config, create_app, secret_key
 
 
 def test_defaults_need_no_environment(tmp_path):
@@ -32,6 +32,8 @@ def test_defaults_need_no_environment(tmp_path):
         ("DEVTONE_DB_STATEMENT_TIMEOUT", "0"),
         ("DEVTONE_DB_POOL_TIMEOUT", "soon"),
         ("DEVTONE_REDIS_TIMEOUT", "-1"),
+        ("DEVTONE_TEAM_NAME", "   "),
+        ("DEVTONE_TEAM_NAME", "x" * 81),
     ],
 )
 def test_a_bad_setting_fails_at_start_naming_its_key(tmp_path, key, value):
@@ -58,14 +60,20 @@ def test_trusted_proxies_are_loopback_unless_the_operator_names_them(tmp_path):
     assert [str(n) for n in named["TRUSTED_PROXIES"]] == ["10.0.0.5/32", "192.168.0.0/16"]
 
 
+def test_the_team_name_greets_visitors_as_the_operator_wrote_it(tmp_path):
+    assert config.load({}, str(tmp_path))["TEAM_NAME"] is None  # the page says "Support"
+    named = config.load({"DEVTONE_TEAM_NAME": "  Acme   help desk "}, str(tmp_path))
+    assert named["TEAM_NAME"] == "Acme help desk"
+
+
 def test_tiers_keep_the_negotiators_order(tmp_path):
     settings = config.load({"DEVTONE_TIERS": "poll, sse"}, str(tmp_path))
     assert settings["TIERS"] == ("sse", "poll")
 
 
 def test_the_secret_written_by_init_db_is_kept_across_starts(tmp_path):
-    assert config.write_instance_secret(str(tmp_path)) is True
-    assert config.write_instance_secret(str(tmp_path)) is False
+    assert secret_key.write(str(tmp_path)) is True
+    assert secret_key.write(str(tmp_path)) is False
     first = config.load({}, str(tmp_path))["SECRET_KEY"]
     assert config.load({}, str(tmp_path))["SECRET_KEY"] == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
@@ -185,7 +193,7 @@ def test_an_unknown_mode_stops_the_start_naming_the_key(tmp_path):
 
 def test_production_refuses_the_default_secret_key(monkeypatch, tmp_path):
     # Even with a secret in the instance folder: every host would have its own.
-    assert config.write_instance_secret(str(tmp_path / "instance"))
+    assert secret_key.write(str(tmp_path / "instance"))
     monkeypatch.setenv("DEVTONE_ENV", "production")
     monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path / "instance"))
     with pytest.raises(config.ConfigError, match="SECRET_KEY is not set"):
@@ -248,3 +256,75 @@ def test_production_starts_with_a_strong_secret_key_and_reads_no_file(monkeypatc
 def test_development_keeps_its_instance_secret_without_a_secret_key(tmp_path):
     settings = config.load({"DEVTONE_ENV": "development"}, str(tmp_path))
     assert len(settings["SECRET_KEY"]) == 64
+
+
+# -- password reset and e-mail ------------------------------------------------------------
+
+MAIL = {"DEVTONE_SMTP_URL": "smtps://mail.example.com", "DEVTONE_MAIL_FROM": "a@example.com"}
+
+
+def test_e_mail_is_off_and_reset_links_last_an_hour_by_default(tmp_path):
+    settings = config.load({}, str(tmp_path))
+    assert (settings["SMTP_URL"], settings["MAIL_FROM"], settings["PUBLIC_URL"]) == (None,) * 3
+    assert settings["RESET_LINK_LIFETIME"] == 3600
+    assert settings["RESET_RATE_LIMIT"] == "5 per minute;30 per hour"
+    assert settings["RESET_EMAIL_RATE_LIMIT"] == "3 per hour"
+
+
+def test_e_mail_settings_are_read_from_the_environment(tmp_path):
+    settings = config.load(
+        {
+            "DEVTONE_SMTP_URL": "smtp+starttls://bot%40example.com:s3cret@mail.example.com",
+            "DEVTONE_MAIL_FROM": "Support <support@example.com>",
+            "DEVTONE_SMTP_TIMEOUT": "2.5",
+            "DEVTONE_PUBLIC_URL": "https://support.example.com/",
+            "DEVTONE_RESET_LINK_LIFETIME": "900",
+        },
+        str(tmp_path),
+    )
+    assert settings["MAIL_FROM"] == "Support <support@example.com>"
+    assert settings["SMTP_TIMEOUT"] == 2.5
+    assert settings["PUBLIC_URL"] == "https://support.example.com"
+    assert settings["RESET_LINK_LIFETIME"] == 900
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("DEVTONE_SMTP_URL", "http://mail.example.com"),
+        ("DEVTONE_SMTP_URL", "smtp://"),
+        ("DEVTONE_SMTP_URL", "smtp://mail.example.com:99999"),
+        ("DEVTONE_SMTP_URL", "smtp://mail.example.com/inbox"),
+        ("DEVTONE_MAIL_FROM", "not an address"),
+        ("DEVTONE_MAIL_FROM", "a@example.com\r\nBcc: everyone@example.com"),
+        ("DEVTONE_PUBLIC_URL", "support.example.com"),
+        ("DEVTONE_PUBLIC_URL", "https://support.example.com/devtone"),
+        ("DEVTONE_SMTP_TIMEOUT", "0"),
+        ("DEVTONE_RESET_LINK_LIFETIME", "an hour"),
+        ("DEVTONE_RESET_RATE_LIMIT", "often"),
+        ("DEVTONE_RESET_EMAIL_RATE_LIMIT", "3 per fortnight"),
+    ],
+)
+def test_a_bad_mail_or_reset_setting_fails_at_start_naming_its_key(tmp_path, key, value):
+    with pytest.raises(config.ConfigError, match=key):
+        config.load({**MAIL, key: value}, str(tmp_path))
+
+
+def test_the_password_in_a_bad_smtp_url_stays_out_of_the_error(tmp_path):
+    with pytest.raises(config.ConfigError) as refused:
+        config.load({**MAIL, "DEVTONE_SMTP_URL": "smtp://bot:hunter2@mail:port"}, str(tmp_path))
+    assert "hunter2" not in str(refused.value)
+
+
+def test_an_smtp_server_without_a_sender_is_refused_naming_both_keys(tmp_path):
+    with pytest.raises(config.ConfigError, match="DEVTONE_SMTP_URL.*DEVTONE_MAIL_FROM"):
+        config.load({"DEVTONE_SMTP_URL": "smtp://127.0.0.1"}, str(tmp_path))
+
+
+def test_production_e_mail_needs_the_public_url_its_links_point_at(tmp_path):
+    production = {"DEVTONE_ENV": "production", "SECRET_KEY": STRONG_SECRET, **MAIL}
+    with pytest.raises(config.ConfigError, match="DEVTONE_PUBLIC_URL"):
+        config.load(production, str(tmp_path))
+    public = {**production, "DEVTONE_PUBLIC_URL": "https://support.example.com"}
+    assert config.load(public, str(tmp_path))["PUBLIC_URL"] == "https://support.example.com"
+    assert config.load({**production, "DEVTONE_SMTP_URL": ""}, str(tmp_path))["SMTP_URL"] is None

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from devtone import config
+from devtone import connections
 from devtone.database import ReadinessCheck, wait_limit
 from tests.servers import ROOT
 
@@ -82,7 +82,7 @@ def test_under_gevent_a_silent_server_fails_one_wait_at_its_limit_and_the_next_a
 def test_the_readiness_check_says_no_within_its_timeout_when_the_server_is_silent(
     silent_server,
 ):
-    url = config.database_url(silent_server.url("postgresql"))
+    url = connections.database_url(silent_server.url("postgresql"))
     check = ReadinessCheck(url, {"connect_timeout": 2}, timeout=0.3)
     started = time.monotonic()
     assert check() is False
@@ -96,6 +96,6 @@ def test_the_readiness_check_says_no_within_its_timeout_when_the_server_is_silen
 
 
 def test_the_readiness_check_says_yes_when_the_database_answers(database_url):
-    check = ReadinessCheck(config.database_url(database_url), {}, timeout=1.5)
+    check = ReadinessCheck(connections.database_url(database_url), {}, timeout=1.5)
     assert check() is True
     assert check() is True

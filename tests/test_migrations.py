@@ -76,7 +76,7 @@ def test_revision_0003_downgrades_past_equal_client_ids_of_two_senders(database_
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
-        upgrade()
+        upgrade(revision="0003")  # the rows as 0003 knew them
         db.session.execute(
             text(
                 "INSERT INTO conversations (id, status, visitor_name, visitor_token_hash,"
@@ -101,3 +101,30 @@ def test_revision_0003_downgrades_past_equal_client_ids_of_two_senders(database_
         db.session.remove()
         db.engine.dispose()
     assert [tuple(row) for row in kept] == [("visitor", "same"), ("agent", None)]
+
+
+def test_revision_0007_counts_what_each_side_has_seen_as_delivered(database_url):
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade(revision="0006")
+        db.session.execute(
+            text(
+                "INSERT INTO conversations (id, status, visitor_name, visitor_token_hash,"
+                " last_seq, agent_read_seq, version, last_text_seq, visitor_messages,"
+                " agent_read_messages, visitor_read_seq, created_at, updated_at)"
+                " VALUES (1, 'active', 'Ada', 'h', 5, 3, 6, 5, 2, 1, 4,"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(
+            text(
+                "SELECT agent_delivered_seq, visitor_delivered_seq FROM conversations WHERE id = 1"
+            )
+        ).one()
+        db.session.remove()
+        db.engine.dispose()
+    assert tuple(row) == (3, 4)  # seen implies delivered

@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from devtone import config, create_app
+from devtone import connections, create_app
 from devtone.extensions import db
 
 
@@ -18,7 +18,7 @@ def test_sqlite_connections_use_wal_and_sync_only_at_checkpoints(tmp_path):
 
 
 def test_only_a_networked_database_is_pinged_at_checkout():
-    sqlite = config.engine_options("sqlite:////tmp/chat.db", 5, 10)
-    postgres = config.engine_options("postgresql://db/devtone", 5, 10)
+    sqlite = connections.engine_options("sqlite:////tmp/chat.db", 5, 10)
+    postgres = connections.engine_options("postgresql://db/devtone", 5, 10)
     assert sqlite["pool_pre_ping"] is False
     assert postgres["pool_pre_ping"] is True

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.domain import announce, presence
+from devtone.domain import announce, presence, team
 from devtone.domain.announce import Publisher
 
 
 def init_app(app: Flask, broker: Publisher) -> None:
-    """Wire the domain's per-process parts: the publisher and the typing throttle."""
+    """Wire the domain's per-process parts: the publisher, the typing throttle and the
+    team card."""
     announce.init_app(app, broker)
     presence.init_app(app)
+    team.init_app(app)

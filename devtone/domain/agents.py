@@ -38,7 +38,9 @@ def _off_the_loop(work: Any, *args: Any) -> Any:
     return work(*args)
 
 
-def _hash_password(secret: str) -> str:
+def hash_password(secret: str) -> str:
+    """The stored form of a password (scrypt, off the event loop); check it with
+    `clean_password` first."""
     return _off_the_loop(generate_password_hash, secret)
 
 
@@ -51,7 +53,7 @@ def _dummy_hash() -> str:
     """Checked against when the e-mail is unknown, so a wrong address costs the same time
     as a wrong password and sign-in does not reveal who has an account (made on first use,
     not at import: scrypt is slow on purpose)."""
-    return _hash_password("devtone: no such agent")
+    return hash_password("devtone: no such agent")
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,13 @@ def create_agent(
     """Add an agent; the e-mail address must not be taken."""
     address = fields.clean_email(email, required=True)
     display_name = fields.clean_name(name)
-    secret = _clean_password(password)
+    secret = clean_password(password)
     if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}.", field="role")
+        raise Invalid("role must be one of {roles}.", field="role", roles=", ".join(ROLES))
     agent = Agent(
         email=address.lower(),
         name=display_name,
-        password_hash=_hash_password(secret),
+        password_hash=hash_password(secret),
         role=role,
         active=True,
         created_at=utcnow(),
@@ -120,7 +122,7 @@ def authenticate(email: object, password: object) -> AgentIdentity | None:
         agent = db.session.scalar(
             select(Agent).where(func.lower(Agent.email) == email.strip().lower())
         )
-        found = _identity(agent) if agent is not None and agent.active else None
+        found = identity_of(agent) if agent is not None and agent.active else None
         stored = agent.password_hash if agent is not None else _dummy_hash()
     finally:
         db.session.close()  # no pooled connection waits on scrypt
@@ -170,15 +172,20 @@ def load_agent(token: str) -> AgentIdentity | None:
         )
         if agent is None or not agent.active:
             return None
-        return replace(_identity(agent), session=token)
+        return replace(identity_of(agent), session=token)
     finally:
         db.session.close()
 
 
 def end_session(agent: AgentIdentity) -> None:
-    """Sign this browser out for good: its cookie opens nothing from now on."""
+    """Sign this browser out for good: its cookie opens nothing from now on. The agent
+    shows offline at once (a dashboard still open elsewhere says otherwise at its next
+    beat)."""
     if agent.session:
-        _end_sessions(AgentSession.token_hash == _digest(agent.session))
+        _end_sessions(
+            AgentSession.token_hash == _digest(agent.session),
+            update(Agent).where(Agent.id == agent.id).values(present_at=None),
+        )
 
 
 def end_every_session(agent_id: int, by: AgentIdentity) -> int:
@@ -213,16 +220,19 @@ def open_sessions(agent: AgentIdentity) -> list[dict[str, Any]]:
         db.session.close()
 
 
-def _end_sessions(which: Any) -> int:
+def _end_sessions(which: Any, *also: Update) -> int:
     try:
-        ended = db.session.execute(_ending(which)).rowcount
+        ended = db.session.execute(ending_sessions(which)).rowcount
+        for statement in also:
+            db.session.execute(statement)
         db.session.commit()
         return ended
     finally:
         db.session.close()
 
 
-def _ending(which: Any) -> Update:
+def ending_sessions(which: Any) -> Update:
+    """The UPDATE that ends the open sessions `which` selects, for a caller's transaction."""
     return (
         update(AgentSession).where(which, AgentSession.ended_at.is_(None)).values(ended_at=utcnow())
     )
@@ -253,7 +263,7 @@ def set_active(agent_id: int, active: bool, by: AgentIdentity) -> dict[str, Any]
             raise NotFound("No such agent.")
         agent.active = active
         if not active:  # and they stay signed out if they are ever reactivated
-            db.session.execute(_ending(AgentSession.agent_id == agent_id))
+            db.session.execute(ending_sessions(AgentSession.agent_id == agent_id))
         db.session.commit()
         return agent_json(agent)
     finally:
@@ -272,16 +282,20 @@ def agent_json(agent: Agent) -> dict[str, Any]:
     }
 
 
-def _identity(agent: Agent) -> AgentIdentity:
+def identity_of(agent: Agent) -> AgentIdentity:
+    """The immutable copy of an agent's row that callers get."""
     return AgentIdentity(id=agent.id, email=agent.email, name=agent.name, role=agent.role)
 
 
-def _clean_password(password: object) -> str:
+def clean_password(password: object) -> str:
+    """A password as every agent's must be: text of PASSWORD_MIN to PASSWORD_MAX
+    characters; Invalid (field "password") otherwise."""
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
         raise Invalid(
-            f"The password needs at least {PASSWORD_MIN} characters.",
+            "The password needs at least {count} characters.",
             field="password",
             code="too_short",
+            count=PASSWORD_MIN,
         )
     if len(password) > PASSWORD_MAX:
         raise Invalid("The password is too long.", field="password", code="too_long")

@@ -33,12 +33,19 @@ def conversation_channel(conversation_id: int) -> str:
 
 
 def changes(
-    conversation_id: int, conversation: dict[str, Any], entries: list[dict[str, Any]]
+    conversation_id: int,
+    conversation: dict[str, Any],
+    entries: list[dict[str, Any]],
+    marks_of: str | None = None,
 ) -> None:
     """Announce committed entries, each with the conversation after all of them, or (with
-    no entry) the conversation's own change. The dashboard feed hears every channel."""
+    no entry) the conversation's own change; `marks_of` names the side whose marks moved.
+    The dashboard feed hears every channel."""
     if not entries:
-        publish(conversation_id, {"conversation": conversation})
+        change = {"conversation": conversation}
+        if marks_of is not None:
+            change["marks_of"] = marks_of  # one's own marks are no news to one's long-poll
+        publish(conversation_id, change)
     for entry in entries:
         publish(conversation_id, {"message": entry, "conversation": conversation})
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from devtone import metrics
-from devtone.domain import announce, fields, log_writer, visitors
+from devtone.domain import announce, availability, fields, log_writer, visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
 from devtone.domain.models import Conversation, Message, utcnow
@@ -26,7 +26,7 @@ from devtone.extensions import db
 PAGE_MAX = 500
 
 #: Who calls the domain: a visitor (by token) or a signed-in agent.
-Caller = visitors.Visitor | AgentIdentity
+Caller = visitors.Visitor | visitors.MailedVisitor | AgentIdentity
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,22 @@ class Page:
     messages: list[dict[str, Any]]
     cursor: int
     conversation: dict[str, Any]
+    #: The other side's typing, when that is what answered a long-poll (never stored).
+    typing: dict[str, Any] | None = None
 
 
-def start_conversation(name: object, email: object = None) -> tuple[dict[str, Any], str]:
+def start_conversation(
+    name: object, email: object = None, language: str | None = None
+) -> tuple[dict[str, Any], str]:
     """Open a conversation for a visitor; return it and the visitor's bearer token.
 
     Agents see it from its first message on: pages call this when that message is sent.
+    While the team is away an e-mail address is required (availability.py).
+    `language` is the visitor's page's ("en", "pt-BR"): e-mails to them are written in it.
     """
     name = fields.clean_name(name)
     email = fields.clean_email(email)
+    availability.require_contact(email)
     token, token_hash = visitors.issue_token()
     now = utcnow()
     conversation = Conversation(
@@ -59,6 +66,10 @@ def start_conversation(name: object, email: object = None) -> tuple[dict[str, An
         agent_read_messages=0,
         agent_read_seq=0,
         visitor_read_seq=0,
+        agent_delivered_seq=0,
+        visitor_delivered_seq=0,
+        visitor_language=language,
+        emailed_seq=0,
         created_at=now,
         updated_at=now,
     )
@@ -92,9 +103,9 @@ def authorize(conversation_id: int, caller: Caller) -> None:
 
 # Built once: every long-poll that starts waiting runs it, and building a statement cost
 # more CPU than running it.
-_HEAD = select(Conversation.visitor_token_hash, Conversation.last_seq).where(
-    Conversation.id == bindparam("id")
-)
+_HEAD = select(
+    Conversation.visitor_token_hash, Conversation.link_token_hash, Conversation.last_seq
+).where(Conversation.id == bindparam("id"))
 
 
 def authorized_head(conversation_id: int, caller: Caller) -> int:
@@ -108,7 +119,7 @@ def authorized_head(conversation_id: int, caller: Caller) -> int:
         db.session.close()
     if row is None:
         raise NotFound("No such conversation.")
-    visitors.check_access(caller, row.visitor_token_hash)
+    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
     return row.last_seq
 
 
@@ -164,8 +175,8 @@ def write(
     finally:
         db.session.close()
     shaped = written_json(written)
-    if written.changed and written.news:
-        announce.changes(conversation_id, shaped.conversation, shaped.entries)
+    if written.changed:
+        announce.changes(conversation_id, shaped.conversation, shaped.entries, written.marks_of)
     return shaped, written
 
 
@@ -231,7 +242,7 @@ def load(conversation_id: int, caller: Caller) -> Conversation:
     """The conversation, in the session, for a caller allowed to see it (NotFound
     otherwise)."""
     conversation = _get_or_404(conversation_id)
-    visitors.check_access(caller, conversation.visitor_token_hash)
+    visitors.check_access(caller, conversation.visitor_token_hash, conversation.link_token_hash)
     return conversation
 
 

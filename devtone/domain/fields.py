@@ -24,6 +24,9 @@ CLIENT_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # no UTF-8 encoder, so no database driver, can store them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+#: What also breaks a line, in a name only: a name goes into e-mail headers (To:), where
+#: NEL and the Unicode line and paragraph separators are line breaks too.
+_LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
 
 
 def is_blank(text: str) -> bool:
@@ -40,9 +43,10 @@ def clean_body(body: object) -> str:
     body = body.strip()
     if len(body) > BODY_MAX:
         raise Invalid(
-            f"The message is longer than {BODY_MAX} characters.",
+            "The message is longer than {count} characters.",
             field="body",
             code="too_long",
+            count=BODY_MAX,
         )
     if _CONTROL.search(body):
         raise Invalid(
@@ -60,11 +64,12 @@ def clean_name(name: object, field: str = "name") -> str:
     name = name.strip()
     if len(name) > NAME_MAX:
         raise Invalid(
-            f"The name is longer than {NAME_MAX} characters.",
+            "The name is longer than {count} characters.",
             field=field,
             code="too_long",
+            count=NAME_MAX,
         )
-    if _CONTROL.search(name) or "\n" in name or "\r" in name:
+    if _CONTROL.search(name) or _LINE_BREAKS.search(name):
         raise Invalid("The name contains control characters.", field=field, code="invalid_text")
     return name
 
@@ -79,8 +84,11 @@ def clean_email(email: object, required: bool = False) -> str | None:
         raise Invalid("The e-mail address must be text.", field="email", code="invalid_email")
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise Invalid(str(error), field="email", code="invalid_email") from None
+    except EmailNotValidError:
+        # email-validator's reasons are English only: one message a page can translate.
+        raise Invalid(
+            "This e-mail address is not valid.", field="email", code="invalid_email"
+        ) from None
 
 
 def clean_client_id(client_id: object) -> str | None:
@@ -97,16 +105,16 @@ def clean_client_id(client_id: object) -> str | None:
 
 
 def clean_seq(seq: object, field: str = "seq") -> int:
-    """A log position: a whole number ≥ 0 (JSON booleans are not numbers here)."""
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise Invalid(f"{field} must be a whole number ≥ 0.", field=field)
+    """A log position: a whole number from 0 to ID_MAX (JSON booleans are not numbers here)."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= ID_MAX:
+        raise Invalid("{field} must be a whole number from 0 to {high}.", field=field, high=ID_MAX)
     return seq
 
 
 def clean_id(value: object, field: str) -> int:
     """A row's id from JSON: a whole number from 1 to ID_MAX (not a boolean)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
-        raise Invalid(f"{field} must be a whole number from 1 to {ID_MAX}.", field=field)
+        raise Invalid("{field} must be a whole number from 1 to {high}.", field=field, high=ID_MAX)
     return value
 
 
@@ -118,5 +126,5 @@ def is_storable(text: str) -> bool:
 def clean_flag(value: object, field: str) -> bool:
     """A JSON boolean."""
     if not isinstance(value, bool):
-        raise Invalid(f"{field} must be true or false.", field=field)
+        raise Invalid("{field} must be true or false.", field=field)
     return value

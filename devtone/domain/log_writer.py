@@ -1,6 +1,6 @@
 """The one write path of a conversation's log: lock the row, take `seq`, insert, update.
 
-Post, assign, close and read marks all write here, on Core rows: the lock is an UPDATE …
+Post, assign, close and the marks all write here, on Core rows: the lock is an UPDATE …
 RETURNING on the conversation's row (PostgreSQL takes the row lock, SQLite its write
 lock), and what it returns is the state under the lock (DESIGN.md §1), the only one a
 rule may be decided on. Each function runs inside its caller's transaction and returns
@@ -38,8 +38,8 @@ class Written:
     answer: Row | None = None
     #: False when nothing was stored (a repeat, a mark that would not move): roll back.
     changed: bool = True
-    #: Whether readers hear of it: a visitor's own read mark is shown to nobody.
-    news: bool = True
+    #: The side whose marks moved ("visitor", "agent"), if that is the change.
+    marks_of: str | None = None
 
 
 def post(conversation_id: int, caller: object, body: str, client_id: str | None) -> Written:
@@ -54,7 +54,7 @@ def post(conversation_id: int, caller: object, body: str, client_id: str | None)
     # returns (a refused caller's rollback leaves nothing behind), and everything after
     # it is final: a racing retry of this message committed before us, or waits.
     row = _take_seq(conversation_id, text=True, from_visitor=not from_agent)
-    visitors.check_access(caller, row.visitor_token_hash)
+    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
     entries = []
     if from_agent:
         if row.status == "closed":
@@ -117,7 +117,7 @@ def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Writte
 def close(conversation_id: int, caller: object) -> Written:
     """Close the conversation, logging a status entry every reader will replay."""
     row = _lock(conversation_id)
-    visitors.check_access(caller, row.visitor_token_hash)
+    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
     if row.status == "closed":
         return Written(row, last_text=_last_text(row), changed=False)
     row = _take_seq(conversation_id, text=False, from_visitor=False, status="closed",
@@ -126,36 +126,51 @@ def close(conversation_id: int, caller: object) -> Written:
     return Written(row, [entry], last_text=_last_text(row))
 
 
-def mark_read(conversation_id: int, caller: object, seq: int) -> Written:
-    """Move the caller's side's read mark up to `seq` (it never moves back).
+def move_marks(
+    conversation_id: int,
+    caller: object,
+    delivered: int | None,
+    seen: int | None,
+    names: dict[str, str] | None = None,
+) -> Written:
+    """Move the caller's side's marks up to `delivered` and `seen` (never back; seen
+    implies delivered); `names` renames the fields an error names (…/read says "seq").
 
-    The agent side's mark ("Seen" for the visitor, and the unread count) moves when the
-    assigned agent reads, or any agent while nobody is assigned; it moves the version.
+    The agent side's marks ("Delivered"/"Seen" for the visitor, and the unread count) move
+    when the assigned agent's client reports, or any agent's while nobody is assigned.
+    Every move bumps the version and is news: the other side shows it.
     """
     connection = _connection()
     row = connection.execute(_ROW, {"id": conversation_id}).first()
     if row is None:
         raise NotFound("No such conversation.")
-    visitors.check_access(caller, row.visitor_token_hash)
-    if seq > row.last_seq:
-        raise Invalid("seq is beyond the conversation's last entry.", field="seq")
+    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
+    for name, seq in (("delivered", delivered), ("seen", seen)):
+        if seq is not None and seq > row.last_seq:
+            field = (names or {}).get(name, name)
+            raise Invalid("{field} is beyond the conversation's last entry.", field=field)
+    seen = seen or 0
+    delivered = max(delivered or 0, seen)
     agent = isinstance(caller, AgentIdentity)
     # Marks only move up, so one that would not move now never will: answer without the
     # lock (a reader's every glance must not queue behind the posts). One that would is
     # moved by a guarded UPDATE: the guard is decided under the lock.
     if agent:
-        moves = row.agent_id in (None, caller.id) and seq > row.agent_read_seq
-        statement, values = _MOVE_AGENT_MARK, {"caller": caller.id}
+        moves = row.agent_id in (None, caller.id) and (
+            delivered > row.agent_delivered_seq or seen > row.agent_read_seq
+        )
+        statement, values = _MOVE_AGENT_MARKS, {"caller": caller.id}
     else:
-        moves = seq > row.visitor_read_seq
-        statement, values = _MOVE_VISITOR_MARK, {}
+        moves = delivered > row.visitor_delivered_seq or seen > row.visitor_read_seq
+        statement, values = _MOVE_VISITOR_MARKS, {}
     if not moves:
         return Written(row, last_text=_last_text(row), changed=False)
-    moved = _move_mark(statement, {"conversation_id": conversation_id, "seq": seq, **values})
-    if moved is None:  # another request moved it past `seq` meanwhile: answer with its state
+    parameters = {"conversation_id": conversation_id, "delivered": delivered, "seen": seen}
+    moved = _move_mark(statement, {**parameters, **values})
+    if moved is None:  # another request moved them past ours meanwhile: answer with its state
         row = connection.execute(_ROW, {"id": conversation_id}).first()
         return Written(row, last_text=_last_text(row), changed=False)
-    return Written(moved, last_text=_last_text(moved), news=agent)
+    return Written(moved, last_text=_last_text(moved), marks_of="agent" if agent else "visitor")
 
 
 def _connection() -> Any:
@@ -235,7 +250,7 @@ def _last_text(row: Row) -> Row | None:
 
 
 def _move_mark(statement: Update, parameters: dict[str, Any]) -> Row | None:
-    """The guarded move of a read mark: None if the guard no longer held under the lock."""
+    """The guarded move of a side's marks: None if the guard no longer held under the lock."""
     return _connection().execute(statement, parameters).first()
 
 
@@ -330,14 +345,28 @@ def _insert_statement(dialect: str, keeps_stored: bool) -> Insert:
     return statement.returning(*_entries.c)
 
 
-def _mark_statement(column: str, *guards: Any, **also: Any) -> Update:
-    """Move a read mark to :seq only if it is below it (and `guards` hold), under the lock."""
+def _raised(column: Any, to: str) -> Any:
+    """`column` raised to the bound `to` if that is higher (marks never move back)."""
+    return case((column < bindparam(to), bindparam(to)), else_=column)
+
+
+def _marks_statement(side: str, *guards: Any, **also: Any) -> Update:
+    """Raise a side's delivered and seen marks to :delivered and :seen where either is
+    below (and `guards` hold), under the lock; the version moves with them."""
     table = _conversations
-    mark = table.c[column]
+    delivered, seen = table.c[f"{side}_delivered_seq"], table.c[f"{side}_read_seq"]
+    below = or_(delivered < bindparam("delivered"), seen < bindparam("seen"))
     return (
         update(table)
-        .where(and_(table.c.id == bindparam("conversation_id"), mark < bindparam("seq"), *guards))
-        .values({column: bindparam("seq"), **also})
+        .where(and_(table.c.id == bindparam("conversation_id"), below, *guards))
+        .values(
+            {
+                delivered: _raised(delivered, "delivered"),
+                seen: _raised(seen, "seen"),
+                table.c.version: table.c.version + 1,
+                **also,
+            }
+        )
         .returning(*table.c, _AGENT_NAME)
     )
 
@@ -352,10 +381,10 @@ _BY_CLIENT_ID: Select = select(*_entries.c).where(
     _entries.c.sender == bindparam("sender"),
     _entries.c.client_id == bindparam("client_id"),
 )
-_MOVE_VISITOR_MARK = _mark_statement("visitor_read_seq")
-# The agent side's mark counts the visitor's text entries it covers, for unread.
-_MOVE_AGENT_MARK = _mark_statement(
-    "agent_read_seq",
+_MOVE_VISITOR_MARKS = _marks_statement("visitor")
+# The agent side's seen mark counts the visitor's text entries it covers, for unread.
+_MOVE_AGENT_MARKS = _marks_statement(
+    "agent",
     or_(_conversations.c.agent_id.is_(None), _conversations.c.agent_id == bindparam("caller")),
     agent_read_messages=(
         select(func.count())
@@ -364,9 +393,8 @@ _MOVE_AGENT_MARK = _mark_statement(
             _entries.c.conversation_id == _conversations.c.id,
             _entries.c.kind == "text",
             _entries.c.sender == "visitor",
-            _entries.c.seq <= bindparam("seq"),
+            _entries.c.seq <= _raised(_conversations.c.agent_read_seq, "seen"),
         )
         .scalar_subquery()
     ),
-    version=_conversations.c.version + 1,
 )

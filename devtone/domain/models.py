@@ -1,4 +1,5 @@
-"""Agent, Conversation and Message: a conversation is an ordered log of messages by `seq`."""
+"""Agent, Conversation and Message (a conversation is an ordered log of messages by `seq`),
+and the deployment's office hours."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -68,6 +70,28 @@ class Agent(db.Model):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Presence (agent_presence.py): when a dashboard of theirs last said it is open, when
+    # they last did something in it, and "away" as they set it by hand.
+    present_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OfficeHours(db.Model):
+    """The deployment's office hours (one row, id 1; none: never set, always open).
+
+    `days` is JSON: weekday ("mon" … "sun") → {"open": "HH:MM", "close": "HH:MM"} or
+    null (closed); `holidays` a JSON list of ISO dates; both read in `time_zone`.
+    """
+
+    __tablename__ = "office_hours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    days: Mapped[str] = mapped_column(Text, default="{}")
+    holidays: Mapped[str] = mapped_column(Text, default="[]")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AgentSession(db.Model):
@@ -89,6 +113,44 @@ class AgentSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class AgentAlerts(db.Model):
+    """How the dashboard gets one agent's attention when a visitor writes; no row means
+    every alert on and quiet mode off (see domain/alerts.py)."""
+
+    __tablename__ = "agent_alerts"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE", name="fk_agent_alerts_agent_id"),
+        primary_key=True,
+    )
+    sound: Mapped[bool] = mapped_column(Boolean, default=True)
+    desktop: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The tab title's count and the favicon's badge.
+    badge: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Quiet: no sound and no desktop notification, whatever the two above say.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PasswordReset(db.Model):
+    """A one-time link that lets its holder set an agent's password: it works once, until
+    `expires_at`, and only while it is the agent's newest (a newer one voids it)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE", name="fk_password_resets_agent_id"), index=True
+    )
+    # sha256 of the link's token: what the database holds cannot reset anything.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When it set a password; or when it was voided (a newer link, or another one used).
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Conversation(db.Model):
     """One customer's conversation; `last_seq` is the log's head and its row lock.
 
@@ -108,7 +170,7 @@ class Conversation(db.Model):
         ForeignKey("agents.id", ondelete="SET NULL", name="fk_conversations_agent_id")
     )
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    # Bumped by every change (log entries and read marks): the dashboard's upsert order.
+    # Bumped by every change (log entries and marks): the dashboard's upsert order.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # seq of the newest text entry (0: none yet), for the list's preview.
     last_text_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -119,12 +181,24 @@ class Conversation(db.Model):
     # Highest seq the agent side has read ("Seen" for the visitor), and the visitor's.
     agent_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     visitor_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Highest seq each side's client has received ("Delivered"); never below its read mark.
+    agent_delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
+    visitor_delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When an agent first wrote, and how long the customer had waited for it.
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_reply_ms: Mapped[int | None] = mapped_column(Integer)
+    # 64 bits: a 32-bit column overflows at a first reply after 24.8 days.
+    first_reply_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # The visitor's language when they started ("en", "pt-BR"): e-mails are written in it.
+    visitor_language: Mapped[str | None] = mapped_column(String(16))
+    # Agent replies up to this seq were e-mailed (or never will be): never one twice.
+    emailed_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # When the visitor unsubscribed from this conversation's e-mails.
+    email_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # sha256 of the token of the browser that last reopened it from an e-mailed link.
+    link_token_hash: Mapped[str | None] = mapped_column(String(64))
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
@@ -176,3 +250,42 @@ class Message(db.Model):
         # "Messages today" counts by time across every conversation.
         Index("ix_messages_created_at", "created_at"),
     )
+
+
+class OutgoingMail(db.Model):
+    """An e-mail to a visitor, queued in the transaction that decided it and sent by the
+    one elected sender: the agent replies with `after_seq` < seq <= `through_seq` (kind
+    "replies"), or the whole conversation (kind "transcript"). Written when it is sent, so
+    the link it carries is never stored."""
+
+    __tablename__ = "outgoing_mail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE", name="fk_outgoing_mail_conversation_id")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(16))
+    after_seq: Mapped[int] = mapped_column(Integer)
+    through_seq: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the server refused it for good (the address does not exist).
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_outgoing_mail_due", "sent_at", "given_up_at", "next_attempt_at"),)
+
+
+class Lease(db.Model):
+    """A job one process at a time may do (the mail sender): held by `holder` until
+    `expires_at`, renewed while it works, taken over once it expires."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

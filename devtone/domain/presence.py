@@ -1,7 +1,8 @@
-"""What each side has seen and is doing: read marks and typing.
+"""What each side has received, seen and is doing: the marks and typing.
 
-Neither is an entry of the log. A read mark moves counters on the conversation's row
-(unread, "Seen") through the log's one write path, under its lock like any write;
+Neither is an entry of the log. The marks (delivered, seen) move counters on the
+conversation's row (unread, "Delivered", "Seen") through the log's one write path, under
+its lock like any write;
 typing is never stored, only announced, at most once per interval per side.
 """
 
@@ -16,6 +17,7 @@ from flask import Flask, current_app
 
 from devtone.domain import announce, conversations, fields, log_writer
 from devtone.domain.agents import AgentIdentity
+from devtone.errors import Invalid
 from devtone.extensions import db
 
 TYPING_KEY = "devtone.typing"
@@ -27,10 +29,31 @@ def init_app(app: Flask) -> None:
 
 
 def mark_read(conversation_id: int, caller: conversations.Caller, seq: object) -> dict[str, Any]:
-    """Move the caller's side's read mark up to `seq` (it never moves back); return the
-    conversation. Only the agent side's mark is news: the visitor's is shown to nobody."""
+    """Move the caller's side's seen mark up to `seq` (POST …/read); return the conversation."""
     seq = fields.clean_seq(seq)
-    return conversations.write(conversation_id, log_writer.mark_read, caller, seq)[0].conversation
+    written = conversations.write(
+        conversation_id, log_writer.move_marks, caller, None, seq, {"seen": "seq"}
+    )
+    return written[0].conversation
+
+
+def move_marks(
+    conversation_id: int, caller: conversations.Caller, marks: dict[str, object]
+) -> dict[str, Any]:
+    """Move the caller's side's `delivered` and `seen` marks forward (either may be left
+    out, not both); return the conversation. Never back; seen implies delivered; past the
+    log's last entry is Invalid."""
+    unknown = sorted(set(marks) - {"delivered", "seen"})
+    if unknown:
+        raise Invalid("{field} is not a mark.", field=unknown[0], code="unknown_field")
+    if not marks:
+        raise Invalid("Give delivered, seen or both.", field="seen", code="required")
+    delivered, seen = (
+        fields.clean_seq(marks[name], name) if name in marks else None
+        for name in ("delivered", "seen")
+    )
+    written = conversations.write(conversation_id, log_writer.move_marks, caller, delivered, seen)
+    return written[0].conversation
 
 
 def announce_typing(conversation_id: int, caller: conversations.Caller, typing: object) -> None:

@@ -49,11 +49,18 @@ def conversation_json(
         "version": conversation.version,
         "unread": conversation.visitor_messages - conversation.agent_read_messages,
         "agent_read_seq": conversation.agent_read_seq,
-        # Each side's seen mark (DESIGN.md §7): the highest seq it has shown its person. The
-        # visitor's tells the widget's badge how many agent messages are still unseen.
+        # Each side's marks (DESIGN.md §7): the highest seq its client has received, and
+        # shown its person. The visitor's seen mark also tells the widget's badge how many
+        # agent messages are still unseen.
         "marks": {
-            "visitor": {"seen": conversation.visitor_read_seq},
-            "agent": {"seen": conversation.agent_read_seq},
+            "visitor": {
+                "delivered": conversation.visitor_delivered_seq,
+                "seen": conversation.visitor_read_seq,
+            },
+            "agent": {
+                "delivered": conversation.agent_delivered_seq,
+                "seen": conversation.agent_read_seq,
+            },
         },
         "last_message": message_json(last_text) if last_text is not None else None,
     }

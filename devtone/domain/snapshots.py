@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, tuple_
@@ -22,6 +22,9 @@ from devtone.extensions import db
 #: Open conversations are all listed (a team's workload); closed ones only this many.
 OPEN_MAX = 1000
 RECENTLY_CLOSED = 50
+#: "Typically replies in …" looks back this far: a week holds every weekday's load, and
+#: a quiet morning (no reply yet today) still has something to say.
+TYPICAL_REPLY_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,15 @@ def _stats(now: datetime) -> dict[str, Any]:
         "messages_today": messages_today,
         "median_first_reply_seconds": _median_first_reply_seconds(today),
     }
+
+
+def typical_first_reply_seconds(now: datetime | None = None) -> float | None:
+    """The median first reply over the last TYPICAL_REPLY_DAYS days; None before any."""
+    since = (now or utcnow()) - timedelta(days=TYPICAL_REPLY_DAYS)
+    try:
+        return _median_first_reply_seconds(since)
+    finally:
+        db.session.close()
 
 
 def _median_first_reply_seconds(since: datetime) -> float | None:

@@ -29,6 +29,15 @@ class Visitor:
         return "Visitor(token=…)"
 
 
+@dataclass(frozen=True)
+class MailedVisitor:
+    """A conversation's visitor writing by e-mail: known by the signed reply address
+    that named the conversation (mailed_replies.py checks it before making one), so they
+    write as the visitor there without a token."""
+
+    conversation_id: int
+
+
 def issue_token() -> tuple[str, str]:
     """A new visitor token and the hash to store in its place."""
     token = secrets.token_urlsafe(32)
@@ -45,10 +54,15 @@ def may_access(visitor: Visitor, token_hash: str) -> bool:
     return hmac.compare_digest(hash_token(visitor.token), token_hash)
 
 
-def check_access(caller: object, token_hash: str) -> None:
+def check_access(caller: object, token_hash: str, link_token_hash: str | None = None) -> None:
     """Raise NotFound unless `caller` may read the conversation whose token hash is
-    `token_hash`: every agent may, a visitor with that conversation's token."""
-    if isinstance(caller, Visitor) and not may_access(caller, token_hash):
+    `token_hash`: every agent may, a visitor with that conversation's token, or with the
+    one its e-mailed link last gave a browser (`link_token_hash`)."""
+    if (
+        isinstance(caller, Visitor)
+        and not may_access(caller, token_hash)
+        and not (link_token_hash and may_access(caller, link_token_hash))
+    ):
         # The very answer a missing conversation gets: a 403 would tell whoever tries
         # made-up tokens which conversations exist.
         raise NotFound("No such conversation.")

@@ -2,7 +2,8 @@
 
 The feeds read the domain and wait on the transport. `init_app` builds what the
 process's readers share: the head watcher that repairs conversation readers, the
-dashboard's snapshot cache, and the connection log's output.
+dashboard's snapshot cache, the typing board of poll answers, and the connection log's
+output.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from flask import Flask
 from devtone.feeds import connection_log
 from devtone.feeds.dashboard import SnapshotCache
 from devtone.feeds.heads import HeadWatcher
+from devtone.feeds.typing_board import TypingBoard
 from devtone.realtime import broker_of
 
 HEADS_KEY = "devtone.heads"
 SNAPSHOTS_KEY = "devtone.snapshots"
+TYPING_KEY = "devtone.typing_board"
 
 
 def init_app(app: Flask) -> None:
     """Give `app` its readers' shared parts; starts nothing (the watcher starts lazily)."""
     app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
     app.extensions[SNAPSHOTS_KEY] = SnapshotCache(app)
+    app.extensions[TYPING_KEY] = TypingBoard(broker_of(app))
     connection_log.init_app(app)
 
 
@@ -33,6 +37,11 @@ def heads_of(app: Flask) -> HeadWatcher:
 def snapshots_of(app: Flask) -> SnapshotCache:
     """The dashboard snapshots `app`'s process shares between its agents."""
     return app.extensions[SNAPSHOTS_KEY]
+
+
+def typing_board_of(app: Flask) -> TypingBoard:
+    """Who is typing now, as `app`'s process hears it."""
+    return app.extensions[TYPING_KEY]
 
 
 def end_streams(app: Flask) -> None:

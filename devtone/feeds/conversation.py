@@ -7,7 +7,7 @@ database connection is held while waiting: the domain ends its transaction on re
 
 A stream sends the conversation (`event: conversation`, no `id:`) whenever it changed
 in a way the log says (a status entry: joined, closed, reopened) or outside the log (a
-read mark), so no page has to fetch it again after an entry.
+mark), so no page has to fetch it again after an entry.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask
@@ -25,8 +26,14 @@ from devtone.domain.agents import AgentIdentity
 from devtone.feeds import connection_log
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
+from devtone.feeds.typing_board import TypingBoard
 from devtone.realtime.broker import ENDED, MISSED, Broker, Subscription
 from devtone.realtime.stream_slots import StreamSlots
+
+#: A long-poll that starts this soon after the other side's typing was heard answers with
+#: it at once: it may have come while the client was between two requests (a client waits
+#: a second after a quick empty answer). At most one answer repeats an event.
+TYPING_JUST_NOW = 1.5
 
 
 class ConversationReader:
@@ -95,7 +102,7 @@ class ConversationReader:
 
     def live(self, item: dict[str, Any], now: float) -> Iterator[bytes]:
         """A published change: an entry (sent if next, a gap repaired, a repeat dropped),
-        or news that is not in the log (a read mark, typing), passed on as it is."""
+        or news that is not in the log (a mark, typing), passed on as it is."""
         message = item.get("message")
         if message is None:
             yield from _news(item)
@@ -147,15 +154,41 @@ def wait_for_messages(
     broker: Broker,
     heads: HeadWatcher,
     slots: StreamSlots,
+    board: TypingBoard,
     clock: Callable[[], float] = time.monotonic,
 ) -> conversations.Page:
     """Long-poll: the page after `after` as soon as it is not empty, or empty after `wait` s.
 
     A client that is up to date costs one query to start waiting (its token and the
     log's head, read together); woken by the next entry, it is answered from the
-    published item (the entry and the conversation after it) without a query. While it
-    waits it holds one of `slots`, like a stream (TooManyRequests when none is free).
+    published item (the entry and the conversation after it) without a query. The other
+    side's typing answers it too (with `typing`), as a stream would pass it on; any other
+    answer, and a poll's (`wait` 0), carries the other side's typing if it is typing now
+    (`board`). While it waits it holds one of `slots`, like a stream (TooManyRequests when
+    none is free).
     """
+    other = _other_side(caller)
+    missed = board.typing_now(conversation_id, other, within=TYPING_JUST_NOW) if wait > 0 else None
+    if missed is not None:
+        page = conversations.messages_after(conversation_id, caller, after, limit)
+        return replace(page, typing=missed)
+    page = _wait(conversation_id, caller, after, limit, wait, broker, heads, slots, clock)
+    if page.typing is None:
+        page = replace(page, typing=board.typing_now(conversation_id, other))
+    return page
+
+
+def _wait(
+    conversation_id: int,
+    caller: conversations.Caller,
+    after: int,
+    limit: int,
+    wait: float,
+    broker: Broker,
+    heads: HeadWatcher,
+    slots: StreamSlots,
+    clock: Callable[[], float],
+) -> conversations.Page:
     if wait <= 0:
         return conversations.messages_after(conversation_id, caller, after, limit)
     # Subscribe before looking at the head: an entry committed after the look is then
@@ -180,25 +213,47 @@ def wait_for_messages(
                 if item is ENDED:
                     connection.reason = connection_log.SERVER_SHUTDOWN
                     break  # shutting down: answer now, the client asks again elsewhere
-                if item is None or _is_typing(item):
-                    continue  # typing is for streams only
-                if item is not MISSED and _next_entry_or_news(item, after):
-                    # The entry after the cursor, or a read mark ("Seen" need not wait),
-                    # answered from the published item without a query.
-                    message = item.get("message")
-                    if message is None:
-                        page = conversations.Page([], after, item["conversation"])
-                        return _answer(connection, page)
-                    _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
-                    page = conversations.Page([message], message["seq"], item["conversation"])
+                page = _woken_by(item, conversation_id, caller, after, limit)
+                if page is not None:
                     return _answer(connection, page)
-                if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
-                    metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
-                    found = conversations.messages_after(conversation_id, None, after, limit)
-                    if found.messages:
-                        return _answer(connection, found)
         found = conversations.messages_after(conversation_id, None, after, limit)
         return _answer(connection, found, empty=connection_log.TIMEOUT)
+
+
+def _woken_by(
+    item: dict[str, Any] | object | None,
+    conversation_id: int,
+    caller: conversations.Caller,
+    after: int,
+    limit: int,
+) -> conversations.Page | None:
+    """What a waiting long-poll answers after `item` (None: wait on)."""
+    if item is None:
+        return None
+    if _is_typing(item):
+        typing = item["typing"]
+        if typing.get("sender") == _side(caller):
+            return None  # one's own typing is no news to oneself
+        # Typing carries no conversation: read it (typing comes at most once per interval
+        # per side, so this query is rare).
+        found = conversations.messages_after(conversation_id, None, after, limit)
+        return replace(found, typing=typing)
+    if item is not MISSED and _next_entry_or_news(item, after, _side(caller)):
+        # The entry after the cursor, or a mark ("Seen" need not wait), answered from the
+        # published item without a query.
+        message = item.get("message")
+        if message is None:
+            return conversations.Page([], after, item["conversation"])
+        _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
+        return conversations.Page([message], message["seq"], item["conversation"])
+    if item is not MISSED and "message" not in item:
+        return None  # the caller's own marks
+    if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
+        metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
+        found = conversations.messages_after(conversation_id, None, after, limit)
+        if found.messages:
+            return found
+    return None
 
 
 def _answer(
@@ -216,10 +271,22 @@ def _answer(
     return page
 
 
+def _side(caller: conversations.Caller) -> str:
+    return "agent" if isinstance(caller, AgentIdentity) else "visitor"
+
+
+def _other_side(caller: conversations.Caller) -> str:
+    return "visitor" if isinstance(caller, AgentIdentity) else "agent"
+
+
 def _is_typing(item: Any) -> bool:
     return isinstance(item, dict) and "typing" in item
 
 
-def _next_entry_or_news(item: dict[str, Any], after: int) -> bool:
+def _next_entry_or_news(item: dict[str, Any], after: int, side: str) -> bool:
     message = item.get("message")
-    return message["seq"] == after + 1 if message is not None else "conversation" in item
+    if message is not None:
+        return message["seq"] == after + 1
+    # A change outside the log; the caller's own side's marks are no news to it (answering
+    # would only leave the caller a moment without a waiting request).
+    return "conversation" in item and item.get("marks_of") != side

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 
@@ -120,6 +120,10 @@ class Broker(Protocol):
     def subscriber_count(self) -> int:
         """How many subscriptions are open in this process."""
 
+    def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
+        """Show `observer(channel, item)` every item this process receives, on any channel;
+        an observer is no subscription (it is not counted, ended or told it missed)."""
+
     def end_all(self) -> None:
         """End every open subscription (get() → ENDED) and forget it."""
 
@@ -136,6 +140,12 @@ class FanOut:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_channel: dict[str, set[Subscription]] = {}
+        self._observers: list[Callable[[str, dict[str, Any]], None]] = []
+
+    def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
+        """Show `observer` every item delivered from now on."""
+        with self._lock:
+            self._observers.append(observer)
 
     def add(self, subscription: Subscription) -> None:
         """Start delivering `subscription`'s channels to it."""
@@ -158,6 +168,9 @@ class FanOut:
         with self._lock:
             subscribers = list(self._by_channel.get(channel, ()))
             subscribers.extend(self._by_channel.get(EVERY_CHANNEL, ()))
+            observers = list(self._observers)
+        for observer in observers:
+            observer(channel, item)
         for subscription in subscribers:
             subscription.deliver(item)
 
@@ -198,6 +211,10 @@ class MemoryBroker:
     def subscriber_count(self) -> int:
         """How many subscriptions are open."""
         return len(self._fan_out.subscriptions())
+
+    def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
+        """Show `observer(channel, item)` every item published from now on."""
+        self._fan_out.observe(observer)
 
     def ping(self) -> bool:
         """Always: the in-process broker cannot be unreachable."""

@@ -192,6 +192,14 @@ class RedisBroker:
         """How many subscriptions are open in this process."""
         return len(self._fan_out.subscriptions())
 
+    def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
+        """Show `observer(channel, item)` every item this process hears from Redis (every
+        process hears every envelope); starts the listener like a first subscription."""
+        if self._closed:
+            raise RuntimeError("this RedisBroker is closed")
+        self._fan_out.observe(observer)
+        self._start_listener()
+
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""
         for subscription in self._fan_out.take_all():

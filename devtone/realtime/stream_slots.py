@@ -105,8 +105,11 @@ class StreamSlots:
 
     def _refusal(self, what: str) -> errors.TooManyRequests:
         return errors.TooManyRequests(
-            f"{what}; poll, and try again in {self.retry_after} s.",
+            # Not shown to people: a client that gets it falls back to polling quietly.
+            "{what}; poll, and try again in {seconds} s.",
             retry_after=self.retry_after,
+            what=what,
+            seconds=self.retry_after,
             code="too_many_streams",
         )
 

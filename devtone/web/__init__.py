@@ -7,16 +7,24 @@ from flask import Flask
 from devtone.web import (
     api_conversations,
     api_realtime,
+    assets,
     auth,
     chat,
     contract,
     dashboard,
+    doctor,
     errors,
+    i18n,
     limits,
+    mail_inbound,
     monitor,
+    office_hours,
     ops,
+    password_reset,
+    presence,
     request,
     security_headers,
+    visitor_email,
     widget,
 )
 
@@ -24,16 +32,24 @@ from devtone.web import (
 def register(app: Flask) -> None:
     """Register devtone's blueprints and its error rendering on `app`."""
     app.url_map.converters["id"] = request.IdConverter  # before any rule uses <id:…>
+    i18n.init_app(app)  # before the templates are parsed: they use its {% trans %} tag
+    assets.init_app(app)  # then: a build that lacks a page's bundle stops the start here
     app.register_blueprint(api_conversations.bp)
     app.register_blueprint(api_realtime.bp)
     app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(office_hours.bp)
+    app.register_blueprint(presence.bp)
+    app.register_blueprint(password_reset.bp)
     auth.init_app(app)
     app.register_blueprint(chat.bp)
     app.register_blueprint(monitor.bp)
+    app.register_blueprint(doctor.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(widget.bp)
+    app.register_blueprint(visitor_email.bp)
+    app.register_blueprint(mail_inbound.bp)
     security_headers.init_app(app)
     limits.init_app(app)
     errors.register(app)

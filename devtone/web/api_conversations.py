@@ -12,10 +12,11 @@ from flask import Blueprint, Response, current_app, request
 from devtone.domain import conversations, presence
 from devtone.domain.agents import AgentIdentity
 from devtone.feeds import conversation as conversation_feed
-from devtone.feeds import heads_of, loop
+from devtone.feeds import heads_of, loop, typing_board_of
 from devtone.realtime import broker_of, stream_slots_of
 from devtone.realtime.stream_slots import given_back_if_never_run
 from devtone.web import limits
+from devtone.web.i18n import choose_language, language_tag
 from devtone.web.request import WAIT_MAX, agent, caller, json_object, whole_number
 from devtone.web.sse_response import agent_still_active, event_stream, stream_settings
 
@@ -27,7 +28,11 @@ bp = Blueprint("api_conversations", __name__, url_prefix="/api")
 def start_conversation() -> tuple[dict[str, Any], int]:
     """Open a conversation; the answer carries the visitor's token, once."""
     fields = json_object()
-    conversation, token = conversations.start_conversation(fields.get("name"), fields.get("email"))
+    # The page's language (the widget may have chosen one), else the browser's.
+    language = language_tag(_text(fields.get("language"))) or choose_language()
+    conversation, token = conversations.start_conversation(
+        fields.get("name"), fields.get("email"), language
+    )
     return {"conversation": conversation, "token": token}, 201
 
 
@@ -65,12 +70,12 @@ def list_messages(conversation_id: int) -> dict[str, Any]:
         broker_of(current_app),
         heads_of(current_app),
         stream_slots_of(current_app),
+        typing_board_of(current_app),
     )
-    return {
-        "messages": page.messages,
-        "cursor": page.cursor,
-        "conversation": page.conversation,
-    }
+    answer = {"messages": page.messages, "cursor": page.cursor, "conversation": page.conversation}
+    if page.typing is not None:
+        answer["typing"] = page.typing
+    return answer
 
 
 @bp.get("/conversations/<id:conversation_id>/events")
@@ -104,10 +109,19 @@ def typing(conversation_id: int) -> tuple[str, int]:
 
 @bp.post("/conversations/<id:conversation_id>/read")
 def read(conversation_id: int) -> dict[str, Any]:
-    """Move the caller's read mark up to `seq`."""
+    """Move the caller's seen mark up to `seq` (the marks endpoint's `seen`)."""
     who = caller()
+    limits.count_marks(conversation_id, who)
     seq = json_object().get("seq")
     return {"conversation": presence.mark_read(conversation_id, who, seq)}
+
+
+@bp.post("/conversations/<id:conversation_id>/marks")
+def marks(conversation_id: int) -> dict[str, Any]:
+    """Move the caller's side's delivered and seen marks forward."""
+    who = caller()
+    limits.count_marks(conversation_id, who)
+    return {"conversation": presence.move_marks(conversation_id, who, json_object())}
 
 
 @bp.post("/conversations/<id:conversation_id>/assign")
@@ -122,3 +136,7 @@ def assign(conversation_id: int) -> dict[str, Any]:
 def close(conversation_id: int) -> dict[str, Any]:
     """Close the conversation (the visitor may reopen it by writing again)."""
     return {"conversation": conversations.close_conversation(conversation_id, agent())}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -52,5 +52,7 @@ def _choice(
     if value is None and not required:
         return None
     if not isinstance(value, str) or value not in allowed:
-        raise errors.Invalid(f"{name} must be one of {', '.join(allowed)}.", field=name)
+        raise errors.Invalid(
+            "{field} must be one of {allowed}.", field=name, allowed=", ".join(allowed)
+        )
     return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -13,11 +14,12 @@ from devtone import errors
 from devtone.domain import agents
 from devtone.extensions import limiter, login_manager
 from devtone.web import limits
+from devtone.web.errors import translated
 from devtone.web.forms import ActionForm, SignInForm
 
 bp = Blueprint("auth", __name__, url_prefix="/dashboard")
 
-FAILED = "That e-mail address and password do not match an active agent."
+FAILED = lazy_gettext("That e-mail address and password do not match an active agent.")
 
 
 def _attempt_key() -> str:
@@ -44,7 +46,7 @@ def login() -> Response | tuple[str, int]:
     try:
         limits.wait_for_account(form.email.data)
     except errors.TooManyRequests as refused:
-        page = render_template("dashboard/login.html", form=form, error=refused.message)
+        page = render_template("dashboard/login.html", form=form, error=translated(refused))
         return page, 429, {"Retry-After": str(refused.retry_after)}
     agent = agents.sign_in(form.email.data, form.password.data, request.user_agent.string)
     if agent is None:
@@ -70,7 +72,7 @@ def logout() -> Response:
 @bp.errorhandler(429)
 def too_many_attempts(error: Exception) -> tuple[str, int]:
     """The sign-in form again, saying why it is refused for now."""
-    message = "Too many sign-in attempts. Wait a minute and try again."
+    message = gettext("Too many sign-in attempts. Wait a minute and try again.")
     return render_template("dashboard/login.html", form=SignInForm(), error=message), 429
 
 

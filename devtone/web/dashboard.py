@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from devtone import errors
-from devtone.domain import agents
+from devtone.domain import agents, alerts, password_resets
 from devtone.feeds import dashboard as dashboard_feed
 from devtone.feeds import loop, snapshots_of
+from devtone.mail import Mailer, MailNotSent, mailer_of
 from devtone.realtime import broker_of, stream_slots_of
 from devtone.realtime.stream_slots import given_back_if_never_run
+from devtone.web import reset_links
+from devtone.web.errors import translated
 from devtone.web.forms import ActionForm, AgentForm
-from devtone.web.request import WAIT_MAX, agent, whole_number
+from devtone.web.request import WAIT_MAX, agent, json_object, whole_number
 from devtone.web.sse_response import agent_still_active, event_stream, stream_settings
 
 bp = Blueprint("dashboard", __name__)
@@ -25,7 +29,13 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def index() -> str:
     """The live conversation list, statistics and transcript."""
-    return render_template("dashboard/index.html", agent=current_user)
+    return render_template(
+        "dashboard/index.html",
+        agent=current_user,
+        alerts=alerts.alert_settings(current_user),
+        alert_repeat_ms=round(current_app.config["ALERT_REPEAT_SECONDS"] * 1000),
+        email_on=mailer_of(current_app) is not None,
+    )
 
 
 @bp.route("/dashboard/agents", methods=["GET", "POST"])
@@ -40,16 +50,20 @@ def agents_page() -> Response | str | tuple[str, int]:
             role = "admin" if form.admin.data else "agent"
             added = agents.create_agent(form.email.data, form.name.data, form.password.data, role)
         except (errors.Invalid, errors.Conflict) as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(translated(error))
             status = 422
         else:
-            flash(f"{added['name']} can now sign in.")
+            flash(gettext("%(name)s can now sign in.", name=added["name"]))
             return redirect(url_for("dashboard.agents_page"))
     elif request.method == "POST":
         status = 400
     listed = agents.list_agents()
     return render_template(
-        "dashboard/agents.html", form=form, action=ActionForm(), agents=listed
+        "dashboard/agents.html",
+        form=form,
+        action=ActionForm(),
+        agents=listed,
+        mail=mailer_of(current_app) is not None,
     ), status
 
 
@@ -64,10 +78,13 @@ def set_active(agent_id: int) -> Response:
     try:
         changed = agents.set_active(agent_id, active, current_user)
     except errors.Conflict as error:
-        flash(error.message)
+        flash(translated(error))
     else:
-        state = "reactivated" if changed["active"] else "deactivated"
-        flash(f"{changed['name']} is {state}.")
+        flash(
+            gettext("%(name)s is reactivated.", name=changed["name"])
+            if changed["active"]
+            else gettext("%(name)s is deactivated.", name=changed["name"])
+        )
     return redirect(url_for("dashboard.agents_page"))
 
 
@@ -85,8 +102,54 @@ def end_agent_sessions(agent_id: int) -> Response:
     if agent_id == current_user.id:
         logout_user()
         return redirect(url_for("auth.login"))
-    flash(f"Signed out of {ended} browser{'' if ended == 1 else 's'}.")
+    flash(ngettext("Signed out of %(num)d browser.", "Signed out of %(num)d browsers.", ended))
     return redirect(url_for("dashboard.agents_page"))
+
+
+@bp.post("/dashboard/agents/<id:agent_id>/reset-link")
+@login_required
+def issue_reset_link(agent_id: int) -> Response | tuple[str, int, dict[str, str]]:
+    """A one-time password reset link for an agent (administrators, for themselves too):
+    shown once to copy, or with `send=email` e-mailed to the agent. Older links stop working."""
+    _require_admin()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    by_email = request.form.get("send") == "email"
+    mailer = mailer_of(current_app)
+    if by_email and mailer is None:
+        abort(400)  # the button is only there with e-mail configured
+    try:
+        link = password_resets.issue_reset_link(agent_id, current_user, reset_links.lifetime())
+    except errors.NotFound:
+        abort(404)
+    except errors.Conflict as error:
+        flash(translated(error))
+        return redirect(url_for("dashboard.agents_page"))
+    failure = _email_link(link, mailer) if by_email else None
+    if by_email and failure is None:
+        flash(gettext("A reset link is on its way to %(address)s.", address=link.agent.email))
+        return redirect(url_for("dashboard.agents_page"))
+    page = render_template(
+        "dashboard/reset_link.html",
+        link=link,
+        address=reset_links.link_address(link.token),
+        minutes=reset_links.minutes(),
+        failure=failure,
+    )
+    # Shown once: no cache keeps the link; a mail server that failed is a bad gateway.
+    return page, 502 if failure else 200, {"Cache-Control": "no-store"}
+
+
+def _email_link(link: password_resets.ResetLink, mailer: Mailer) -> MailNotSent | None:
+    """Send the link to its agent now, so the admin learns at once when it cannot go."""
+    try:
+        mailer.send(reset_links.reset_email(link, mailer.sender))
+    except MailNotSent as failure:
+        current_app.logger.warning(
+            "reset link of agent %d not e-mailed: %s", link.agent.id, failure
+        )
+        return failure
+    return None
 
 
 @bp.get("/dashboard/account")
@@ -135,6 +198,19 @@ def events() -> Response:
     slot = stream_slots_of(app).acquire(None, reserved=True)  # agents' pool; given back at the end
     stream = loop.stream(reader, broker_of(app), settings, me, slot)
     return event_stream(given_back_if_never_run(slot, stream))
+
+
+@bp.get("/api/dashboard/alerts")
+def alert_settings() -> dict[str, Any]:
+    """The signed-in agent's alert settings (which alerts, and quiet mode)."""
+    return {"alerts": alerts.alert_settings(agent())}
+
+
+@bp.post("/api/dashboard/alerts")
+def change_alert_settings() -> dict[str, Any]:
+    """Change some of the signed-in agent's alert settings; answer with all of them."""
+    me = agent()
+    return {"alerts": alerts.change_alert_settings(me, json_object())}
 
 
 @bp.get("/api/agents")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sql
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -37,6 +38,16 @@ HTTP_CODES = {
 }
 
 
+def translated(error: errors.DevtoneError) -> str:
+    """The error's message in the request's language (web/i18n.py), placeholders filled."""
+    return gettext(error.template).format(field=error.field, **error.params)
+
+
+def status_of(error: errors.DevtoneError) -> int:
+    """The HTTP status of a domain error, for the JSON shape and for pages alike."""
+    return next(s for cls, s in STATUS.items() if isinstance(error, cls))
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
     """The JSON error shape of the HTTP contract."""
     body = {"error": {"code": code, "message": message, "field": field}}
@@ -65,8 +76,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(errors.DevtoneError)
     def domain_error(error: errors.DevtoneError) -> Response:
         db.session.rollback()
-        status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
-        response = error_response(status, error.code, error.message, error.field)
+        response = error_response(status_of(error), error.code, translated(error), error.field)
         if isinstance(error, errors.TooManyRequests):
             response.headers["Retry-After"] = str(error.retry_after)
         return response

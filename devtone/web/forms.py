@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from devtone.domain.agents import PASSWORD_MAX, PASSWORD_MIN
 from devtone.domain.fields import NAME_MAX
@@ -31,19 +32,37 @@ class Form(FlaskForm):
 class SignInForm(Form):
     """E-mail and password."""
 
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
 class AgentForm(Form):
     """A new agent, as an administrator adds them (the domain checks the values again)."""
 
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Display name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+        _l("Password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
     )
-    admin = BooleanField("Administrator")
+    admin = BooleanField(_l("Administrator"))
+
+
+class ForgotPasswordForm(Form):
+    """The e-mail address a reset link should go to."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(Form):
+    """A new password, twice (the domain checks it against the rules again)."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+    )
+    confirm = PasswordField(
+        _l("New password, again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
 
 
 class ActionForm(Form):

@@ -5,6 +5,7 @@
   post, keyed by who the caller says they are, so nobody uses up anyone else's allowance;
 - sign-in attempts: per client address and e-mail, per address across e-mails, and per
   account across addresses as a growing delay (never a lockout) after repeated failures;
+- password resets: per client address (both forms), and reset e-mails per address asked for;
 - open streams: slots of the realtime layer (realtime/stream_slots.py), not rates.
 
 Every refusal is a 429 in the JSON error shape with `Retry-After` (web/errors.py).
@@ -48,6 +49,42 @@ limit_sign_ins_per_address = limiter.limit(
     scope="sign-in-address",
 )
 
+#: POST /dashboard/forgot-password and /dashboard/new-password: DEVTONE_RESET_RATE_LIMIT per
+#: client address, one count for both forms (each costs an e-mail or a scrypt hash).
+limit_resets_per_address = limiter.shared_limit(
+    lambda: current_app.config["RESET_RATE_LIMIT"],
+    scope="password-reset-address",
+    methods=["POST"],
+    key_func=get_remote_address,
+)
+
+
+def _reset_email_key() -> str:
+    # A digest, so no e-mail address sits in Redis; unknown addresses count alike, so a
+    # refusal tells nobody who has an account.
+    return hashlib.sha256(_normal(request.form.get("email", "")).encode()).hexdigest()[:24]
+
+
+#: POST /dashboard/forgot-password: DEVTONE_RESET_EMAIL_RATE_LIMIT per e-mail address asked
+#: for, from any client address: nobody can flood an agent's inbox with reset e-mails.
+limit_reset_emails_per_account = limiter.limit(
+    lambda: current_app.config["RESET_EMAIL_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_reset_email_key,
+    scope="password-reset-email",
+)
+
+#: POST /api/conversations/<id>/transcript: DEVTONE_TRANSCRIPT_RATE_LIMIT per conversation,
+#: whoever asks: the address was never verified, so nobody can flood someone's inbox. Only
+#: a transcript sent counts: a stranger's refused tries must not use the visitor's up.
+limit_transcripts = limiter.limit(
+    lambda: current_app.config["TRANSCRIPT_RATE_LIMIT"],
+    key_func=lambda: str(request.view_args.get("conversation_id")),
+    deduct_when=lambda response: response.status_code < 400,
+    scope="transcript",
+    error_message="Too many transcripts asked for; try again later.",
+)
+
 #: Failed sign-ins an account may have (within FAILURE_WINDOW_S) before each attempt must
 #: wait; the wait doubles with every further failure, up to MAX_DELAY_S.
 FREE_FAILURES = 5
@@ -79,16 +116,30 @@ def count_message(conversation_id: int, sender: Caller) -> None:
     cannot use up the visitor's. Counted before the post, without a query: its key is who
     the caller says they are (the post then checks it).
     """
-    _count("messages", "MESSAGE_RATE_LIMIT", conversation_id, sender, "too_many_messages")
+    refusal = errors.N_("You are sending messages too fast; try again in {seconds} s.")
+    _count("messages", "MESSAGE_RATE_LIMIT", conversation_id, sender, "too_many_messages", refusal)
 
 
 def count_typing(conversation_id: int, sender: Caller) -> None:
     """Count one typing signal, as messages are counted; the throttle in the domain then
     decides which signals are news, and this bounds what a client may make it judge."""
-    _count("typing", "TYPING_RATE_LIMIT", conversation_id, sender, "too_many_typing_signals")
+    refusal = errors.N_("Too many typing signals; try again in {seconds} s.")
+    _count(
+        "typing", "TYPING_RATE_LIMIT", conversation_id, sender, "too_many_typing_signals", refusal
+    )
 
 
-def _count(what: str, setting: str, conversation_id: int, sender: Caller, code: str) -> None:
+def count_marks(conversation_id: int, sender: Caller) -> None:
+    """Count one move of the sender's marks (POST …/marks or …/read), as messages are
+    counted: clients send at most one a second per tab, and each move is news to the
+    other side's every page, so a client that sends more is refused."""
+    refusal = errors.N_("Too many delivery and read updates; try again in {seconds} s.")
+    _count("marks", "MARK_RATE_LIMIT", conversation_id, sender, "too_many_marks", refusal)
+
+
+def _count(
+    what: str, setting: str, conversation_id: int, sender: Caller, code: str, refusal: str
+) -> None:
     breaker: Breaker = current_app.extensions[BREAKER_KEY]
     if not breaker.allows():
         return  # the shared counter failed a moment ago: no post waits on it meanwhile
@@ -111,10 +162,9 @@ def _count(what: str, setting: str, conversation_id: int, sender: Caller, code: 
             current_app.logger.warning("%s rate limit not counted: its storage is down", what)
             return
         breaker.succeeded()
+        retry_after = max(1, math.ceil(reset_at - time.time()))
         raise errors.TooManyRequests(
-            f"Too many {what} in this conversation ({item}); try again later.",
-            retry_after=max(1, math.ceil(reset_at - time.time())),
-            code=code,
+            refusal, retry_after=retry_after, code=code, seconds=retry_after
         )
     breaker.succeeded()
 
@@ -142,9 +192,9 @@ def wait_for_account(email: str) -> None:
         return  # an outage of the counters never keeps an agent out
     retry_after = max(1, retry_after)
     raise errors.TooManyRequests(
-        "Too many failed sign-ins for this account. Try again in "
-        f"{retry_after} second{'' if retry_after == 1 else 's'}.",
+        "Too many failed sign-ins for this account. Try again in {seconds} s.",
         retry_after=retry_after,
+        seconds=retry_after,
         code="sign_in_delayed",
     )
 

@@ -86,11 +86,13 @@ def whole_number(name: str, raw: str | None, default: int, low: int = 0, high: i
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit():
-        raise errors.Invalid(f"{name} must be a whole number ≥ {low}.", field=name)
+        raise errors.Invalid("{field} must be a whole number ≥ {low}.", field=name, low=low)
     # Too many digits to be in bounds: never int() them (Python refuses 4,300 and more).
     value = int(raw) if len(raw.lstrip("0")) <= len(str(high)) else high + 1
     if value < low or value > high:
-        raise errors.Invalid(f"{name} must be between {low} and {high}.", field=name)
+        raise errors.Invalid(
+            "{field} must be between {low} and {high}.", field=name, low=low, high=high
+        )
     return value
 
 

@@ -14,13 +14,15 @@ from werkzeug.wrappers import Response
 EMBED_ENDPOINT = "widget.embed"
 
 # Everything from devtone's origin only; no 'unsafe-inline' or 'unsafe-eval' anywhere. The
-# dashboard's beep is a WebAudio oscillator (no media file), and pages have no images.
+# dashboard's beep is a WebAudio oscillator (no media file), and pages have no images but
+# the favicon: with a count, the dashboard draws its badge on a canvas and sets the icon
+# to that canvas's data: URL (a raster image runs nothing; img-src data: allows no script).
 # base-uri 'none': an injected <base> cannot redirect the module scripts' relative URLs.
 _POLICY = (
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    "img-src 'self' data:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
@@ -52,5 +54,6 @@ def init_app(app: Flask) -> None:
             headers["X-Frame-Options"] = "DENY"
         headers["Content-Security-Policy"] = content_security_policy(ancestors)
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = REFERRER_POLICY
+        # A page whose own address holds a token (?token=) never sends it on as a Referer.
+        headers.setdefault("Referrer-Policy", REFERRER_POLICY)
         return response

@@ -17,25 +17,51 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser(chromium_path):
+@pytest.fixture(scope="package")
+def chromium(chromium_path):
+    """One Chromium for all the browser tests, `.browser` relaunched if it ever goes away: a launch
+    costs a second or two, and every test gets contexts of its own anyway (no storage,
+    cookie, lock or channel is shared between contexts)."""
     from playwright.sync_api import sync_playwright
 
+    class Chromium:
+        browser = None
+
+        def launched(self):
+            if self.browser is None or not self.browser.is_connected():
+                self.browser = playwright.chromium.launch(
+                    executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+                )
+            return self.browser
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+        holder = Chromium()
+        yield holder
+        if holder.browser is not None and holder.browser.is_connected():
+            holder.browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The browser tests' Chromium; every context a test opens in it is closed after the test."""
+    browser = chromium.launched()
+    yield browser
+    for context in list(browser.contexts):
+        context.close()
 
 
 @pytest.fixture
 def new_page(browser):
-    """A page in a fresh browser context (its own localStorage, like another person)."""
+    """A page in a fresh browser context (its own localStorage, like another person), in
+    the browser language `locale` ("pt-BR": Accept-Language and navigator.language) and
+    the `color_scheme` ("light", "dark") the person's system asks for, in `timezone_id`
+    (an IANA name; the machine's when left out)."""
     contexts = []
 
-    def open_page():
-        context = browser.new_context()
+    def open_page(locale=None, color_scheme=None, timezone_id=None):
+        context = browser.new_context(
+            locale=locale, color_scheme=color_scheme, timezone_id=timezone_id
+        )
         contexts.append(context)
         page = context.new_page()
         page.errors = []

@@ -49,3 +49,22 @@ def force_tier(page, tier):
         page.route(BLOCK_SSE, lambda route: route.abort())
     if tier == "poll":
         page.route(BLOCK_WAITING, lambda route: route.abort())
+
+
+# Headless Chromium answers "denied" for a permission never asked; a person's browser says
+# "default" (not asked yet) and prompts on request. This plays that browser: "default"
+# until the page asks, then what the context grants.
+NOTIFICATIONS_NOT_ASKED_YET = """
+const Recorded = window.Notification;
+const granted = Object.getOwnPropertyDescriptor(Recorded, "permission").get;
+const request = Recorded.requestPermission;
+let asked = false;
+Object.defineProperty(Recorded, "permission", {
+  get: () => (asked ? granted.call(Recorded) : "default"),
+  configurable: true,
+});
+Recorded.requestPermission = (...args) => {
+  asked = true;
+  return request(...args);
+};
+"""

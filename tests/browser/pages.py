@@ -34,6 +34,12 @@ def api_post(url, visitor, body):
     return answer.json()["message"]
 
 
+def first_message(url, session, body):
+    """The first message of a conversation started through the domain (`start_visitor`):
+    it lists the conversation for agents."""
+    return api_post(url, {"conversationId": session.id, "token": session.token}, body)
+
+
 def type_message(page, body):
     page.fill("#message-body", body)
     page.press("#message-body", "Enter")

@@ -6,11 +6,12 @@ from playwright.sync_api import expect
 from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.dashboard_pages import expect_dashboard_tier, sign_in
 from tests.browser.pages import start_chat, type_message
+from tests.conftest import ON_SQLITE
 
 pytestmark = [
     pytest.mark.browser,
     # What a page may load does not depend on the storage: SQLite is enough.
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    ON_SQLITE,
 ]
 
 # Every frame of the page reports a violation to the console, where the test collects it.

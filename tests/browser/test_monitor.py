@@ -8,9 +8,10 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import FAST_TIMINGS
 from tests.browser.dashboard_pages import sign_in
+from tests.conftest import ON_SQLITE
 from tests.live.conftest import SseReader
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, ON_SQLITE]  # what it looks at is the same on both stacks
 
 
 def figure(page, name):

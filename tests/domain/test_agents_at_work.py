@@ -275,5 +275,12 @@ def test_each_sides_seen_mark_is_in_the_conversation(app, visitor, agent):
         conversations.post_message(visitor.id, agent.identity, "Olá! Como posso ajudar?")
         seen = presence.mark_read(visitor.id, Visitor(visitor.token), 3)
         read = presence.mark_read(visitor.id, agent.identity, 1)
-    assert seen["marks"] == {"visitor": {"seen": 3}, "agent": {"seen": 0}}
-    assert read["marks"] == {"visitor": {"seen": 3}, "agent": {"seen": 1}}
+    # Seen implies delivered: a client shows only what it has.
+    assert seen["marks"] == {
+        "visitor": {"delivered": 3, "seen": 3},
+        "agent": {"delivered": 0, "seen": 0},
+    }
+    assert read["marks"] == {
+        "visitor": {"delivered": 3, "seen": 3},
+        "agent": {"delivered": 1, "seen": 1},
+    }

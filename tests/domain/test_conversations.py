@@ -195,6 +195,9 @@ def test_a_bad_body_is_refused_and_stores_nothing(app, visitor, body, code):
         ("  ", None, "name", "blank"),
         ("x" * 81, None, "name", "too_long"),
         ("two\nlines", None, "name", "invalid_text"),
+        # Line breaks in an e-mail header too: the name goes into the To: of its e-mails.
+        ("Ana\u2028Bia", None, "name", "invalid_text"),
+        ("Ana\x85Bia", None, "name", "invalid_text"),
         ("Ada", "not-an-email", "email", "invalid_email"),
         ("Ada", "a@b@c", "email", "invalid_email"),
         ("Ada", 7, "email", "invalid_email"),

@@ -1,33 +1,12 @@
 """The dashboard's snapshot and statistics, on a fixture with known timestamps."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-
-from devtone.domain import conversations, log_writer, presence, snapshots
+from devtone.domain import conversations, presence, snapshots
 from devtone.domain.visitors import Visitor
+from tests.conftest import CLOCK_START as NOW
 
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 YESTERDAY = NOW - timedelta(days=1)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The domain's clock, set by the test before each step (known timestamps)."""
-
-    class Clock:
-        now = NOW
-
-        def __call__(self):
-            return self.now
-
-        def at(self, hour, minute=0, day=NOW):
-            self.now = day.replace(hour=hour, minute=minute)
-
-    fake = Clock()
-    monkeypatch.setattr(log_writer, "utcnow", fake)
-    monkeypatch.setattr(conversations, "utcnow", fake)
-    return fake
 
 
 def _visitor_says(visitor, body):
@@ -97,6 +76,33 @@ def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(app, clock, a
             conversations.post_message(started["id"], agent.identity, "hi")
         figures = snapshots.stats(NOW)
     assert figures["median_first_reply_seconds"] == (120 + 600) / 2
+
+
+def test_the_typical_first_reply_is_the_median_of_the_last_seven_days(app, clock, agent):
+    with app.app_context():
+        assert snapshots.typical_first_reply_seconds(NOW) is None  # nobody answered yet
+        for days_ago, minutes in ((8, 1), (6, 4), (2, 20), (0, 6)):
+            clock.at(8, day=NOW - timedelta(days=days_ago))
+            started = _start(f"{days_ago} days ago")
+            clock.now = clock.now + timedelta(minutes=minutes)
+            conversations.post_message(started["id"], agent.identity, "hi")
+        typical = snapshots.typical_first_reply_seconds(NOW)
+        today = snapshots.stats(NOW)["median_first_reply_seconds"]
+    # 4, 6 and 20 minutes; eight days ago (1 minute) is out of the week.
+    assert typical == 6 * 60
+    assert today == 6 * 60  # today's statistic stays today's
+
+
+def test_a_first_reply_after_a_month_is_counted_not_refused(app, clock, agent):
+    # 40 days in milliseconds is past a 32-bit column (24.8 days): PostgreSQL refused it.
+    with app.app_context():
+        clock.at(8, day=NOW - timedelta(days=40))
+        started = _start("Forgotten")
+        _visitor_says(started, "Anyone there?")
+        clock.at(8)
+        conversations.post_message(started["id"], agent.identity, "Sorry for the wait!")
+        figures = snapshots.stats(NOW)
+    assert figures["median_first_reply_seconds"] == 40 * 24 * 3600
 
 
 def test_statistics_on_an_empty_day(app):

@@ -38,6 +38,12 @@ test("startConversation posts name and email as JSON", async () => {
   assert.deepEqual(requests[0].body, { name: "Ann", email: "ann@example.com" });
 });
 
+test("the page's language goes along, for the e-mails to the visitor", async () => {
+  const { api, requests } = client([json(201, {})], { token: null });
+  await api.startConversation({ name: "Ann", language: "pt-BR" });
+  assert.deepEqual(requests[0].body, { name: "Ann", language: "pt-BR" });
+});
+
 test("an empty email is left out", async () => {
   const { api, requests } = client([json(201, {})], { token: null });
   await api.startConversation({ name: "Ann", email: "" });
@@ -187,7 +193,7 @@ test("agent actions: assign (to me or to another agent), close, read, typing, ag
   await api.assignConversation(4);
   await api.assignConversation(4, 9);
   await api.closeConversation(4);
-  await api.markRead(4, 12);
+  await api.moveMarks(4, { delivered: 12, seen: 10 });
   assert.equal(await api.sendTyping(4, true), null);
   await api.listAgents();
   assert.deepEqual(
@@ -196,7 +202,7 @@ test("agent actions: assign (to me or to another agent), close, read, typing, ag
       ["POST", "/api/conversations/4/assign", {}],
       ["POST", "/api/conversations/4/assign", { agent_id: 9 }],
       ["POST", "/api/conversations/4/close", {}],
-      ["POST", "/api/conversations/4/read", { seq: 12 }],
+      ["POST", "/api/conversations/4/marks", { delivered: 12, seen: 10 }],
       ["POST", "/api/conversations/4/typing", { typing: true }],
       ["GET", "/api/agents", undefined],
     ],
@@ -209,4 +215,13 @@ test("a refused assignment is an ApiError with the server's reason", async () =>
     json(403, { error: { code: "forbidden", message: "Assigned to someone else" } }),
   ]);
   await assert.rejects(api.assignConversation(4), { status: 403, code: "forbidden", message: "Assigned to someone else" });
+});
+
+test("ApiError.from keeps an ApiError and wraps anything else with its message", () => {
+  const refused = new ApiError({ status: 422, code: "invalid", message: "Too long", field: "body" });
+  assert.equal(ApiError.from(refused), refused);
+  const wrapped = ApiError.from(new TypeError("Failed to fetch"));
+  assert.ok(wrapped instanceof ApiError);
+  assert.deepEqual([wrapped.status, wrapped.message, wrapped.field], [0, "Failed to fetch", null]);
+  assert.equal(ApiError.from("offline").message, "offline");
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ConversationSession } from "../../devtone/static/js/conversation-session.js";
-import { MemoryStorage, entry, flush } from "./fakes.mjs";
+import { FakeLocks, MemoryStorage, entry, flush } from "./fakes.mjs";
 
 /** A negotiator the test drives: it records how it was made and dispatches on demand. */
 class FakeNegotiator extends EventTarget {
@@ -25,7 +25,7 @@ class FakeNegotiator extends EventTarget {
   }
 }
 
-function setup({ pages = [{ messages: [], cursor: 0, conversation: { last_seq: 0 } }], token = "tok" } = {}) {
+function setup({ pages = [{ messages: [], cursor: 0, conversation: { last_seq: 0 } }], token = "tok", locks = null } = {}) {
   const seen = [];
   const posted = [];
   const reports = [];
@@ -57,6 +57,7 @@ function setup({ pages = [{ messages: [], cursor: 0, conversation: { last_seq: 0
       return negotiator;
     },
     reportTiers: (negotiator, options) => reports.push(options),
+    locks,
   });
   return { session, seen, posted, reports, negotiators };
 }
@@ -144,4 +145,28 @@ test("after close() the feed is closed and nothing more reaches the page", async
   session.send("too late");
   await flush();
   assert.equal(seen.length, before);
+});
+
+test("tabs of one conversation take turns to post: each POST holds the conversation's outbox lock", async () => {
+  const locks = new FakeLocks();
+  const { session, posted } = setup({ locks });
+  const held = [];
+  const request = locks.request.bind(locks);
+  locks.request = (name, options, callback) => request(name, options, () => (held.push(locks.held), callback()));
+  await session.open();
+  session.send("one");
+  await flush();
+  session.send("two");
+  await flush();
+  assert.deepEqual(posted.map(({ body }) => body), ["one", "two"]);
+  assert.deepEqual(held, [["devtone.outbox devtone.outbox.7"], ["devtone.outbox devtone.outbox.7"]]);
+});
+
+test("where Web Locks are refused (the widget's third-party frame) messages are still posted", async () => {
+  const locks = { request: () => Promise.reject(new DOMException("The request was denied.", "SecurityError")) };
+  const { session, posted } = setup({ locks });
+  await session.open();
+  session.send("sent anyway");
+  await flush();
+  assert.deepEqual(posted.map(({ body }) => body), ["sent anyway"]);
 });

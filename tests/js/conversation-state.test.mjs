@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ConversationState, statusLine } from "../../devtone/static/js/conversation-state.js";
-import { previewOf, truncate } from "../../devtone/static/js/conversation-list.js";
+import { previewOf, replyUnseen, truncate } from "../../devtone/static/js/conversation-list.js";
 
 test("the header line for each status", () => {
   assert.equal(statusLine({ status: "waiting" }), "Waiting for an agent…");
@@ -59,4 +59,14 @@ test("list previews: truncated text, agents named, no messages said so", () => {
   assert.equal(previewOf({ last_message: null }), "No messages yet");
   assert.equal(previewOf({ last_message: { kind: "text", sender: "visitor", body: "<b>hi</b>" } }), "<b>hi</b>");
   assert.equal(previewOf({ last_message: { kind: "text", sender: "agent", author: { name: "Maria" }, body: "On it" } }), "Maria: On it");
+});
+
+test("the list flags a conversation whose last reply the visitor has not seen", () => {
+  const reply = { seq: 5, kind: "text", sender: "agent" };
+  assert.equal(replyUnseen({ last_message: reply, marks: { visitor: { delivered: 5, seen: 4 } } }), true);
+  assert.equal(replyUnseen({ last_message: reply, marks: { visitor: { delivered: 5, seen: 5 } } }), false);
+  assert.equal(replyUnseen({ last_message: reply }), true, "no marks yet: nothing seen");
+  const question = { seq: 6, kind: "text", sender: "visitor" };
+  assert.equal(replyUnseen({ last_message: question, marks: { visitor: { seen: 0 } } }), false);
+  assert.equal(replyUnseen({ last_message: null }), false);
 });

@@ -167,3 +167,19 @@ test("the badge counts waiting conversations plus unread messages of mine", () =
   assert.equal(store.badgeCount(), 2);
   assert.equal(new DashboardStore({ me: ME }).badgeCount(), 0);
 });
+
+test("the dashboard marks delivered the visitor's last message of conversations that are mine or nobody's", () => {
+  const store = new DashboardStore({ me: ME });
+  const asked = (agent, marks = undefined) => ({
+    id: 1,
+    agent,
+    last_message: { seq: 4, kind: "text", sender: "visitor" },
+    ...(marks ? { marks } : {}),
+  });
+  assert.equal(store.deliverable(asked(null)), 4);
+  assert.equal(store.deliverable(asked({ id: ME, name: "Me" }, { agent: { delivered: 3, seen: 0 } })), 4);
+  assert.equal(store.deliverable(asked({ id: ME, name: "Me" }, { agent: { delivered: 4, seen: 0 } })), null);
+  assert.equal(store.deliverable(asked({ id: 9, name: "Lee" })), null, "Lee's client says when it has it");
+  const answered = { id: 1, agent: null, last_message: { seq: 5, kind: "text", sender: "agent" } };
+  assert.equal(store.deliverable(answered), null);
+});

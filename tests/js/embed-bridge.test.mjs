@@ -100,7 +100,7 @@ test("Esc inside the frame asks the host to close the panel", () => {
 test("connectEmbed: the page's unseen count goes to the host when it changes; agent messages too", () => {
   const { window, parent, deliver } = frame();
   const page = fakePage();
-  const embed = connectEmbed({ page, hostOrigin: HOST, window, parent });
+  const embed = connectEmbed({ page, hostOrigin: HOST, ownStore: deniedStorage(), window, parent });
   const sent = () => parent.posted.map((entry) => entry.data);
   embed.ready();
   embed.unseen(2); // the history said: two agent messages above the visitor's seen mark
@@ -168,11 +168,48 @@ test("the page starts once the host handed back the visitor, and stores new ones
   deliver({ devtone: 1, type: "restore", visitor: VISITOR });
   await ready;
   assert.deepEqual(embed.store.load(), VISITOR);
+  const lastStored = () => parent.posted.filter((message) => message.data.type === "store").at(-1).data;
   embed.store.forget();
   assert.equal(embed.store.load(), null);
-  assert.deepEqual(parent.posted.at(-1).data, { visitor: null, devtone: 1, type: "store" });
+  assert.deepEqual(lastStored(), { visitor: null, devtone: 1, type: "store" });
   embed.store.save({ ...VISITOR, conversationId: 8 });
-  assert.equal(parent.posted.at(-1).data.visitor.conversationId, 8);
+  assert.equal(lastStored().visitor.conversationId, 8);
+});
+
+test("the host hears whether a conversation is going: waiting, active, or closed with unseen messages", async () => {
+  const { window, parent, deliver } = frame();
+  const embed = connectEmbed({ page: fakePage(), hostOrigin: HOST, ownStore: deniedStorage(), window, parent });
+  const ready = embed.ready();
+  deliver({ devtone: 1, type: "restore", visitor: VISITOR });
+  await ready;
+  const told = () => parent.posted.filter((m) => m.data.type === "conversation").map((m) => m.data.open);
+  embed.status(null); // opening: not known yet, so nothing is said
+  embed.unseen(0);
+  assert.deepEqual(told(), []);
+  embed.status("waiting");
+  embed.status("active");
+  assert.deepEqual(told(), [true]); // once per change
+  embed.status("closed");
+  assert.deepEqual(told(), [true, false]);
+  embed.unseen(1); // the agent's last words, not seen yet: the next page must show the badge
+  assert.deepEqual(told(), [true, false, true]);
+  embed.unseen(0);
+  assert.deepEqual(told(), [true, false, true, false]);
+  embed.status("waiting"); // the visitor wrote again
+  embed.store.save({ name: "Ada" }); // and left it for a new one
+  assert.deepEqual(told(), [true, false, true, false, true, false]);
+  embed.status("active");
+  embed.store.forget(); // reset()
+  assert.deepEqual(told(), [true, false, true, false, true, false, true, false]);
+});
+
+test("a page started without a conversation tells the host nothing is going", async () => {
+  const { window, parent, deliver } = frame();
+  const embed = connectEmbed({ page: fakePage(), hostOrigin: HOST, ownStore: deniedStorage(), window, parent });
+  const ready = embed.ready();
+  deliver({ devtone: 1, type: "restore", visitor: { name: "Ada" } });
+  await ready;
+  assert.deepEqual(parent.posted.at(-1).data, { open: false, devtone: 1, type: "conversation" });
 });
 
 test("a restore from another origin, or a malformed one, gives no visitor", async () => {

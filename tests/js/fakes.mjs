@@ -229,3 +229,85 @@ export class MemoryStorage {
     this.items.delete(key);
   }
 }
+
+/**
+ * Web Locks of one origin (navigator.locks): exclusive, granted in the order asked; a lock
+ * is held until the callback's promise settles; `steal` takes it at once (the holder's
+ * request then rejects with AbortError); a `signal` aborts a request still waiting.
+ */
+export class FakeLocks {
+  #held = new Map(); // name → {reject}
+  #queue = new Map(); // name → [{grant, reject}]
+
+  request(name, options, callback) {
+    return new Promise((resolve, reject) => {
+      const waiter = { reject };
+      waiter.grant = () => {
+        this.#held.set(name, waiter);
+        Promise.resolve(callback({ name })).then(
+          (value) => {
+            if (this.#held.get(name) === waiter) this.#release(name);
+            resolve(value);
+          },
+          reject,
+        );
+      };
+      if (options?.steal) {
+        this.#held.get(name)?.reject(new DOMException("stolen", "AbortError"));
+        this.#held.delete(name);
+        waiter.grant();
+        return;
+      }
+      options?.signal?.addEventListener("abort", () => {
+        const queue = this.#queue.get(name) ?? [];
+        if (!queue.includes(waiter)) return;
+        queue.splice(queue.indexOf(waiter), 1);
+        reject(new DOMException("aborted", "AbortError"));
+      });
+      if (!this.#held.has(name)) waiter.grant();
+      else this.#queue.set(name, [...(this.#queue.get(name) ?? []), waiter]);
+    });
+  }
+
+  #release(name) {
+    this.#held.delete(name);
+    const next = this.#queue.get(name)?.shift();
+    next?.grant();
+  }
+
+  /** Names held now. */
+  get held() {
+    return [...this.#held.keys()];
+  }
+}
+
+/** BroadcastChannel between fake tabs: a message reaches every other open channel of the name. */
+export class FakeChannels {
+  #open = new Set();
+
+  /** The BroadcastChannel class of this group of tabs. */
+  get BroadcastChannel() {
+    const channels = this.#open;
+    return class {
+      onmessage = null;
+      constructor(name) {
+        this.name = name;
+        channels.add(this);
+      }
+      postMessage(data) {
+        const copy = structuredClone(data);
+        for (const other of channels) {
+          if (other === this || other.name !== this.name) continue;
+          queueMicrotask(() => channels.has(other) && other.onmessage?.({ data: copy }));
+        }
+      }
+      close() {
+        channels.delete(this);
+      }
+    };
+  }
+
+  get open() {
+    return this.#open.size;
+  }
+}

@@ -37,6 +37,18 @@ test("ConversationFeed: an answer is its entries, then its conversation as an ev
   assert.deepEqual(feed.read({ messages: [], cursor: 3 }, { cursor: 0, limit: 100 }).events, []);
 });
 
+test("ConversationFeed: a long-poll woken by the other side's typing passes it on, after the conversation", () => {
+  const feed = new ConversationFeed({ messagesUrl: "/m" });
+  const typing = { conversation_id: 7, sender: "agent", name: "Maria", typing: true };
+  const conversation = { id: 7, status: "active", last_seq: 4 };
+  const answer = feed.read({ messages: [], cursor: 4, conversation, typing }, { cursor: 4, limit: 100 });
+  assert.deepEqual(answer.events, [
+    ["conversation", conversation],
+    ["typing", typing],
+  ]);
+  assert.equal(answer.empty, true);
+});
+
 test("ConversationFeed: entries at or below the cursor are dropped, events always pass", () => {
   const feed = new ConversationFeed({ streamUrl: "/e" });
   assert.equal(feed.accept(5, "message", { seq: 6 }), 6);

@@ -104,12 +104,12 @@ test("a refused long-poll wait is reported as limited, with its Retry-After, and
  * (EventSource) fail CLOSED and their HEAD answers 429 with Retry-After 5 s; long-poll waits
  * get 429; polls (wait=0) answer.
  */
-function setup() {
+function setup(tiers = ["sse", "longpoll", "poll"]) {
   FakeEventSource.instances = [];
   const clock = new FakeClock();
   const env = { limited: true };
   const fetch = new FakeFetch((url, init) => {
-    if (url === NEGOTIATE) return response(200, { tiers: ["sse", "longpoll", "poll"], timings: TIMINGS });
+    if (url === NEGOTIATE) return response(200, { tiers, timings: TIMINGS });
     if (init.method === "HEAD" && !env.slowHead) return env.limited ? refused(5) : response(200, "");
     return undefined;
   });
@@ -161,9 +161,10 @@ function setup() {
 test("a refused stream drops the page to poll, skipping long-poll, and it keeps delivering", async () => {
   const env = setup();
   await env.negotiator.start();
+  const headStart = env.fetch.open.find((r) => r.path === MESSAGES);
   await env.refuseStream();
-  assert.ok(env.logs.includes("SSE stream closed, falling back to long-poll"));
-  assert.ok(env.logs.includes("long-poll refused: HTTP 429, falling back to poll"));
+  assert.ok(env.logs.includes("SSE refused: HTTP 429, falling back to poll"));
+  assert.equal(headStart.aborted, true, "the head start's long-poll waits on a connection too");
   assert.deepEqual(env.state(), ["connecting", "poll"]);
   const poll = await env.answer([1, 2]);
   assert.equal(poll.params.get("wait"), "0");
@@ -176,8 +177,8 @@ test("a refused stream drops the page to poll, skipping long-poll, and it keeps 
 test("a refused long-poll wait drops the page to poll until Retry-After", async () => {
   const env = setup();
   await env.negotiator.start();
-  env.clock.advance(10000); // SSE says nothing: a proxy, not a limit
   await env.answer([1]); // long-poll's first request does not wait, and proves the tier
+  env.clock.advance(10000); // SSE says nothing: a proxy, not a limit
   assert.deepEqual(env.state(), ["polling", "longpoll"]);
   await env.answer(); // its next request waits: refused
   assert.ok(env.logs.includes("long-poll refused: HTTP 429, falling back to poll"));
@@ -185,6 +186,52 @@ test("a refused long-poll wait drops the page to poll until Retry-After", async 
   assert.deepEqual(env.state(), ["polling", "poll"]);
   assert.deepEqual(env.messages, [1, 2]);
   assert.ok(env.negotiator.nextRetryAt - env.clock.now >= 4000, "no climb before Retry-After");
+});
+
+test("a stream refused while long-poll delivers drops the page to poll: its own wait may fill the limit", async () => {
+  // One stream per conversation: the page's own long-poll holds it, so its probe is refused
+  // every time; staying on long-poll would keep the page off SSE for good.
+  const env = setup();
+  env.limited = false;
+  await env.negotiator.start();
+  await env.answer([1]);
+  env.clock.advance(10000); // SSE says nothing: the head start ends on long-poll
+  assert.deepEqual(env.state(), ["polling", "longpoll"]);
+  const wait = env.fetch.open.find((r) => r.path === MESSAGES);
+  env.limited = true;
+  env.clock.advance(env.negotiator.nextRetryAt - env.clock.now);
+  await flush();
+  await env.refuseStream(); // the probe's try
+  assert.ok(env.logs.includes("SSE refused: HTTP 429, falling back to poll"), env.logs);
+  assert.equal(wait.aborted, true, "the long-poll's wait is given up");
+  await env.answer([2]);
+  assert.deepEqual(env.state(), ["polling", "poll"]);
+  assert.deepEqual(env.messages, [1, 2]);
+
+  env.limited = false; // the wait the server still held has ended
+  env.clock.advance(env.negotiator.nextRetryAt - env.clock.now);
+  await flush();
+  env.sse().emit("hello", { tier: "sse", cursor: 2 });
+  assert.deepEqual(env.state(), ["live", "sse"]);
+  env.negotiator.close();
+});
+
+test("a stream refused while long-poll delivers, with no poll tier allowed, keeps the page on long-poll", async () => {
+  const env = setup(["sse", "longpoll"]);
+  env.limited = false;
+  await env.negotiator.start();
+  await env.answer([1]);
+  env.clock.advance(10000);
+  assert.deepEqual(env.state(), ["polling", "longpoll"]);
+  const wait = env.fetch.open.find((r) => r.path === MESSAGES);
+  env.limited = true;
+  env.clock.advance(env.negotiator.nextRetryAt - env.clock.now);
+  await flush();
+  await env.refuseStream();
+  assert.equal(wait.aborted, false, "the long-poll still delivers");
+  assert.deepEqual(env.state(), ["polling", "longpoll"]);
+  assert.ok(env.negotiator.nextRetryAt > env.clock.now, "and the stream is tried again later");
+  env.negotiator.close();
 });
 
 test("while limited the page tries its stream no more often than Retry-After, then climbs back", async () => {

@@ -121,13 +121,14 @@ test("dashboard on SSE: the watchdog drops a silent stream and a reconnect bring
 test("dashboard on long-poll: first without etag and wait, then with the last etag and the long wait", async () => {
   const env = setup(dashboard());
   await env.negotiator.start();
-  env.clock.advance(10000);
-  assert.deepEqual(env.logs, ["SSE timeout, falling back to long-poll"]);
   const first = env.fetch.last(SNAPSHOT);
-  assert.equal(first.url, `${SNAPSHOT}?wait=0`);
+  assert.equal(first.url, `${SNAPSHOT}?wait=0`, "from t = 0, while SSE proves itself");
   assert.equal(first.init.credentials, "same-origin", "the session cookie goes along");
 
   await env.answer(SNAPSHOT, snapshot("e1"));
+  assert.deepEqual(env.state(), ["connecting", "sse"]);
+  env.clock.advance(10000);
+  assert.equal(env.logs[0], "SSE timeout, falling back to long-poll");
   assert.deepEqual(env.state(), ["polling", "longpoll"]);
   assert.deepEqual(env.types(), ["hello", "snapshot"]);
   assert.deepEqual(env.events[0][1], { tier: "longpoll", etag: "e1" });
@@ -167,8 +168,8 @@ test("dashboard on poll: wait=0 every poll interval, with the last etag", async 
 test("dashboard: long-poll failing falls back to poll, which starts again without etag", async () => {
   const env = setup(dashboard());
   await env.negotiator.start();
+  await env.answer(SNAPSHOT, snapshot("e1")); // the head start
   env.clock.advance(10000);
-  await env.answer(SNAPSHOT, snapshot("e1"));
   await env.answer(SNAPSHOT, "<html>Bad Gateway</html>", 502);
   assert.ok(env.logs.includes("long-poll failed: HTTP 502, falling back to poll"));
   assert.deepEqual(env.state(), ["connecting", "poll"]);
@@ -187,8 +188,8 @@ test("dashboard: an answer without conversations is a failed tier", async () => 
 test("dashboard: SSE saying hello again takes over from long-poll, and only SSE delivers", async () => {
   const env = setup(dashboard());
   await env.negotiator.start();
+  await env.answer(SNAPSHOT, snapshot("e1")); // the head start
   env.clock.advance(10000);
-  await env.answer(SNAPSHOT, snapshot("e1"));
   const waiting = env.fetch.last(SNAPSHOT);
   env.clock.advance(1000); // the background SSE retry
   const probe = env.sse();
@@ -206,8 +207,8 @@ test("dashboard: SSE saying hello again takes over from long-poll, and only SSE 
 test("dashboard: a probe's events before its hello wait, and come after it", async () => {
   const env = setup(dashboard());
   await env.negotiator.start();
+  await env.answer(SNAPSHOT, snapshot("e1")); // the head start
   env.clock.advance(10000);
-  await env.answer(SNAPSHOT, snapshot("e1"));
   env.clock.advance(1000);
   env.sse().emit("stats", { waiting: 5 });
   assert.deepEqual(env.types(), ["hello", "snapshot"], "nothing from the probe yet");
@@ -238,8 +239,8 @@ test("dashboard: a 404 is a failed tier, not a denial", async () => {
 test("dashboard: close leaves no timer, request, stream or listener", async () => {
   const env = setup(dashboard());
   await env.negotiator.start();
+  await env.answer(SNAPSHOT, snapshot("e1")); // the head start
   env.clock.advance(10000);
-  await env.answer(SNAPSHOT, snapshot("e1"));
   env.clock.advance(1000);
   env.negotiator.close();
   assert.equal(env.clock.pending, 0);
@@ -283,8 +284,8 @@ test("conversation on long-poll: every answer's conversation comes as a conversa
 test("conversation: only the delivering transport's events reach the page", async () => {
   const env = setup(conversationFeed());
   await env.negotiator.start();
+  await env.answer(MESSAGES, page([1])); // the head start
   env.clock.advance(10000);
-  await env.answer(MESSAGES, page([1]));
   env.clock.advance(1000); // the SSE probe is out
   const probe = env.sse();
   env.events.length = 0;

@@ -75,44 +75,116 @@ function setup({ tiers = ["sse", "longpoll", "poll"], cursor = 0, timings = {}, 
   return env;
 }
 
-/** Started, SSE timed out, long-poll proved itself with `seqs`: polling on long-poll. */
+/** Started: long-poll delivered `seqs` at once (the head start), SSE timed out: polling on long-poll. */
 async function onLongPoll(options = {}, seqs = []) {
   const env = setup(options);
   await env.negotiator.start();
-  env.clock.advance(env.negotiator.state === "connecting" ? (options.timings?.hello_timeout_ms ?? 10000) : 0);
   await env.answer(seqs);
+  env.clock.advance(options.timings?.hello_timeout_ms ?? 10000);
   assert.deepEqual(env.state(), ["polling", "longpoll"]);
   return env;
 }
 
 // ── walking down ─────────────────────────────────────────────────────────────────────
 
-test("no hello within the timeout falls back to long-poll with the exact log line", async () => {
+// ── the head start: long-poll delivers from t = 0 while SSE proves itself ──────────────
+
+test("from t = 0 long-poll delivers while SSE proves itself; past SSE's deadline the page polls, with the exact log line", async () => {
   const { negotiator, clock, logs, sse, http, state, states, messages, answer } = setup({ cursor: 3 });
   await negotiator.start();
   const stream = sse();
+  assert.equal(stream.afterParam, "3");
+  assert.equal(http().url, `${MESSAGES}?token=tok&after=3&wait=0&limit=100`, "both start at once");
+  assert.deepEqual(state(), ["connecting", "sse"]);
+
+  await answer([4]);
+  assert.deepEqual(messages, [4], "delivered before SSE proved anything");
+  assert.deepEqual(state(), ["connecting", "sse"], "the indicator waits for SSE's verdict");
+  assert.equal(http().params.get("wait"), "25", "then it waits for news");
   clock.advance(9999);
   assert.deepEqual(state(), ["connecting", "sse"]);
   clock.advance(1);
   assert.equal(stream.closed, true);
-  assert.deepEqual(logs, ["SSE timeout, falling back to long-poll"]);
-  assert.deepEqual(state(), ["connecting", "longpoll"]);
-  assert.equal(http().url, `${MESSAGES}?token=tok&after=3&wait=0&limit=100`);
+  assert.deepEqual(logs, ["SSE timeout, falling back to long-poll", "Retrying connection in 1000ms (attempt 1)"]);
+  assert.deepEqual(states.slice(1), [
+    {
+      state: "polling",
+      tier: "longpoll",
+      previous: { state: "connecting", tier: "sse" },
+      code: "timeout",
+      reason: "SSE timeout",
+      nextRetryAt: clock.now + 1000,
+    },
+  ]);
+  assert.equal(http().settled, false, "the long-poll went on all along");
+});
 
-  await answer([4]);
-  assert.deepEqual(state(), ["polling", "longpoll"]);
+test("SSE's hello hands over at the exact cursor: long-poll stops, the stream's replay is dropped, nothing skipped", async () => {
+  const { negotiator, fetch, logs, sse, http, state, states, messages, answer, httpCount } = setup({ cursor: 3 });
+  await negotiator.start();
+  const stream = sse();
+  await answer([4, 5]);
+  const waiting = http();
+  stream.emit("hello", { tier: "sse", cursor: 3 });
+  assert.deepEqual(state(), ["live", "sse"]);
+  assert.deepEqual(
+    states.map(({ state, tier }) => `${state}/${tier}`),
+    ["connecting/sse", "live/sse"],
+    "Connecting… then Live: no flicker through Polling",
+  );
+  assert.equal(waiting.aborted, true, "the long-poll stopped");
+  assert.equal(fetch.open.length, 0);
+  assert.equal(logs.at(-1), "Head start over - SSE said hello, long-poll stopped");
+  // The stream opened after 3 replays 4 and 5, which long-poll already delivered.
+  for (const seq of [4, 5, 6, 7]) stream.emit("message", entry(seq), String(seq));
+  assert.deepEqual(messages, [4, 5, 6, 7]);
+  const count = httpCount();
+  await flush();
+  assert.equal(httpCount(), count, "no long-poll request after the hand-over");
+});
+
+test("SSE saying hello before long-poll's first answer stops it; the late answer is dropped", async () => {
+  const { negotiator, sse, http, state, messages } = setup({ cursor: 3 });
+  await negotiator.start();
+  const first = http();
+  first.respond(200, page([4])); // answered, but not yet read…
+  sse().emit("hello", {}); // …when SSE proves itself
+  await flush();
+  assert.deepEqual(state(), ["live", "sse"]);
+  assert.deepEqual(messages, [], "the stopped long-poll delivers nothing");
+  sse().emit("message", entry(4), "4");
   assert.deepEqual(messages, [4]);
-  assert.equal(logs.at(-1), "Retrying connection in 1000ms (attempt 1)");
-  assert.equal(negotiator.nextRetryAt, clock.now + 1000);
-  assert.deepEqual(states.at(-1), {
-    state: "polling",
-    tier: "longpoll",
-    previous: { state: "connecting", tier: "longpoll" },
-    code: "upgrade",
-    reason: "hello",
-    nextRetryAt: clock.now + 1000,
-  });
-  assert.equal(http().params.get("wait"), "25", "then it waits for news");
+});
+
+test("during the head start a failing long-poll falls to poll unannounced; hello still hands over", async () => {
+  const { negotiator, logs, sse, http, state, states, messages, answer, fetch } = setup();
+  await negotiator.start();
+  await answer([], 502);
+  assert.ok(logs.includes("long-poll failed: HTTP 502, falling back to poll"));
+  assert.deepEqual(state(), ["connecting", "sse"]);
+  assert.equal(http().params.get("wait"), "0", "poll delivers now");
+  await answer([1]);
+  assert.deepEqual(messages, [1]);
+  sse().emit("hello", {});
+  assert.deepEqual(state(), ["live", "sse"]);
+  assert.equal(fetch.open.length, 0, "poll stopped");
+  assert.ok(!states.some(({ state }) => state === "polling"));
+});
+
+test("with every lower tier failed during the head start, SSE's deadline means offline; the retry starts a head start again", async () => {
+  const { negotiator, clock, logs, sse, http, state, answer } = setup();
+  await negotiator.start();
+  await answer([], 502); // long-poll
+  await answer([], 502); // poll
+  assert.deepEqual(state(), ["connecting", "sse"], "SSE may still prove itself");
+  clock.advance(10000);
+  assert.deepEqual(state(), ["offline", "none"]);
+  assert.deepEqual(logs.slice(-2), ["SSE timeout", "Retrying connection in 1000ms (attempt 1)"]);
+  clock.advance(1000);
+  await flush();
+  assert.deepEqual(state(), ["connecting", "sse"]);
+  assert.equal(sse().closed, false);
+  assert.equal(http().settled, false, "long-poll delivers from the first second again");
 });
 
 test("long-poll failing falls back to poll from the cursor", async () => {
@@ -302,6 +374,7 @@ test("the SSE attempt counter resets only on hello, not on an open stream", asyn
   const env = await onLongPoll();
   env.clock.advance(1000);
   env.clock.advance(10000); // attempt 1 failed
+  await env.answer([]); // the long-poll keeps answering
   env.clock.advance(2000);
   env.sse().readyState = 1; // onopen: bytes may still be stuck in a proxy
   env.clock.advance(10000);

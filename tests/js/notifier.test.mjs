@@ -57,3 +57,29 @@ test("beep without WebAudio, or refused, is silent", () => {
   }
   assert.doesNotThrow(() => new Notifier({ document: {}, AudioContext: Refusing }).beep());
 });
+
+test("the first click or key makes the audio and resumes it, once", () => {
+  const made = [];
+  class FakeAudioContext {
+    resumed = 0;
+    constructor() {
+      made.push(this);
+    }
+    resume() {
+      this.resumed += 1;
+      return Promise.resolve();
+    }
+  }
+  const listeners = new Map();
+  const target = {
+    addEventListener: (type, fn) => listeners.set(type, fn),
+    removeEventListener: (type, fn) => listeners.get(type) === fn && listeners.delete(type),
+  };
+  new Notifier({ document: {}, AudioContext: FakeAudioContext }).unlockOnGesture(target);
+  assert.deepEqual([...listeners.keys()].sort(), ["keydown", "pointerdown"]);
+  assert.equal(made.length, 0, "nothing before a gesture");
+  listeners.get("pointerdown")();
+  assert.equal(made.length, 1);
+  assert.equal(made[0].resumed, 1);
+  assert.equal(listeners.size, 0, "once");
+});

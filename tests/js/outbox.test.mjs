@@ -15,7 +15,7 @@ class OutboxStorage extends MemoryStorage {
 }
 
 /** An outbox whose POSTs stay open until the test answers or fails them. */
-function setup({ storage = new OutboxStorage(), maxAttempts = 5, start = true } = {}) {
+function setup({ storage = new OutboxStorage(), maxAttempts = 5, start = true, tab = "c" } = {}) {
   const clock = new FakeClock();
   const posts = [];
   let seq = 0;
@@ -42,7 +42,7 @@ function setup({ storage = new OutboxStorage(), maxAttempts = 5, start = true } 
   const outbox = new Outbox({
     conversationId: 7,
     post,
-    newClientId: () => `c-${++ids}`,
+    newClientId: () => `${tab}-${++ids}`, // a tab of its own makes ids of its own
     storage,
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
@@ -175,14 +175,17 @@ test("typing again after a failure sends the failed messages first", async () =>
   assert.equal(clock.pending, 1, "only the POST's own timeout");
 });
 
-test("a message the server refuses is dropped from the queue and the next goes on", async () => {
+test("a message the server refuses leaves the queue, failed, and the next goes on", async () => {
   const { outbox, storage, events, current } = setup();
   outbox.add("far too long");
   outbox.add("fine");
   current().fail(422);
   await flush();
   assert.deepEqual(events.at(-1), ["failed", "c-1", true]);
-  assert.deepEqual(storage.stored(), [["c-2", "fine"]]);
+  assert.deepEqual(storage.stored(), [
+    ["c-2", "fine"],
+    ["c-1", "far too long"],
+  ]);
   assert.equal(current().clientId, "c-2");
   // Its retry button puts it back, at the end, with its client_id.
   assert.equal(outbox.retry("c-1"), true);
@@ -316,6 +319,51 @@ test("the unsent queue survives a reload and is sent again with the same client_
   assert.equal(after.current().clientId, "c-1");
 });
 
+test("two tabs of one conversation keep each other's unsent messages, and a reload takes up both", async () => {
+  const first = setup({ tab: "a" });
+  const second = setup({ tab: "b", storage: first.storage });
+  first.outbox.pause(); // offline: nothing leaves either tab
+  second.outbox.pause();
+  first.outbox.add("from the first tab");
+  second.clock.now += 1000; // one browser, one time: the tabs' clocks move together
+  second.outbox.add("from the second tab"); // saved after the first tab's: it must not erase it
+  first.clock.now += 2000;
+  first.outbox.add("the first tab again");
+  assert.deepEqual(first.storage.stored(), [
+    ["a-1", "from the first tab"],
+    ["b-1", "from the second tab"],
+    ["a-2", "the first tab again"],
+  ]);
+
+  // The first tab's messages go; the second tab's stays stored.
+  first.outbox.resume();
+  first.current().answer();
+  await flush();
+  first.current().answer();
+  await flush();
+  assert.deepEqual(first.storage.stored(), [["b-1", "from the second tab"]]);
+
+  // Both tabs go away; the page loaded next takes up what was left, and sends it.
+  first.outbox.close();
+  second.outbox.close();
+  const reloaded = setup({ tab: "c", storage: first.storage });
+  assert.deepEqual(reloaded.events, [["pending", "b-1", "from the second tab"]]);
+  reloaded.current().answer();
+  await flush();
+  assert.deepEqual(reloaded.storage.stored(), []);
+});
+
+test("discarding forgets every tab's stored messages: the conversation is over", () => {
+  const first = setup({ tab: "a" });
+  const second = setup({ tab: "b", storage: first.storage });
+  first.outbox.pause();
+  second.outbox.pause();
+  first.outbox.add("one");
+  second.outbox.add("two");
+  second.outbox.discard();
+  assert.deepEqual(first.storage.stored(), []);
+});
+
 test("a restored message the server already stored is confirmed by the history, not sent again", async () => {
   const storage = new OutboxStorage({
     [KEY]: JSON.stringify([
@@ -379,4 +427,66 @@ test("an agent's outbox has its own storage key, so a visitor's queue in the sam
   assert.deepEqual(JSON.parse(storage.items.get("devtone.agent-outbox.7")).map((item) => item.body), ["the agent's"]);
   assert.deepEqual(storage.stored(), [["v-1", "the visitor's"]], "the visitor's queue is untouched");
   outbox.close();
+});
+
+test("a refused message survives a reload, failed, until it is retried", async () => {
+  const before = setup();
+  before.outbox.add("refused");
+  before.current().fail(422);
+  await flush();
+  before.outbox.close();
+
+  const after = setup({ storage: before.storage });
+  assert.deepEqual(after.events, [
+    ["pending", "c-1", "refused"],
+    ["failed", "c-1", true],
+  ]);
+  assert.equal(after.open().length, 0, "a failed message is not sent by itself");
+  assert.equal(after.outbox.retry("c-1"), true);
+  assert.equal(after.current().clientId, "c-1");
+  after.current().answer();
+  await flush();
+  assert.deepEqual(after.storage.stored(), []);
+});
+
+test("messages that gave up after the backoff survive a reload, failed", async () => {
+  const before = setup({ maxAttempts: 1 });
+  before.outbox.add("first");
+  before.outbox.add("second");
+  before.current().fail(0);
+  await flush();
+  before.outbox.close();
+
+  const after = setup({ storage: before.storage });
+  assert.deepEqual(after.events, [
+    ["pending", "c-1", "first"],
+    ["failed", "c-1", false],
+    ["pending", "c-2", "second"],
+    ["failed", "c-2", false],
+  ]);
+  assert.deepEqual(after.outbox.items.map((item) => item.state), ["failed", "failed"]);
+  assert.equal(after.open().length, 0);
+});
+
+test("discarding a failed message forgets it, here and after a reload", async () => {
+  const { outbox, storage, current, open } = setup({ maxAttempts: 1 });
+  outbox.add("refused");
+  current().fail(413);
+  await flush();
+  outbox.add("gave up");
+  current().fail(0);
+  await flush();
+  assert.equal(outbox.drop("c-1"), true);
+  assert.deepEqual(storage.stored(), [["c-2", "gave up"]]);
+  assert.equal(outbox.drop("c-2"), true);
+  assert.deepEqual(storage.stored(), []);
+  assert.equal(outbox.drop("c-2"), false, "nothing left to discard");
+  assert.equal(open().length, 0);
+});
+
+test("a message still being sent cannot be discarded", () => {
+  const { outbox, current } = setup();
+  outbox.add("on its way");
+  assert.equal(outbox.drop("c-1"), false);
+  assert.equal(current().clientId, "c-1");
 });

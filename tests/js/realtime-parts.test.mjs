@@ -7,7 +7,7 @@ import { Probe } from "../../devtone/static/js/realtime/probe.js";
 import { Retries } from "../../devtone/static/js/realtime/retries.js";
 import { DEFAULT_TIMINGS, NegotiateRequest, TIERS, allowedTiers } from "../../devtone/static/js/realtime/tiers.js";
 import { Timers } from "../../devtone/static/js/realtime/timers.js";
-import { listenForWakeUps } from "../../devtone/static/js/realtime/wakeups.js";
+import { listenForWakeUps, wakeUpAction } from "../../devtone/static/js/realtime/wakeups.js";
 import { Watchdog } from "../../devtone/static/js/realtime/watchdog.js";
 import { CountingTarget, FakeClock, FakeFetch } from "./fakes.mjs";
 
@@ -91,24 +91,32 @@ test("wake-ups: online, visible again and pageshow (forced from the bfcache); st
   assert.doesNotThrow(() => listenForWakeUps({ window: undefined, document: undefined }, () => {})());
 });
 
-test("NegotiateRequest: the server's tiers and merged timings; HTTP errors and abort() reject", async () => {
+test("NegotiateRequest: the server's tiers and merged timings; HTTP errors, abort() and its timeout reject with a reason", async () => {
   const fetch = new FakeFetch();
+  const clock = new FakeClock();
+  const on = { timers: timers(clock), timeoutMs: 10000 };
   const negotiation = new NegotiateRequest({ url: "/api/realtime/negotiate", fetch: fetch.fetch });
-  const answer = negotiation.send();
+  const answer = negotiation.send(on);
   const body = { tiers: ["poll", "sse"], timings: { heartbeat_ms: 5000 } };
   fetch.last("/api/realtime/negotiate").respond(200, body);
   const { allowed, timings } = await answer;
   assert.deepEqual(allowed, ["poll", "sse"]);
   assert.equal(timings.heartbeat_ms, 5000);
   assert.equal(timings.hello_timeout_ms, DEFAULT_TIMINGS.hello_timeout_ms);
+  assert.equal(clock.pending, 0, "its timeout is disarmed once answered");
 
-  const failed = negotiation.send();
+  const failed = negotiation.send(on);
   fetch.last("/api/realtime/negotiate").respond(503, {});
-  await assert.rejects(failed, /HTTP 503/);
+  await assert.rejects(failed, { code: "failed", reason: "negotiate failed: HTTP 503" });
 
-  const aborted = negotiation.send();
+  const aborted = negotiation.send(on);
   negotiation.abort();
-  await assert.rejects(aborted, { name: "AbortError" });
+  await assert.rejects(aborted, { code: "failed" });
+  assert.equal(fetch.open.length, 0);
+
+  const silent = negotiation.send(on);
+  clock.advance(10000);
+  await assert.rejects(silent, { code: "timeout", reason: "negotiate timeout" });
   assert.equal(fetch.open.length, 0);
 });
 
@@ -130,7 +138,6 @@ function probeSetup() {
   const probe = new Probe({
     timers: timers(clock),
     retries: new Retries({ timings: () => DEFAULT_TIMINGS, random: () => 0.5, logger }),
-    logger,
     onDue: () => calls.push("due"),
     onFailed: ({ code, reason }) => calls.push(`failed (${code}): ${reason}`),
   });
@@ -161,7 +168,7 @@ test("Probe: schedule() logs, announces, then waits its backoff before it is due
 });
 
 test("Probe: a try holds its entries until release(); a silent one times out and is handed back", () => {
-  const { clock, logs, calls, probe, transport } = probeSetup();
+  const { clock, calls, probe, transport } = probeSetup();
   probe.start(TIERS.sse, transport, { cursor: 7, helloTimeoutMs: 10000 });
   assert.equal(transport.started, 7);
   assert.ok(probe.running && probe.carries(transport));
@@ -175,8 +182,7 @@ test("Probe: a try holds its entries until release(); a silent one times out and
   clock.advance(10000);
   assert.equal(transport.stopped, 1);
   assert.equal(probe.running, false);
-  assert.equal(logs.at(-1), "SSE timeout");
-  assert.deepEqual(calls, ["failed (timeout): SSE timeout"]);
+  assert.deepEqual(calls, ["failed (timeout): SSE timeout"], "the negotiator logs it, in its words");
 });
 
 test("Probe: a transport whose start() throws fails the try at once", () => {
@@ -187,4 +193,18 @@ test("Probe: a transport whose start() throws fails the try at once", () => {
   probe.start(TIERS.sse, transport, { cursor: 0, helloTimeoutMs: 10000 });
   assert.deepEqual(calls, ["failed (failed): SSE failed: bad URL"]);
   assert.equal(probe.running, false);
+});
+
+test("wakeUpAction: offline reconnects; live reconnects when forced or overdue; a lower tier climbs", () => {
+  const rows = [
+    [{ state: "offline" }, "reconnect"],
+    [{ state: "live" }, null],
+    [{ state: "live", overdue: true }, "reconnect"],
+    [{ state: "live", force: true }, "reconnect"],
+    [{ state: "polling", below: true }, "climb"],
+    [{ state: "polling", below: true, climbing: true }, null],
+    [{ state: "connecting", below: true }, null],
+    [{ state: "live", below: true }, "climb"],
+  ];
+  for (const [now, action] of rows) assert.equal(wakeUpAction(now), action, JSON.stringify(now));
 });

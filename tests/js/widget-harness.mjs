@@ -1,10 +1,10 @@
-// Runs the classic-script loader (devtone/static/js/widget.js) in a vm context with a
-// minimal fake window and DOM: just what the loader touches, so tests can see the launcher,
-// the badge, the panel and the iframe, and play the iframe's side of postMessage.
-import { readFileSync } from "node:fs";
-import vm from "node:vm";
-
-const SOURCE = readFileSync(new URL("../../devtone/static/js/widget.js", import.meta.url), "utf8");
+// Runs the widget loader (devtone/static/js/widget/loader.js, what /widget.js is built from)
+// against a minimal fake window and DOM: just what the loader touches, so tests can see
+// the launcher, the badge, the panel and the iframe, and play the iframe's side of
+// postMessage. The loader takes `window` and `document` as arguments, so each test gets
+// a page of its own.
+import { startLoader } from "../../devtone/static/js/widget/loader.js";
+import * as panelModule from "../../devtone/static/js/widget/panel.js";
 
 export class FakeEventTarget {
   listeners = new Map();
@@ -63,6 +63,12 @@ export class FakeElement extends FakeEventTarget {
     child.parentNode = this;
     return child;
   }
+  insertBefore(child, reference) {
+    const index = this.children.indexOf(reference);
+    this.children.splice(index < 0 ? this.children.length : index, 0, child);
+    child.parentNode = this;
+    return child;
+  }
   attachShadow({ mode }) {
     this.shadowRoot = new FakeElement("#shadow-root");
     this.shadowRoot.mode = mode;
@@ -96,10 +102,6 @@ export class FakeFrameWindow {
   }
 }
 
-/**
- * Load the loader. `attributes` are its <script>'s; `before(window)` runs first (a stub
- * queue, devtoneSettings); `readyState` "complete" mounts after a tick, else on `load`.
- */
 /** A promise-like that settles at once, so the harness stays synchronous. */
 function settled(value, failed = false) {
   const next = (result) => (typeof result?.then === "function" ? result : settled(result));
@@ -115,18 +117,45 @@ function settled(value, failed = false) {
   };
 }
 
+/** The launcher's words as devtone sends them to an English visitor. */
+export const WORDS = Object.freeze({
+  title: "Chat with us",
+  close: "Close chat",
+  unread_one: "{count} unread",
+  unread_other: "{count} unread",
+});
+
 /**
- * devtone's answer to GET /embed/allowed: `allowed` true or false, or "unreachable".
+ * devtone's answer to GET /embed/allowed: `allowed` true or false, or "unreachable"; and
+ * whether it is within office hours (`inHours`).
  * The requests the loader made are kept in `harness.fetched`.
  */
-function fakeFetch(allowed, fetched) {
+function fakeFetch(allowed, fetched, inHours = true) {
   return (url, init) => {
     fetched.push({ url, init });
     if (allowed === "unreachable") return settled(new TypeError("Failed to fetch"), true);
-    return settled({ ok: true, json: () => settled({ allowed }) });
+    const answer = { allowed, words: allowed === true ? WORDS : {}, in_hours: inHours };
+    return settled({ ok: true, json: () => settled(answer) });
   };
 }
 
+/** A localStorage for the host page of a widget test (`items` to look inside). */
+export function fakeStorage() {
+  const items = new Map();
+  return {
+    getItem: (key) => (items.has(key) ? items.get(key) : null),
+    setItem: (key, value) => items.set(key, String(value)),
+    removeItem: (key) => items.delete(key),
+    items,
+  };
+}
+
+/**
+ * Load the loader. `attributes` are its <script>'s; `before(window)` runs first (a stub
+ * queue, devtoneSettings); `readyState` "complete" mounts after a tick, else on `load`;
+ * `storage` is the host page's localStorage (pass one to share it between two pages);
+ * `inHours`: whether devtone says it is within office hours.
+ */
 export function loadWidget({
   attributes = { src: "http://127.0.0.1:5000/widget.js" },
   hostOrigin = "http://localhost:8765",
@@ -134,6 +163,8 @@ export function loadWidget({
   readyState = "loading",
   currentScript = true,
   allowed = true,
+  inHours = true,
+  storage = fakeStorage(),
 } = {}) {
   const script = new FakeElement("script");
   for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
@@ -161,31 +192,34 @@ export function loadWidget({
   window.location = { origin: hostOrigin, href: `${hostOrigin}/page.html` };
   const fetched = [];
   const warnings = [];
-  window.fetch = fakeFetch(allowed, fetched);
+  window.fetch = fakeFetch(allowed, fetched, inHours);
   window.console = { warn: (message) => warnings.push(message) };
-  const context = {
-    window,
-    document,
-    URL,
-    CustomEvent: class CustomEvent {
-      constructor(type, init = {}) {
-        this.type = type;
-        this.detail = init.detail;
-      }
-    },
-    setTimeout: (fn) => timers.push(fn),
-    Array,
-    Object,
+  window.URL = URL;
+  window.CustomEvent = class CustomEvent {
+    constructor(type, init = {}) {
+      this.type = type;
+      this.detail = init.detail;
+    }
   };
+  window.setTimeout = (fn) => timers.push(fn);
+  window.localStorage = storage;
   before(window);
-  vm.runInNewContext(SOURCE, context, { filename: "widget.js" });
+  const panelsLoaded = [];
+  const loadPanel = (origin) => {
+    panelsLoaded.push(origin);
+    return settled(panelModule);
+  };
+  startLoader(window, document, loadPanel);
 
   const harness = {
     window,
     document,
+    storage,
     body,
     fetched,
     warnings,
+    /** The origins panel.js was loaded from (once per page, when the chat is wanted). */
+    panelsLoaded,
     get host() {
       return body.children.find((child) => child.tagName === "DEVTONE-WIDGET") ?? null;
     },

@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { loadWidget } from "./widget-harness.mjs";
+import { fakeStorage, loadWidget } from "./widget-harness.mjs";
 
 const DEVTONE = "http://127.0.0.1:5000";
 const HOST = "http://localhost:8765";
 
-/** Mount the widget and let the iframe say `ready`. */
-function readyWidget(options) {
-  const widget = loadWidget(options);
+const FOLLOWING = `devtone.conversation:${DEVTONE}`;
+
+/** Mount the widget of a visitor with a conversation going (so the chat is framed at
+ *  once, the panel closed) and let the iframe say `ready`. */
+function readyWidget(options = {}) {
+  const storage = options.storage ?? fakeStorage();
+  storage.setItem(FOLLOWING, "open");
+  const widget = loadWidget({ ...options, storage });
   widget.load();
   widget.fromFrame({ devtone: 1, type: "ready" });
   return widget;
@@ -39,13 +44,14 @@ test("defaults: title, colour, right; the iframe frames /embed with the host ori
   const launcher = widget.byId("launcher");
   assert.equal(launcher.getAttribute("aria-label"), "Chat with us");
   assert.equal(launcher.getAttribute("aria-expanded"), "false");
+  assert.equal(widget.byId("badge").hidden, true);
+  launcher.click();
+  assert.equal(widget.byId("panel").getAttribute("data-state"), "open");
   assert.equal(widget.iframe.getAttribute("title"), "Chat with us");
-  assert.equal(widget.iframe.src, `${DEVTONE}/embed?origin=${encodeURIComponent(HOST)}`);
+  assert.equal(widget.iframe.src, `${DEVTONE}/embed?origin=${encodeURIComponent(HOST)}&title=Chat%20with%20us&color=%232563eb`);
   const root = widget.shadow.children[1];
   assert.equal(root.getAttribute("data-position"), "right");
   assert.equal(root.style.properties["--devtone-color"], "#2563eb");
-  assert.equal(widget.byId("panel").getAttribute("data-state"), "closed");
-  assert.equal(widget.byId("badge").hidden, true);
 });
 
 test("data-* options are read from the script tag", () => {
@@ -58,6 +64,7 @@ test("data-* options are read from the script tag", () => {
     },
   });
   widget.load();
+  widget.window.devtone.open();
   assert.equal(widget.byId("launcher").getAttribute("aria-label"), "Talk to us");
   assert.equal(widget.byId("panel").getAttribute("aria-label"), "Talk to us");
   assert.equal(widget.iframe.getAttribute("title"), "Talk to us");
@@ -65,6 +72,32 @@ test("data-* options are read from the script tag", () => {
   const root = widget.shadow.children[1];
   assert.equal(root.getAttribute("data-position"), "left");
   assert.equal(root.style.properties["--devtone-color"], "#0b5fff");
+});
+
+test("locale and greeting: devtone is asked in that language, and the frame gets them with the brand", () => {
+  const widget = loadWidget({
+    attributes: {
+      src: `${DEVTONE}/widget.js`,
+      "data-locale": "pt-BR",
+      "data-greeting": "Olá! Como podemos ajudar?",
+      "data-color": "#0a7d32",
+    },
+  });
+  widget.load();
+  widget.window.devtone.open();
+  assert.equal(widget.fetched[0].url, `${DEVTONE}/embed/allowed?locale=pt-BR`);
+  const query = new URL(widget.iframe.src).searchParams;
+  assert.equal(query.get("locale"), "pt-BR");
+  assert.equal(query.get("greeting"), "Olá! Como podemos ajudar?");
+  assert.equal(query.get("color"), "#0a7d32");
+  assert.equal(query.get("title"), "Chat with us"); // devtone's words: the site set none
+  assert.equal(widget.byId("close").getAttribute("aria-label"), "Close chat");
+});
+
+test("a malformed locale is dropped, not sent", () => {
+  const widget = loadWidget({ attributes: { src: `${DEVTONE}/widget.js`, "data-locale": "pt-BR\"><x" } });
+  widget.load();
+  assert.equal(widget.fetched[0].url, `${DEVTONE}/embed/allowed?locale=`);
 });
 
 test("window.devtoneSettings is used, data-* wins over it, bad values fall back", () => {
@@ -94,25 +127,25 @@ test("window.devtoneSettings is used, data-* wins over it, bad values fall back"
 test("without currentScript the last script ending in /widget.js is used", () => {
   const widget = loadWidget({ currentScript: false, attributes: { src: "https://chat.example.org/widget.js" } });
   widget.load();
+  widget.window.devtone.open();
   assert.ok(widget.iframe.src.startsWith("https://chat.example.org/embed?"));
 });
 
 test("the queue stub is replayed in order, then becomes the API (push keeps working)", () => {
   const widget = loadWidget({
     before: (window) => {
-      window.devtone = [["identify", { name: "Ada", email: "ada@example.com" }], ["open"], ["nonsense"], ["reset"]];
+      window.devtone = [["identify", { name: "Ada", email: "ada@example.com" }], ["open"], ["nonsense"]];
     },
   });
   assert.equal(Array.isArray(widget.window.devtone), false);
   assert.equal(widget.window.devtone.isOpen, true);
-  widget.load();
+  widget.load(); // opened before the mount: the chat is framed at once
   assert.deepEqual(widget.posted, []); // nothing reaches the iframe before it is ready
   widget.fromFrame({ devtone: 1, type: "ready" });
   assert.deepEqual(widget.posted, [
     { devtone: 1, type: "restore", visitor: null }, // first: the page waits for it
     { devtone: 1, type: "open" },
     { devtone: 1, type: "identify", name: "Ada", email: "ada@example.com" },
-    { devtone: 1, type: "reset" },
   ]);
   assert.ok(widget.targetOrigins.every((origin) => origin === DEVTONE)); // never "*"
   assert.equal(widget.byId("panel").getAttribute("data-state"), "open");
@@ -123,7 +156,7 @@ test("the queue stub is replayed in order, then becomes the API (push keeps work
 });
 
 test("ready: on('ready') handlers and a devtone:ready event on document, once", () => {
-  const widget = loadWidget();
+  const widget = loadWidget({ storage: following() });
   const calls = [];
   widget.window.devtone.on("ready", () => calls.push("handler"));
   widget.document.addEventListener("devtone:ready", (event) => calls.push(event.type));
@@ -207,7 +240,7 @@ test("message: on('message') gets the agent message; a throwing handler breaks n
 });
 
 test("a foreign origin, a foreign source or a malformed message is ignored", () => {
-  const widget = loadWidget();
+  const widget = loadWidget({ storage: following() });
   const calls = [];
   widget.window.devtone.on("ready", () => calls.push("ready"));
   widget.window.devtone.on("unread", (count) => calls.push(count));
@@ -221,7 +254,9 @@ test("a foreign origin, a foreign source or a malformed message is ignored", () 
   widget.fromFrame({ devtone: 1, type: "ready" });
   widget.fromFrame({ devtone: 1, type: "unread", count: 5 }, { origin: HOST });
   widget.fromFrame({ devtone: 1, type: "close" }, { origin: "https://evil.example" });
+  widget.fromFrame({ devtone: 1, type: "conversation", open: false }, { source: {} });
   assert.deepEqual(calls, ["ready"]);
+  assert.equal(widget.storage.getItem(FOLLOWING), "open");
   assert.equal(widget.byId("badge").hidden, true);
 });
 
@@ -252,50 +287,44 @@ test("styles go into a constructed stylesheet where the browser has one (CSP-saf
   assert.equal(widget.byId("launcher").children[0].tagName, "SVG"); // no innerHTML
 });
 
-/** A localStorage for the host page of a widget test. */
-function fakeStorage() {
-  const items = new Map();
-  return {
-    getItem: (key) => (items.has(key) ? items.get(key) : null),
-    setItem: (key, value) => items.set(key, String(value)),
-    removeItem: (key) => items.delete(key),
-    items,
-  };
+/** The host page's storage of a visitor whose conversation is going. */
+function following() {
+  const storage = fakeStorage();
+  storage.setItem(FOLLOWING, "open");
+  return storage;
 }
 
 const VISITOR = { conversationId: 7, token: "a".repeat(43), name: "Ada" };
 
 test("the host page keeps the visitor the frame stores and hands it back on the next ready", () => {
-  const storage = fakeStorage();
-  const first = loadWidget({ before: (window) => (window.localStorage = storage) });
+  const storage = following();
+  const first = loadWidget({ storage });
   first.load();
   first.fromFrame({ devtone: 1, type: "ready" });
   first.fromFrame({ devtone: 1, type: "store", visitor: VISITOR });
   assert.deepEqual(JSON.parse(storage.getItem(`devtone.visitor:${DEVTONE}`)), VISITOR);
 
-  const reloaded = loadWidget({ before: (window) => (window.localStorage = storage) });
+  const reloaded = loadWidget({ storage });
   reloaded.load();
   reloaded.fromFrame({ devtone: 1, type: "ready" });
   assert.deepEqual(reloaded.posted[0], { devtone: 1, type: "restore", visitor: VISITOR });
 });
 
 test("reset forgets the stored visitor at once; a malformed record is never stored", () => {
-  const storage = fakeStorage();
-  const widget = loadWidget({ before: (window) => (window.localStorage = storage) });
-  widget.load();
-  widget.fromFrame({ devtone: 1, type: "ready" });
+  const widget = readyWidget();
+  const { storage } = widget;
   widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR });
   widget.window.devtone.reset();
   assert.equal(storage.getItem(`devtone.visitor:${DEVTONE}`), null);
+  assert.deepEqual(widget.posted.at(-1), { devtone: 1, type: "reset" });
   widget.fromFrame({ devtone: 1, type: "store", visitor: { conversationId: 1, token: "<script>" } });
-  assert.equal(storage.items.size, 0);
+  assert.equal(storage.getItem(`devtone.visitor:${DEVTONE}`), null);
 });
 
 test("a store message from another origin is ignored", () => {
-  const storage = fakeStorage();
-  const widget = loadWidget({ before: (window) => (window.localStorage = storage) });
-  widget.load();
-  widget.fromFrame({ devtone: 1, type: "ready" });
+  const widget = readyWidget();
+  const storage = widget.storage;
+  storage.items.clear();
   widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR }, { origin: "https://evil.example" });
   widget.fromFrame({ devtone: 1, type: "store", visitor: VISITOR }, { source: {} }); // another frame
   assert.equal(storage.items.size, 0);
@@ -304,9 +333,9 @@ test("a store message from another origin is ignored", () => {
 test("opened while the frame loads: focus waits on the close button, then moves into the chat", () => {
   const widget = loadWidget();
   widget.load();
+  widget.byId("launcher").click(); // loads the chat; its page does not listen for Esc yet
   const close = widget.byId("close");
   const frame = widget.byId("frame");
-  widget.byId("launcher").click(); // before the frame's page listens for Esc
   assert.equal(close.focused, 1);
   assert.equal(frame.focused, 0);
   widget.shadow.activeElement = close; // what the browser's focus now is
@@ -324,7 +353,7 @@ test("a site devtone does not allow shows nothing and says why once, naming the 
   widget.load(); // a second load event asks nothing more
   assert.equal(widget.body.children.length, 0);
   assert.equal(widget.iframe, null); // not even a frame was made
-  assert.deepEqual(widget.fetched.map((f) => f.url), [`${DEVTONE}/embed/allowed`]);
+  assert.deepEqual(widget.fetched.map((f) => f.url), [`${DEVTONE}/embed/allowed?locale=`]);
   assert.equal(widget.fetched[0].init.credentials, "omit");
   assert.equal(widget.warnings.length, 1);
   assert.match(widget.warnings[0], /DEVTONE_EMBED_ORIGINS/);
@@ -341,25 +370,151 @@ test("devtone unreachable: nothing shows either, and the console says which serv
 });
 
 test("the host keeps who the visitor is and their earlier conversations, cleaned", () => {
-  const storage = new Map();
-  const widget = readyWidget({
-    before: (window) => {
-      window.localStorage = {
-        getItem: (key) => storage.get(key) ?? null,
-        setItem: (key, value) => storage.set(key, value),
-        removeItem: (key) => storage.delete(key),
-      };
-    },
-  });
+  const widget = readyWidget();
   const token = "t".repeat(43);
   widget.fromFrame({
     devtone: 1,
     type: "store",
     visitor: { name: "Ada", email: "ada@example.com", earlier: [{ conversationId: 3, token, startedAt: "x" }], evil: 1 },
   });
-  assert.deepEqual(JSON.parse([...storage.values()][0]), {
+  assert.deepEqual(JSON.parse(widget.storage.getItem(`devtone.visitor:${DEVTONE}`)), {
     name: "Ada",
     email: "ada@example.com",
     earlier: [{ conversationId: 3, token, startedAt: "x" }],
   });
+});
+
+// ── the chat is framed only when it is wanted ─────────────────────────────────────────
+
+test("the launcher alone shows until the visitor opens it; the click frames the chat", () => {
+  const widget = loadWidget();
+  widget.load();
+  assert.ok(widget.byId("launcher"));
+  assert.equal(widget.iframe, null); // no /embed, none of its scripts
+  assert.equal(widget.byId("panel"), null);
+  assert.deepEqual(widget.panelsLoaded, []); // not even the panel's own module
+  assert.deepEqual(widget.fetched.map((f) => f.url), [`${DEVTONE}/embed/allowed?locale=`]);
+  widget.byId("launcher").click();
+  assert.deepEqual(widget.panelsLoaded, [DEVTONE]);
+  assert.equal(widget.byId("frame"), widget.iframe);
+  assert.equal(widget.iframe.src, `${DEVTONE}/embed?origin=${encodeURIComponent(HOST)}&title=Chat%20with%20us&color=%232563eb`);
+  assert.equal(widget.byId("panel").getAttribute("data-state"), "open");
+  widget.byId("launcher").click();
+  widget.byId("launcher").click();
+  assert.equal(widget.byId("panel").children.filter((child) => child.tagName === "IFRAME").length, 1);
+  assert.equal(widget.panelsLoaded.length, 1);
+});
+
+test("calls before the chat is framed wait for it: identify reaches it on the first open", () => {
+  const widget = loadWidget();
+  widget.load();
+  widget.window.devtone.identify({ name: "Ada" });
+  widget.window.devtone.open();
+  widget.fromFrame({ devtone: 1, type: "ready" });
+  assert.deepEqual(widget.posted, [
+    { devtone: 1, type: "restore", visitor: null },
+    { devtone: 1, type: "open" },
+    { devtone: 1, type: "identify", name: "Ada", email: "" },
+  ]);
+});
+
+test("a conversation going frames the chat at once on the next page, until the frame says it ended", () => {
+  const storage = fakeStorage();
+  const first = loadWidget({ storage });
+  first.load();
+  first.byId("launcher").click();
+  first.fromFrame({ devtone: 1, type: "ready" });
+  first.fromFrame({ devtone: 1, type: "conversation", open: true }); // the first message went
+  assert.equal(storage.getItem(FOLLOWING), "open");
+
+  const next = loadWidget({ storage }); // another page of the site
+  next.load();
+  assert.ok(next.iframe); // framed without a click: its agent messages raise the badge
+  assert.equal(next.byId("panel").getAttribute("data-state"), "closed");
+  next.fromFrame({ devtone: 1, type: "ready" });
+  next.fromFrame({ devtone: 1, type: "conversation", open: false }); // closed by the agent
+  assert.equal(storage.getItem(FOLLOWING), "closed");
+
+  const after = loadWidget({ storage });
+  after.load();
+  assert.equal(after.iframe, null);
+});
+
+test("a visitor record from an older loader, with a conversation, frames the chat at once", () => {
+  const storage = fakeStorage();
+  storage.setItem(`devtone.visitor:${DEVTONE}`, JSON.stringify(VISITOR)); // and no word on it yet
+  const widget = loadWidget({ storage });
+  widget.load();
+  assert.ok(widget.iframe);
+  const named = fakeStorage();
+  named.setItem(`devtone.visitor:${DEVTONE}`, JSON.stringify({ name: "Ada" })); // no conversation
+  const other = loadWidget({ storage: named });
+  other.load();
+  assert.equal(other.iframe, null);
+});
+
+test("reset before the chat is framed forgets at once and reaches the chat on its next ready, once", () => {
+  const storage = following();
+  storage.setItem(`devtone.visitor:${DEVTONE}`, JSON.stringify(VISITOR));
+  const signingOut = loadWidget({ storage, readyState: "complete" });
+  signingOut.window.devtone.identify({ name: "Ada" }); // forgotten by the reset that follows
+  signingOut.window.devtone.reset(); // the host's sign-out page, before anything mounted
+  assert.equal(storage.getItem(`devtone.visitor:${DEVTONE}`), null);
+  assert.equal(storage.getItem(FOLLOWING), "closed");
+  signingOut.tick();
+  assert.equal(signingOut.iframe, null); // nothing to follow now: not framed
+
+  const next = loadWidget({ storage }); // the frame's own storage may still hold the visitor
+  next.load();
+  next.byId("launcher").click();
+  next.fromFrame({ devtone: 1, type: "ready" });
+  assert.deepEqual(next.posted, [
+    { devtone: 1, type: "restore", visitor: null },
+    { devtone: 1, type: "open" },
+    { devtone: 1, type: "reset" },
+  ]);
+  const later = loadWidget({ storage });
+  later.load();
+  later.byId("launcher").click();
+  later.fromFrame({ devtone: 1, type: "ready" });
+  assert.equal(later.posted.some((message) => message.type === "reset"), false);
+});
+
+const SRC = { src: `${DEVTONE}/widget.js` };
+
+test("with hideOutOfHours no launcher shows out of office hours, and the console says why", () => {
+  const said = [];
+  const before = (window) => {
+    window.console.info = (message) => said.push(message);
+  };
+  const widget = loadWidget({ attributes: { ...SRC, "data-hide-out-of-hours": "true" }, inHours: false, before });
+  widget.load();
+  assert.equal(widget.body.children.length, 0);
+  assert.match(said[0], /out of office hours/);
+});
+
+test("hideOutOfHours in devtoneSettings works the same; in hours the launcher shows", () => {
+  const before = (window) => {
+    window.devtoneSettings = { hideOutOfHours: true };
+  };
+  const closed = loadWidget({ before, inHours: false });
+  closed.load();
+  assert.equal(closed.body.children.length, 0);
+  const open = loadWidget({ before, inHours: true });
+  open.load();
+  assert.equal(open.body.children.length, 1);
+});
+
+test("without the option the launcher shows out of hours too", () => {
+  const widget = loadWidget({ inHours: false });
+  widget.load();
+  assert.equal(widget.body.children.length, 1);
+});
+
+test("out of hours a visitor with a conversation going keeps the launcher", () => {
+  const storage = fakeStorage();
+  storage.setItem(FOLLOWING, "open");
+  const widget = loadWidget({ attributes: { ...SRC, "data-hide-out-of-hours": "true" }, inHours: false, storage });
+  widget.load();
+  assert.equal(widget.body.children.length, 1);
 });

@@ -6,10 +6,12 @@ import pytest
 import requests
 import sseclient
 
+from tests.conftest import ON_SQLITE
+
 pytestmark = [
     pytest.mark.live,
     # The log is the server's, whatever the storage: SQLite is enough.
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    ON_SQLITE,
 ]
 
 

@@ -15,12 +15,13 @@ import pytest
 import requests
 
 from devtone.config import REQUEST_HEAD_SECONDS
+from tests.conftest import ON_SQLITE
 from tests.servers import EmbeddedServer
 
 pytestmark = [
     pytest.mark.live,
     # Heads never reach the database: one store is enough.
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    ON_SQLITE,
 ]
 
 #: What no request may carry, however its head is shaped.

@@ -114,6 +114,20 @@ def test_publish_reaches_every_subscriber_of_the_channel_only(any_broker):
     assert other.get(timeout=0) is None
 
 
+def test_an_observer_sees_every_channel_and_is_no_subscriber(make_broker):
+    publisher, listener = make_broker(), make_broker()  # two processes, with Redis
+    heard = []
+    listener.observe(lambda channel, item: heard.append((channel, item)))
+    probe = listener.subscribe(["conversation:2"])  # tells when the items have come
+    if isinstance(listener, MemoryBroker):
+        publisher = listener  # one process: it hears only its own
+    publisher.publish("conversation:1", {"n": 1})
+    publisher.publish("conversation:2", {"n": 2})
+    assert probe.get(timeout=5) == {"n": 2}
+    assert heard == [("conversation:1", {"n": 1}), ("conversation:2", {"n": 2})]
+    assert listener.subscriber_count() == 1  # only the probe
+
+
 def test_items_arrive_in_the_order_they_were_published(any_broker):
     subscription = any_broker.subscribe(["c"])
     for n in range(20):

@@ -12,8 +12,9 @@ AGENT_ENDPOINTS = [
     ("GET", "/api/agents", None),
     ("POST", "/api/conversations/{id}/assign", {}),
     ("POST", "/api/conversations/{id}/close", None),
+    ("POST", "/api/presence", {"active": True}),
 ]
-PAGES = ["/dashboard", "/dashboard/agents"]
+PAGES = ["/dashboard", "/dashboard/agents", "/dashboard/office-hours"]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), AGENT_ENDPOINTS)
@@ -57,6 +58,7 @@ VISITOR_ENDPOINTS = {
     "post": ("POST", "/api/conversations/{id}/messages", {"body": "hi", "client_id": "c-1"}),
     "typing": ("POST", "/api/conversations/{id}/typing", {"typing": True}),
     "read mark": ("POST", "/api/conversations/{id}/read", {"seq": 0}),
+    "marks": ("POST", "/api/conversations/{id}/marks", {"delivered": 0, "seen": 0}),
 }
 FORGED_TOKEN = "A" * 43
 
@@ -100,7 +102,9 @@ def test_a_wrong_token_cannot_tell_a_conversation_from_a_missing_one(
         ("/api/conversations/{id}/assign", {}),
         ("/api/conversations/{id}/close", {}),
         ("/api/conversations/{id}/read", {"seq": 0}),
+        ("/api/conversations/{id}/marks", {"seen": 0}),
         ("/api/conversations/{id}/typing", {"typing": True}),
+        ("/api/presence", {"active": True}),
     ],
 )
 def test_an_agents_unsafe_request_without_the_csrf_token_is_refused(

@@ -18,6 +18,7 @@ VISITOR_POSTS = {
     "/api/conversations/{id}/messages": {"body": "Hello", "client_id": "c-1"},
     "/api/conversations/{id}/typing": {"typing": True},
     "/api/conversations/{id}/read": {"seq": 0},
+    "/api/conversations/{id}/marks": {"delivered": 0, "seen": 0},
 }
 AGENT_POSTS = {**VISITOR_POSTS, "/api/conversations/{id}/assign": {"agent_id": None}}
 
@@ -29,6 +30,8 @@ WRONG = {
     "client_id": [1, 1.5, True, [], {}, "", "a b", "x" * 65],
     "typing": [None, 1, 0, "true", [], {}],
     "seq": [None, "0", 1.5, True, -1, [], {}, HUGE, 2**31],
+    "delivered": [None, "0", 1.5, True, -1, [], {}, HUGE, 2**31],
+    "seen": [None, "0", 1.5, True, -1, [], {}, HUGE, 2**31],
     "agent_id": ["1", 1.5, True, 0, -1, [], {}, HUGE, 2**31],
 }
 

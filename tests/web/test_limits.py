@@ -21,6 +21,7 @@ LIMITS = {
     "CONVERSATION_RATE_LIMIT": "3 per minute",
     "MESSAGE_RATE_LIMIT": "3 per minute",
     "TYPING_RATE_LIMIT": "4 per minute",
+    "MARK_RATE_LIMIT": "4 per minute",
     "STREAMS_PER_CONVERSATION": 2,
     "MAX_STREAMS": 3,
     "AGENT_STREAMS": 1,
@@ -118,6 +119,31 @@ def test_typing_signals_past_the_limit_get_429_and_the_other_side_may_still_type
     assert_refused(typing(True), "too_many_typing_signals")
     maria = sign_in(agent)
     assert typing(True, headers={}, send=maria.post).status_code == 204
+
+
+def test_marks_past_the_limit_get_429_change_nothing_and_the_other_side_may_still_mark(
+    app, client, start_visitor, agent, sign_in
+):
+    visitor = start_visitor()
+    with app.app_context():
+        for n in range(1, 5):
+            conversations.post_message(visitor.id, agent.identity, f"answer {n}")
+
+    def marks(body, path="marks", headers=visitor.headers, send=client.post):
+        return send(f"/api/conversations/{visitor.id}/{path}", json=body, headers=headers)
+
+    def visitor_marks():
+        read = client.get(f"/api/conversations/{visitor.id}/messages", headers=visitor.headers)
+        return read.get_json()["conversation"]["marks"]["visitor"]
+
+    for seq in (1, 2, 3):
+        assert marks({"delivered": seq}).status_code == 200
+    assert marks({"seq": 3}, path="read").status_code == 200  # …/read counts with them
+    assert_refused(marks({"seen": 4}), "too_many_marks")
+    assert_refused(marks({"seq": 4}, path="read"), "too_many_marks")
+    assert visitor_marks() == {"delivered": 3, "seen": 3}
+    maria = sign_in(agent)
+    assert marks({"seen": 4}, headers={}, send=maria.post).status_code == 200
 
 
 def test_an_agent_can_still_answer_a_visitor_who_flooded_the_conversation(

@@ -70,12 +70,12 @@ def test_failures_from_many_addresses_slow_an_account_down_growing(app, client, 
     assert attempt(client, agent.email, "wrong", at(562)).status_code == 401
     delayed = attempt(client, agent.email, agent.password, at(563))
     assert delayed.status_code == 429  # the right password too: nothing is checked now
-    assert "Try again in 1 second." in delayed.get_data(as_text=True)
+    assert "Try again in 1 s." in delayed.get_data(as_text=True)
     assert int(delayed.headers["Retry-After"]) >= 1
     gevent.sleep(1.1)
     assert attempt(client, agent.email, "wrong", at(564)).status_code == 401
     again = attempt(client, agent.email, "x", at(565))
-    assert "Try again in 2 seconds." in again.get_data(as_text=True)  # the delay doubled
+    assert "Try again in 2 s." in again.get_data(as_text=True)  # the delay doubled
     # An unknown address is slowed just the same: the delay tells no one who has an account.
     for n in range(6):
         attempt(client, "nobody@example.com", "wrong", at(0x100 + n))

@@ -9,6 +9,7 @@
  */
 import { backoff } from "./realtime/retries.js";
 import { retryAfterMs } from "./realtime/limits.js";
+import { _ } from "./texts.js";
 
 /** An error answer from the server, or status 0 when the server could not be reached. */
 export class ApiError extends Error {
@@ -16,13 +17,18 @@ export class ApiError extends Error {
    * Fields of the `{"error": {code, message, field}}` shape plus the HTTP status, and the
    * wait a 429's Retry-After asks for (ms, else null).
    */
-  constructor({ status = 0, code = "error", message = "Something went wrong", field = null, retryAfterMs = null } = {}) {
+  constructor({ status = 0, code = "error", message = _("Something went wrong"), field = null, retryAfterMs = null } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.field = field;
     this.retryAfterMs = retryAfterMs;
+  }
+
+  /** `error` as an ApiError: itself, or one carrying its message (a network failure…). */
+  static from(error) {
+    return error instanceof ApiError ? error : new ApiError({ message: String(error?.message ?? error) });
   }
 }
 
@@ -76,10 +82,21 @@ export class ApiClient {
   }
 
   /** POST /conversations → {conversation, token}. Not retried: it has no idempotency key. */
-  startConversation({ name, email } = {}) {
+  startConversation({ name, email, language } = {}) {
     const body = { name };
     if (email) body.email = email;
+    if (language) body.language = language; // the page's: e-mails to the visitor are in it
     return this.#request("POST", "/conversations", { body });
+  }
+
+  /** POST /conversations/reopen → {conversation, token}: an e-mailed link traded for the conversation. */
+  reopenConversation(link) {
+    return this.#request("POST", "/conversations/reopen", { body: { link } });
+  }
+
+  /** POST /conversations/<id>/transcript: the whole conversation by e-mail (202, no body). */
+  emailTranscript(id) {
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/transcript`, { body: {} });
   }
 
   /** GET /conversations/<id> → {conversation}. */
@@ -114,9 +131,9 @@ export class ApiClient {
     });
   }
 
-  /** POST /conversations/<id>/read {seq} → {conversation}: moves the read mark up to `seq`. */
-  markRead(id, seq) {
-    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/read`, { body: { seq } });
+  /** POST /conversations/<id>/marks {delivered?, seen?} → {conversation}: moves the caller's marks forward. */
+  moveMarks(id, marks) {
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/marks`, { body: marks });
   }
 
   /** POST /conversations/<id>/assign {agent_id?} → {conversation}; no agentId = to me. */
@@ -133,6 +150,26 @@ export class ApiClient {
   /** GET /agents → {agents: [{id, name, email, role, active}]} (the admin's assign list). */
   listAgents() {
     return this.#request("GET", "/agents", { retry: true });
+  }
+
+  /** POST /presence {active, away?} → {agents: [{id, name, status, away}], online}: the dashboard is open. */
+  beat(active, away = undefined) {
+    return this.#request("POST", "/presence", { body: away === undefined ? { active } : { active, away } });
+  }
+
+  /** GET /availability → {available, in_hours, next_opening, email_required}: what a visitor is told. */
+  getAvailability() {
+    return this.#request("GET", "/availability", { retry: true });
+  }
+
+  /** POST /dashboard/alerts {sound?, desktop?, badge?, quiet?} → {alerts} (the signed-in agent's). */
+  changeAlertSettings(changes) {
+    return this.#request("POST", "/dashboard/alerts", { body: changes });
+  }
+
+  /** POST /doctor/findings {observations} → {passed, findings} (administrators). */
+  judgeDoctorFindings(observations) {
+    return this.#request("POST", "/doctor/findings", { body: observations });
   }
 
   async #request(method, path, { body, retry = false, signal } = {}) {

@@ -7,11 +7,21 @@
  * ArrowUp/ArrowDown (Home/End to the ends) and is shown by `aria-selected`; the open one
  * carries `aria-current`. Never touches the network; user text only through textContent.
  *
- * Each item is `<li data-conversation-id data-status data-unread tabindex>`; items are kept
+ * Each item is `<li data-conversation-id data-status data-unread data-reply tabindex>`
+ * (`data-reply="unseen"`: the visitor has not seen the last reply); items are kept
  * per id and only moved when the order changes, so focus and selection survive updates.
  */
 
+import { _, language, ngettext } from "./texts.js";
+
 const PREVIEW_CHARS = 80;
+
+/** What a conversation's status badge says. */
+const STATUS_LABELS = Object.freeze({
+  waiting: _("Waiting"),
+  active: _("Active"),
+  closed: _("Closed"),
+});
 
 /** `text` cut to `max` characters (by code point, so no emoji is split), with "…". */
 export function truncate(text, max = PREVIEW_CHARS) {
@@ -19,22 +29,30 @@ export function truncate(text, max = PREVIEW_CHARS) {
   return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : chars.join("");
 }
 
-/** "20:01" for today, else "24 Nov"; "" when the instant does not parse. */
-export function shortTime(iso, now = new Date()) {
+/** "20:01" for today, else "24 Nov" ("24 de nov." in pt-BR); "" when the instant does not parse. */
+export function shortTime(iso, now = new Date(), locale = language()) {
   const date = new Date(iso);
   if (!iso || Number.isNaN(date.getTime())) return "";
   const sameDay = date.toDateString() === now.toDateString();
   return sameDay
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleDateString([], { day: "numeric", month: "short" });
+    ? date.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })
+    : date.toLocaleDateString(locale, { day: "numeric", month: "short" });
 }
 
 /** The preview line of a conversation's last message ("Ada: On my way" for an agent's). */
 export function previewOf(conversation) {
   const last = conversation?.last_message;
-  if (!last) return "No messages yet";
+  if (!last) return _("No messages yet");
   const body = truncate(last.body ?? "");
   return last.sender === "agent" && last.kind !== "status" && last.author?.name ? `${last.author.name}: ${body}` : body;
+}
+
+/** Whether the conversation's last message is an agent's reply the visitor has not seen. */
+export function replyUnseen(conversation) {
+  const last = conversation?.last_message;
+  if (last?.sender !== "agent" || last.kind !== "text" || !Number.isInteger(last.seq)) return false;
+  const seen = conversation.marks?.visitor?.seen;
+  return last.seq > (Number.isInteger(seen) ? seen : 0);
 }
 
 /** The filter buttons and the conversation list of the dashboard. */
@@ -118,18 +136,23 @@ export class ConversationListView {
     li.dataset.status = status;
     li.dataset.unread = String(unread);
     const when = conversation.last_message?.created_at ?? conversation.updated_at ?? conversation.created_at;
-    const agent = conversation.agent?.name ? (mine ? "You" : conversation.agent.name) : "Unassigned";
+    const agent = conversation.agent?.name ? (mine ? _("You") : conversation.agent.name) : _("Unassigned");
     const time = this.#element("time", "conversation-item__time", this.#formatTime(when));
     if (when) time.setAttribute("datetime", when);
     const badge = this.#element("span", "unread-badge", String(unread));
     badge.hidden = unread <= 0;
-    badge.setAttribute("aria-label", `${unread} unread`);
+    badge.setAttribute("aria-label", ngettext("{count} unread message", "{count} unread messages", unread));
+    const unseen = replyUnseen(conversation);
+    li.dataset.reply = unseen ? "unseen" : "";
+    const reply = this.#element("span", "conversation-item__reply", _("Reply not seen yet"));
+    reply.hidden = !unseen;
     li.replaceChildren(
-      this.#element("span", "conversation-item__name", conversation.visitor?.name || "Visitor"),
+      this.#element("span", "conversation-item__name", conversation.visitor?.name || _("Visitor")),
       time,
-      this.#element("span", `status-badge status-badge--${status}`, status),
+      this.#element("span", `status-badge status-badge--${status}`, STATUS_LABELS[status] ?? status),
       this.#element("span", "conversation-item__agent", agent),
       this.#element("span", "conversation-item__preview", previewOf(conversation)),
+      reply,
       badge,
     );
   }

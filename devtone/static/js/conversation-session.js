@@ -5,7 +5,8 @@
  * It owns the wiring, in the order that loses nothing: the outbox first (what a previous
  * page left unsent shows at once and is sent again with the same client_id), then the
  * history page by page, then the live feed on a TierNegotiator (with tier reports) from the
- * cursor the page reached. The outbox pauses while no tier delivers and resumes when one
+ * cursor the page reached, shared with the browser's other tabs on the same conversation
+ * where it can (shared-feed.js). The outbox pauses while no tier delivers and resumes when one
  * does. Every entry, from any of them, confirms the outbox's copy before the page sees it.
  *
  * The page says what to do with what arrives, through `handlers` (each optional):
@@ -21,7 +22,7 @@
 import { newClientId } from "./api.js";
 import { OUTBOX_KEY_PREFIX, Outbox } from "./outbox.js";
 import { ConversationFeed } from "./realtime/feeds.js";
-import { TierNegotiator } from "./realtime/negotiator.js";
+import { feedNegotiator } from "./realtime/shared-feed.js";
 import { reportTierChanges } from "./realtime/tier-report.js";
 
 /** Entries read per history request. */
@@ -56,7 +57,8 @@ export class ConversationSession {
     outboxKeyPrefix = OUTBOX_KEY_PREFIX,
     handlers = {},
     storage,
-    createNegotiator = (options) => new TierNegotiator(options),
+    createNegotiator = (options) => feedNegotiator(options), // shared by this browser's tabs
+    locks = globalThis.navigator?.locks,
     reportTiers = reportTierChanges,
   }) {
     this.#api = api;
@@ -73,8 +75,11 @@ export class ConversationSession {
       newClientId,
       ...(storage ? { storage } : {}),
       post: async (body, clientId, { signal }) => {
-        // The outbox retries, one message at a time: the request itself never does.
-        const answer = await api.postMessage(conversationId, body, clientId, { retry: false, signal });
+        // The outbox retries, one message at a time: the request itself never does. Tabs of
+        // one conversation take turns (a Web Lock, granted in the order asked), so messages
+        // typed in several tabs are sent one at a time, in the order they were sent off.
+        const send = () => api.postMessage(conversationId, body, clientId, { retry: false, signal });
+        const answer = await inTurn(locks, `devtone.outbox ${outboxKeyPrefix}${conversationId}`, signal, send);
         return answer?.message;
       },
     });
@@ -143,6 +148,11 @@ export class ConversationSession {
     if (!this.#closed) this.#outbox.retry(clientId);
   }
 
+  /** Forget a failed message (its writer discarded it). */
+  drop(clientId) {
+    if (!this.#closed) this.#outbox.drop(clientId);
+  }
+
   /** Try the outbox now (the browser came back online). */
   resume() {
     if (!this.#closed) this.#outbox.resume();
@@ -187,5 +197,20 @@ export class ConversationSession {
 
   #tell(type, detail) {
     if (!this.#closed) this.#handlers[type]?.(detail);
+  }
+}
+
+/** `send()` while holding the Web Lock `name` (tabs take turns), or at once without one. */
+async function inTurn(locks, name, signal, send) {
+  if (typeof locks?.request !== "function") return send();
+  let sending = false;
+  try {
+    return await locks.request(name, { signal }, () => {
+      sending = true;
+      return send();
+    });
+  } catch (error) {
+    if (sending || error?.name === "AbortError") throw error; // the POST's own failure, or given up
+    return send(); // Web Locks refused (the widget's third-party frame): no turns to take
   }
 }

@@ -9,17 +9,19 @@
  * order on one feed and always apply.
  */
 
+import { _ } from "./texts.js";
+
 const STATUSES = new Set(["waiting", "active", "closed"]);
 
 /** The header line for a status, e.g. "Ada is here". */
 export function statusLine({ status, agentName }) {
   switch (status) {
     case "waiting":
-      return "Waiting for an agent…";
+      return _("Waiting for an agent…");
     case "active":
-      return `${agentName || "An agent"} is here`;
+      return agentName ? _("{name} is here", { name: agentName }) : _("An agent is here");
     case "closed":
-      return "This conversation is closed";
+      return _("This conversation is closed");
     default:
       return "";
   }

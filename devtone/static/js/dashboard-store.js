@@ -111,6 +111,20 @@ export class DashboardStore {
     return Number.isInteger(conversation?.unread) && conversation.unread > 0 ? conversation.unread : 0;
   }
 
+  /**
+   * The seq up to which this agent's client should mark `conversation` delivered, or null:
+   * its last message is the visitor's and above the agent side's delivered mark (the
+   * dashboard holds it), in a conversation that is mine or nobody's (only those move the
+   * agent side's marks).
+   */
+  deliverable(conversation) {
+    const last = conversation?.last_message;
+    if (last?.sender !== "visitor" || !Number.isInteger(last.seq)) return null;
+    if (conversation.agent?.id != null && !this.isMine(conversation)) return null;
+    const delivered = conversation.marks?.agent?.delivered;
+    return last.seq > (Number.isInteger(delivered) ? delivered : 0) ? last.seq : null;
+  }
+
   /** Whether the conversation is assigned to me. */
   isMine(conversation) {
     return this.#me !== null && conversation?.agent?.id != null && key(conversation.agent.id) === this.#me;

@@ -5,7 +5,7 @@
  * data-agent-role data-api-base data-negotiate-url>`. The agent is signed in with the
  * session cookie; every POST carries the CSRF token (ApiClient in agent mode).
  *
- * Two feeds, each on its own TierNegotiator: the dashboard feed (snapshots, conversation
+ * Two feeds, each on its own TierNegotiator, shared by the agent's tabs (shared-feed.js): the dashboard feed (snapshots, conversation
  * upserts, stats) for the whole page, and, while a transcript is open, that conversation's
  * feed (its entries, state changes and the visitor's typing). Every conversation JSON from
  * either goes through the DashboardStore, which keeps the newest version; the views are
@@ -14,16 +14,19 @@
 import { ApiClient, ApiError } from "./api.js";
 import { ConversationListView } from "./conversation-list.js";
 import { ConversationSession } from "./conversation-session.js";
+import { DashboardAlerts } from "./dashboard-alerts.js";
 import { DashboardStore } from "./dashboard-store.js";
 import { Drafts } from "./drafts.js";
-import { ConnectionIndicator, DASHBOARD_LABELS } from "./indicator.js";
-import { Notifier } from "./notifier.js";
+import { ConnectionIndicator, DASHBOARD_LABELS, DASHBOARD_MEANINGS } from "./indicator.js";
+import { MarkSender } from "./mark-sender.js";
+import { DAY_CHECK_MS } from "./message-list.js";
 import { AGENT_OUTBOX_KEY_PREFIX } from "./outbox.js";
-import { ReadMarker } from "./read-marker.js";
 import { DashboardFeed } from "./realtime/feeds.js";
-import { TierNegotiator } from "./realtime/negotiator.js";
+import { feedNegotiator } from "./realtime/shared-feed.js";
 import { reportTierChanges } from "./realtime/tier-report.js";
 import { StatsView } from "./stats-view.js";
+import { TeamPresence } from "./team-presence.js";
+import { _ } from "./texts.js";
 import { TranscriptView } from "./transcript-view.js";
 import { TypingSignal } from "./typing.js";
 
@@ -39,31 +42,47 @@ class DashboardPage {
   #indicator;
   #stats;
   #list;
-  #notifier;
+  #alerts; // sound, notifications, title and favicon badges (dashboard-alerts.js)
   #transcript;
   #filter = DEFAULT_FILTER;
   #negotiator = null; // the dashboard feed's
   #session = null; // the open transcript: {id, conversation (a ConversationSession), reader, typing}
+  #markers = new Map(); // String(id) → the MarkSender of the agent side's marks on it
   #ended = false; // the agent's session ended: nothing more is sent
   #drafts; // what the agent was typing when their session ended, per conversation
+  #presence; // the agent's presence beat and the team's statuses
 
   constructor(root) {
     const data = root.dataset;
     this.#base = (data.apiBase || "/api").replace(/\/+$/, "");
     this.#negotiateUrl = data.negotiateUrl || "/api/realtime/negotiate";
-    this.#me = { id: data.agentId, name: data.agentName || "You", role: data.agentRole };
+    this.#me = { id: data.agentId, name: data.agentName || _("You"), role: data.agentRole };
     this.#api = new ApiClient({ base: this.#base, csrfToken: data.csrfToken });
     this.#store = new DashboardStore({ me: data.agentId });
     this.#drafts = new Drafts({ agentId: data.agentId });
     const byId = (id) => document.getElementById(id);
-    this.#indicator = new ConnectionIndicator(byId("connection"), { labels: DASHBOARD_LABELS });
+    this.#indicator = new ConnectionIndicator(byId("connection"), { labels: DASHBOARD_LABELS, meanings: DASHBOARD_MEANINGS });
     this.#stats = new StatsView(root);
-    this.#notifier = new Notifier({ document });
+    this.#alerts = new DashboardAlerts({
+      root,
+      document,
+      inView: (conversation) => this.#store.matches(conversation, "mine") || this.#store.matches(conversation, "waiting"),
+      leading: () => this.#negotiator?.leading ?? true, // a tab with its own feed alerts for itself
+      watching: (id) => this.#session?.id === String(id) && document.visibilityState === "visible",
+      open: (id) => this.#open(id),
+      save: (changes) => this.#api.changeAlertSettings(changes),
+    });
     this.#list = new ConversationListView({
       list: byId("conversation-list"),
       filterButtons: root.querySelectorAll("[data-filter]"),
     });
     this.#transcript = new TranscriptView(document, { isAdmin: this.#me.role === "admin" });
+    this.#presence = new TeamPresence({
+      beat: (active, away) => this.#api.beat(active, away),
+      list: byId("team-list"),
+      toggle: byId("away-toggle"),
+      me: data.agentId,
+    });
   }
 
   /** Bind the views, connect the dashboard feed, and load what admins need. */
@@ -74,6 +93,7 @@ class DashboardPage {
     };
     this.#list.onopen = (id) => this.#open(id);
     this.#bindTranscript();
+    this.#alerts.start();
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || event.defaultPrevented || !this.#session) return;
       // Esc in a composer holding a draft would throw the draft away with the panel.
@@ -82,7 +102,9 @@ class DashboardPage {
     });
     document.addEventListener("visibilitychange", () => this.#markReadIfUnread());
     window.addEventListener("online", () => this.#session?.conversation.resume());
+    setInterval(() => this.#transcript.messages.refreshDays(), DAY_CHECK_MS);
     this.#connect();
+    this.#presence.start();
     if (this.#me.role === "admin") {
       this.#api
         .listAgents()
@@ -99,12 +121,13 @@ class DashboardPage {
       streamUrl: `${this.#base}/dashboard/events`,
       snapshotUrl: `${this.#base}/dashboard/snapshot`,
     });
-    const negotiator = new TierNegotiator({ negotiateUrl: this.#negotiateUrl, feed });
+    const negotiator = feedNegotiator({ negotiateUrl: this.#negotiateUrl, feed }); // one for all tabs
     reportTierChanges(negotiator, { url: `${this.#base}/realtime/report`, kind: "dashboard" });
     negotiator.addEventListener("statechange", ({ detail }) => this.#indicator.render(detail));
     negotiator.addEventListener("snapshot", ({ detail }) => {
-      const added = this.#store.applySnapshot(detail);
-      if (added.length) this.#notifier.beep(); // appeared while we were away, or just now
+      this.#store.applySnapshot(detail);
+      this.#alerts.snapshot(this.#store.list("open").concat(this.#store.list("closed")));
+      for (const conversation of detail?.conversations ?? []) this.#deliver(conversation.id);
       this.#render();
     });
     negotiator.addEventListener("conversation", ({ detail }) => this.#upsert(detail));
@@ -118,9 +141,37 @@ class DashboardPage {
   }
 
   #upsert(conversation) {
-    const { changed, added } = this.#store.upsert(conversation);
-    if (added) this.#notifier.beep();
-    if (changed) this.#render();
+    const { changed } = this.#store.upsert(conversation);
+    if (changed) {
+      this.#alerts.update(this.#store.get(conversation.id));
+      this.#deliver(conversation.id);
+      this.#render();
+    }
+  }
+
+  /** The dashboard holds the conversation's last message: the visitor sees "Delivered". */
+  #deliver(id) {
+    const conversation = this.#store.get(id);
+    if (!conversation || this.#ended) return;
+    this.#markers.get(String(id))?.acknowledge(conversation.marks?.agent);
+    const seq = this.#store.deliverable(conversation);
+    if (seq !== null) this.#marker(id).delivered(seq);
+  }
+
+  /** The agent side's marks on one conversation, one POST per burst (one per page). */
+  #marker(id) {
+    let marker = this.#markers.get(String(id));
+    if (!marker) {
+      marker = new MarkSender({
+        marks: this.#store.get(id)?.marks?.agent,
+        send: async (marks) => {
+          const answer = await this.#api.moveMarks(id, marks);
+          if (answer?.conversation) this.#upsert(answer.conversation);
+        },
+      });
+      this.#markers.set(String(id), marker);
+    }
+    return marker;
   }
 
   #render() {
@@ -136,11 +187,14 @@ class DashboardPage {
       isMine: (conversation) => store.isMine(conversation),
     });
     this.#stats.render(store.stats);
-    this.#notifier.badge(store.badgeCount());
+    this.#alerts.badge(store.badgeCount());
     const open = this.#session ? store.get(this.#session.id) : null;
     if (open) {
       this.#transcript.render(open, { mine: store.isMine(open) });
-      this.#session.reader.acknowledge(open.agent_read_seq);
+      this.#session.reader.acknowledge(open.marks?.agent);
+      // The agent's replies: sent, delivered, seen, as the visitor's client reports them.
+      this.#transcript.messages.markStates(open.marks?.visitor);
+      this.#transcript.messages.markSeen(open.marks?.visitor?.seen);
     }
   }
 
@@ -160,6 +214,10 @@ class DashboardPage {
       return true;
     };
     transcript.messages.onretry = (clientId) => this.#session?.conversation.retry(clientId);
+    transcript.messages.ondiscard = (clientId) => {
+      this.#session?.conversation.drop(clientId);
+      transcript.messages.removePending(clientId);
+    };
   }
 
   async #open(id) {
@@ -171,13 +229,7 @@ class DashboardPage {
     }
     this.#closeSession();
     const session = { id: String(id) };
-    session.reader = new ReadMarker({
-      readSeq: conversation.agent_read_seq ?? 0,
-      send: async (seq) => {
-        const answer = await this.#api.markRead(id, seq);
-        if (answer?.conversation) this.#upsert(answer.conversation);
-      },
-    });
+    session.reader = this.#marker(id); // the list's too: one POST per burst for both
     session.typing = new TypingSignal({
       // Typing is a hint: a lost signal costs nothing, so failures are not even reported.
       send: (typing) => this.#api.sendTyping(id, typing).catch(() => {}),
@@ -192,7 +244,7 @@ class DashboardPage {
       await session.conversation.open();
     } catch (error) {
       if (this.#session !== session) return;
-      const apiError = asApiError(error);
+      const apiError = ApiError.from(error);
       if (apiError.status === 401) {
         this.#sessionEnded();
         return;
@@ -223,7 +275,7 @@ class DashboardPage {
         typing: (detail) => this.#transcript.typing.update(detail),
         denied: (detail) => {
           if (detail?.status === 401) this.#sessionEnded();
-          else if (current()) this.#transcript.showError("This conversation is no longer available.");
+          else if (current()) this.#transcript.showError(_("This conversation is no longer available."));
         },
         pending: ({ clientId, body }) => {
           if (current()) this.#transcript.messages.addPending(clientId, body, this.#me.name);
@@ -240,7 +292,9 @@ class DashboardPage {
     const fresh = this.#transcript.messages.upsert(message);
     if (!fresh) return;
     this.#transcript.typing.message(message);
-    if (message.sender === "visitor") this.#markRead(session);
+    if (message.sender !== "visitor") return;
+    session.reader.delivered(this.#transcript.messages.lastSeq);
+    this.#markRead(session);
   }
 
   /** Read up to the newest entry shown, if the agent can see it: one POST per burst. */
@@ -263,11 +317,12 @@ class DashboardPage {
   /** A reply the outbox could not send: say why, or end the agent's session on a 401. */
   #replyFailed(detail) {
     this.#transcript.messages.markFailed(detail.clientId);
-    const error = asApiError(detail.error);
+    if (!detail.error) return; // not sent before the page was left: it still waits, marked
+    const error = ApiError.from(detail.error);
     if (error.status === 401) this.#sessionEnded();
-    else if (error.status === 409) this.#transcript.showReplyError("This conversation is closed; the reply was not sent.");
+    else if (error.status === 409) this.#transcript.showReplyError(_("This conversation is closed; the reply was not sent."));
     else if (detail.permanent) this.#transcript.showReplyError(error.message);
-    else this.#transcript.showReplyError("Your reply could not be sent. Check your connection and retry.");
+    else this.#transcript.showReplyError(_("Your reply could not be sent. Check your connection and retry."));
   }
 
   /** Run an action on the open conversation (assign, close) and take its answer. */
@@ -279,7 +334,7 @@ class DashboardPage {
       const answer = await request(session.id);
       if (answer?.conversation) this.#upsert(answer.conversation);
     } catch (error) {
-      const apiError = asApiError(error);
+      const apiError = ApiError.from(error);
       if (apiError.status === 401) this.#sessionEnded();
       else if (this.#session === session) this.#transcript.showError(apiError.message);
     }
@@ -298,7 +353,6 @@ class DashboardPage {
     if (!session) return;
     this.#session = null;
     session.conversation.close(); // unsent replies stay stored and go when it is opened again
-    session.reader.close();
     session.typing.stop();
     this.#transcript.close();
   }
@@ -310,7 +364,10 @@ class DashboardPage {
     // What the agent was typing waits for them in that conversation after they sign in.
     if (this.#session && this.#transcript.hasDraft) this.#drafts.keep(this.#session.id, this.#transcript.draft);
     this.#closeSession();
+    for (const marker of this.#markers.values()) marker.close();
+    this.#alerts.close();
     this.#negotiator?.close();
+    this.#presence.stop();
     this.#render();
     const notice = document.getElementById("session-ended");
     if (notice) notice.hidden = false;
@@ -322,9 +379,6 @@ function asAgentId(value) {
   return /^\d+$/.test(String(value)) ? Number(value) : value;
 }
 
-function asApiError(error) {
-  return error instanceof ApiError ? error : new ApiError({ message: String(error?.message ?? error) });
-}
 
 const root = document.getElementById("dashboard");
 if (root) new DashboardPage(root).start();

@@ -12,7 +12,9 @@
  *   visibility), `identify` {name, email}, `reset`
  * - embed → host: `ready`, `store` {visitor} (null: forget it), `unread` {count} (the
  *   agent's messages the visitor has not seen: from the server's seen mark, so the badge
- *   is the same on every page of the host site), `message` {message}, `close` (Esc)
+ *   is the same on every page of the host site), `message` {message}, `close` (Esc),
+ *   `conversation` {open} (whether the visitor has a conversation going: the loader then
+ *   frames this page at once on the host's next page, and otherwise only on a click)
  *
  * The visitor record (see visitor-store.js) is kept by the host page: browsers deny a
  * third-party frame its storage, so the frame's own would not survive a reload.
@@ -125,11 +127,47 @@ export function hostBackedStore(bridge, own) {
 }
 
 /**
+ * Tells the host whether the visitor has a conversation going (`conversation` {open}), on
+ * each change: waiting or active, or closed with agent messages they have not seen (the
+ * badge must show those). Between conversations, or before the page knows the status of
+ * the one it opens, it says nothing: a page left at that moment must not make the next
+ * one forget a conversation that is going.
+ */
+function conversationReporter(bridge) {
+  let status = null; // the conversation's status, once known
+  let unread = 0;
+  let told = null; // what the host was last told
+  const tell = (open) => {
+    if (open === told) return;
+    told = open;
+    bridge.post("conversation", { open });
+  };
+  const judge = () => tell(status === "waiting" || status === "active" || (status === "closed" && unread > 0));
+  return {
+    status(next) {
+      if (!next) return;
+      status = next;
+      judge();
+    },
+    unseen(count) {
+      unread = count;
+      if (status) judge();
+    },
+    /** The visitor has no conversation now (left for a new one, forgotten, gone). */
+    ended() {
+      status = null;
+      tell(false);
+    },
+  };
+}
+
+/**
  * Wire the chat page to the host page. `page` offers identify({name, email}), reset() and
  * setPanelOpen(open); the returned controller's `message(entry)` is told every new live
  * entry and `unseen(count)` each count of unseen agent messages, `store` is the page's
  * visitor store, and `ready()` says the page is set up and resolves once the host has
- * handed back the visitor (or after RESTORE_TIMEOUT_MS).
+ * handed back the visitor (or after RESTORE_TIMEOUT_MS); `status(status)` is told the
+ * conversation's status whenever the page shows it (null between conversations).
  * Returns null when the bridge is off.
  */
 export function connectEmbed({
@@ -142,7 +180,19 @@ export function connectEmbed({
 }) {
   const bridge = new EmbedBridge({ hostOrigin, window, parent });
   if (!bridge.start()) return null;
-  const store = hostBackedStore(bridge, ownStore);
+  const reporter = conversationReporter(bridge);
+  const backed = hostBackedStore(bridge, ownStore);
+  const store = {
+    ...backed,
+    save(visitor) {
+      backed.save(visitor);
+      if (!validVisitor(visitor)?.token) reporter.ended();
+    },
+    forget() {
+      backed.forget();
+      reporter.ended();
+    },
+  };
   let restored;
   const restoredOnce = new Promise((resolve) => {
     restored = resolve;
@@ -166,10 +216,14 @@ export function connectEmbed({
     ready() {
       bridge.post("ready");
       setTimeout(restored, RESTORE_TIMEOUT_MS); // a host that never answers must not stall us
-      return restoredOnce;
+      return restoredOnce.then(() => {
+        if (!store.load()?.token) reporter.ended(); // nothing going: the host may stop framing us
+      });
     },
+    status: (status) => reporter.status(status),
     /** The page's count of unseen agent messages; the host hears each change. */
     unseen(count) {
+      reporter.unseen(count);
       if (count === unread) return;
       unread = count;
       bridge.post("unread", { count });

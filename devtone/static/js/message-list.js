@@ -6,21 +6,50 @@
  * arrives, from the POST response or from the stream, whichever is first.
  *
  * The same list serves both sides: `self` is the sender whose messages are this page's own
- * ("visitor" on the chat page, "agent" on the dashboard): its pending messages, its "You"
- * and its "Seen" marks. Which side is drawn on the right is the stylesheet's business
- * (`.messages--agent-side` on the dashboard's <ul>).
+ * ("visitor" on the chat page, "agent" on the dashboard): its pending messages, their
+ * delivery states (message-states.js), its "Seen" mark, and no name over them (only a
+ * "You" for screen readers). Which side is drawn on the
+ * right is the stylesheet's business (`.messages--agent-side` on the dashboard's <ul>).
+ *
+ * It reads like a messenger: consecutive messages of one author form a group (name and
+ * initials once, message-groups.js), a day line stands before each day's first entry
+ * (message-times.js), and whether the view follows new entries is ScrollFollower's call.
+ * Entries arrive out of order (history, pending ones confirmed late), so each insertion
+ * asks again about the neighbours it lands between. The <ul> holds two kinds of <li>:
+ * entries (`.message`) and day lines (`.day-line`), each day line just before its entry.
  */
+import { continuesGroup, entryFacts, initials, startsDay } from "./message-groups.js";
+import { DeliveryStates } from "./message-states.js";
+import { dayLabel, dayNumber, fullLabel, timeLabel } from "./message-times.js";
+import { ScrollFollower } from "./scroll-follower.js";
+import { _ } from "./texts.js";
 
 const SENDERS = new Set(["visitor", "agent", "system"]);
 
 const STATUS_TEXT = Object.freeze({
-  waiting: "Waiting for an agent",
-  active: "An agent joined the conversation",
-  closed: "Conversation closed",
+  waiting: _("Waiting for an agent"),
+  active: _("An agent joined the conversation"),
+  closed: _("Conversation closed"),
 });
 
-// How close to the bottom (px) still counts as "reading the latest", so new entries scroll.
-const STICKY_PX = 48;
+// The log keeps its status lines in English (the record an API reader gets, whatever the
+// reader's language; log_writer.py writes them): the page words them in its own.
+const JOINED = /^(.+) joined the conversation\.$/s;
+const STORED_STATUS = Object.freeze({
+  "The conversation was reopened.": () => _("The conversation was reopened."),
+  "The conversation was closed.": () => _("The conversation was closed."),
+});
+
+/** How often a page asks `refreshDays()` whether "Today" became "Yesterday" (ms). */
+export const DAY_CHECK_MS = 60_000;
+
+/** Every other word this list writes. */
+const TEXTS = Object.freeze({
+  you: _("You"),
+  agent: _("Support"),
+  visitor: _("Visitor"),
+  seen: _("Seen"),
+});
 
 /** CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`. */
 export function messageClasses(message) {
@@ -31,14 +60,10 @@ export function messageClasses(message) {
 
 /** The line shown for a status entry: its body, or a text for its status. */
 export function statusText(message) {
-  return message?.body || STATUS_TEXT[message?.status] || "";
-}
-
-/** Short local time ("20:01") of an ISO 8601 instant; "" when it does not parse. */
-export function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return "";
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const body = message?.body ?? "";
+  const joined = JOINED.exec(body);
+  if (joined) return _("{name} joined the conversation.", { name: joined[1] });
+  return Object.hasOwn(STORED_STATUS, body) ? STORED_STATUS[body]() : body || STATUS_TEXT[message?.status] || "";
 }
 
 /** Index at which `seq` goes in an ascending array of seqs (after equal ones). */
@@ -55,30 +80,63 @@ export function insertionIndex(seqs, seq) {
 
 /** One conversation's messages in a <ul>: dedupe by seq, pending → stored, failed, seen. */
 export class MessageList {
-  /** Called with a client_id when the writer clicks "retry" on a failed message. */
+  /** Called with a client_id when the writer clicks "Retry" on a failed message. */
   onretry = null;
+  /** Called with a client_id when the writer clicks "Discard" on a failed message. */
+  ondiscard = null;
 
   #ul;
   #document;
   #formatTime;
   #self;
+  #locale;
+  #timeZone;
+  #now;
+  #follower;
+  #empty;
   #seqs = []; // ascending seqs of stored items, parallel to #items
   #items = [];
   #pending = new Map(); // client_id → <li>, in DOM order, always after every stored item
   #seen = null; // the one "Seen" mark: {seq, element}
+  #facts = new WeakMap(); // entry <li> → entryFacts(): what its neighbours are compared on
+  #dayLines = new Map(); // entry <li> → the day line just above it (first entry of a day)
+  #labelledOn = null; // the viewer's day the day lines were written on
+  #states; // the delivery state of each own message
 
   /**
-   * `self` is the sender whose messages are this page's own; `formatTime(iso)` is
-   * injectable so tests do not depend on the time zone.
+   * `self` is the sender whose messages are this page's own; `locale` and `timeZone`
+   * (undefined: the browser's) say how times read; `now()`, `formatTime(iso)` are
+   * injectable for tests. `pill` is the "New messages ↓" button, `empty` an element shown
+   * while the list has no entry (the greeting).
    */
   constructor(
     ulElement,
-    { document = ulElement.ownerDocument, formatTime: format = formatTime, self = "visitor" } = {},
+    {
+      document = ulElement.ownerDocument,
+      self = "visitor",
+      locale = undefined,
+      timeZone = undefined,
+      now = () => Date.now(),
+      formatTime = (iso) => timeLabel(iso, locale, timeZone),
+      pill = null,
+      empty = null,
+      ResizeObserver = globalThis.ResizeObserver,
+    } = {},
   ) {
     this.#ul = ulElement;
     this.#document = document;
-    this.#formatTime = format;
+    this.#formatTime = formatTime;
     this.#self = self;
+    this.#locale = locale;
+    this.#timeZone = timeZone;
+    this.#now = now;
+    this.#follower = new ScrollFollower(ulElement, { pill, ResizeObserver });
+    this.#empty = empty;
+    this.#states = new DeliveryStates(document, {
+      retry: (clientId) => this.onretry?.(clientId),
+      discard: (clientId) => this.ondiscard?.(clientId),
+    });
+    this.#showEmpty();
   }
 
   /** Highest seq shown, 0 when none. */
@@ -97,14 +155,18 @@ export class MessageList {
     if (!Number.isInteger(seq) || this.has(seq)) return false;
     const clientId = message.client_id;
     let li = clientId ? this.#pending.get(clientId) : undefined;
+    const confirmed = Boolean(li);
     if (li) {
       this.#pending.delete(clientId);
+      this.#detach(li);
       li.replaceChildren();
     } else {
       li = this.#document.createElement("li");
     }
     this.#fill(li, message);
-    this.#keepBottom(() => this.#insertStored(li, seq));
+    if (this.#isOwnText(li)) this.#states.stored(li, seq);
+    this.#follower.keep(() => this.#insertStored(li, seq), { arrived: confirmed ? 0 : 1 });
+    this.#showEmpty();
     return true;
   }
 
@@ -120,47 +182,62 @@ export class MessageList {
     this.#seen?.element.remove();
     this.#seen = null;
     if (seq === null) return;
-    const element = this.#element("span", "message__seen", "Seen");
+    const element = this.#element("span", "message__seen", TEXTS.seen);
     this.#items[index].append(element);
     this.#seen = { seq, element };
+  }
+
+  /** Show each own message's state from the other side's marks {delivered, seen}. */
+  markStates(marks) {
+    this.#states.update(marks);
   }
 
   /** Show an outgoing message at once, marked "sending"; again with the same id = retrying. */
   addPending(clientId, body, authorName) {
     let li = this.#pending.get(clientId);
-    if (li) {
-      li.replaceChildren();
-    } else {
-      li = this.#document.createElement("li");
-      this.#pending.set(clientId, li);
-      this.#keepBottom(() => this.#ul.append(li), true);
-    }
+    const retrying = Boolean(li);
+    if (li) li.replaceChildren();
+    else li = this.#document.createElement("li");
     this.#fill(li, {
       kind: "text",
       sender: this.#self,
       author: { name: authorName },
       body,
       client_id: clientId,
-      created_at: new Date().toISOString(),
+      created_at: new Date(this.#now()).toISOString(),
     });
     li.classList.add("message--pending");
-    li.append(this.#element("span", "message__state", "sending…"));
+    this.#states.sending(li);
+    if (retrying) {
+      this.#relink(li);
+      const next = this.#nextEntry(li);
+      if (next) this.#relink(next);
+    } else {
+      this.#pending.set(clientId, li);
+      this.#follower.keep(() => this.#place(li, null), { own: true });
+      this.#showEmpty();
+    }
     return li;
   }
 
-  /** Mark a pending message as not sent, with a retry button. */
+  /** Mark a pending message as not sent, with Retry and Discard. */
   markFailed(clientId) {
     const li = this.#pending.get(clientId);
     if (!li) return false; // already stored: nothing failed
     li.classList.remove("message--pending");
     li.classList.add("message--failed");
-    for (const child of [...li.children]) {
-      if (child.classList.contains("message__state")) child.remove();
-    }
-    const retry = this.#element("button", "message__state message__retry", "not sent — retry");
-    retry.type = "button";
-    retry.addEventListener("click", () => this.onretry?.(clientId));
-    li.append(retry);
+    this.#states.failed(li, clientId);
+    return true;
+  }
+
+  /** Take a message that was never stored out of the list (the writer discarded it). */
+  removePending(clientId) {
+    const li = this.#pending.get(clientId);
+    if (!li) return false;
+    this.#pending.delete(clientId);
+    this.#states.forget(li);
+    this.#follower.keep(() => this.#detach(li));
+    this.#showEmpty();
     return true;
   }
 
@@ -170,7 +247,17 @@ export class MessageList {
     this.#seqs = [];
     this.#items = [];
     this.#pending.clear();
+    this.#dayLines.clear();
     this.#seen = null;
+    this.#states.clear();
+    this.#follower.reset();
+    this.#showEmpty();
+  }
+
+  /** Write the day lines again if the viewer's day changed since ("Today" → "Yesterday"). */
+  refreshDays() {
+    if (dayNumber(this.#now(), this.#timeZone) === this.#labelledOn) return;
+    for (const [li, line] of this.#dayLines) this.#labelDay(line, this.#facts.get(li));
   }
 
   #isOwnText(li) {
@@ -183,28 +270,105 @@ export class MessageList {
     if (message.client_id) li.dataset.clientId = message.client_id;
     li.dataset.sender = message.sender ?? "system";
     li.dataset.kind = message.kind ?? "text";
+    this.#facts.set(li, { ...entryFacts(message, this.#timeZone), iso: message.created_at });
 
     if (message.kind === "status") {
       li.append(this.#element("span", "message__body", statusText(message)));
-    } else {
+    } else if (message.sender === this.#self) {
+      // Your own messages carry no name; screen readers still hear whose they are.
       li.append(
-        this.#element("span", "message__author", message.author?.name || this.#defaultAuthor(message.sender)),
+        this.#element("span", "message__author visually-hidden", TEXTS.you),
+        this.#element("p", "message__body", message.body ?? ""),
+      );
+    } else {
+      const name = message.author?.name || this.#defaultAuthor(message.sender);
+      const avatar = this.#element("span", "message__avatar", initials(name));
+      avatar.setAttribute("aria-hidden", "true");
+      li.append(
+        avatar,
+        this.#element("span", "message__author", name),
         this.#element("p", "message__body", message.body ?? ""),
       );
     }
     const time = this.#element("time", "message__time", this.#formatTime(message.created_at));
-    if (message.created_at) time.setAttribute("datetime", message.created_at);
+    if (message.created_at) {
+      time.setAttribute("datetime", message.created_at);
+      time.setAttribute("title", fullLabel(message.created_at, this.#locale, this.#timeZone));
+    }
     li.append(time);
   }
 
   #insertStored(li, seq) {
     const index = insertionIndex(this.#seqs, seq);
     // Stored items before pending ones; among stored, by seq (usually the end: O(1)).
-    const before = this.#items[index] ?? this.#pending.values().next().value ?? null;
-    if (before) this.#ul.insertBefore(li, before);
-    else this.#ul.append(li);
+    this.#place(li, this.#items[index] ?? this.#pending.values().next().value ?? null);
     this.#seqs.splice(index, 0, seq);
     this.#items.splice(index, 0, li);
+  }
+
+  // Put an entry just above `next` (an entry, or null for the end), then settle the group
+  // and day line of both: the entry that was below its new place now has it above.
+  #place(li, next) {
+    const before = next ? (this.#dayLines.get(next) ?? next) : null; // a day line goes with its entry
+    if (before) this.#ul.insertBefore(li, before);
+    else this.#ul.append(li);
+    this.#relink(li);
+    if (next) this.#relink(next);
+  }
+
+  // Take an entry out (a pending one about to take its stored place), with its day line.
+  #detach(li) {
+    const next = this.#nextEntry(li);
+    this.#dayLines.get(li)?.remove();
+    this.#dayLines.delete(li);
+    li.remove();
+    if (next) this.#relink(next);
+  }
+
+  // Does this entry continue the group above it, and does a day line go above it?
+  #relink(li) {
+    const facts = this.#facts.get(li);
+    const previous = this.#previousEntry(li);
+    const above = previous ? this.#facts.get(previous) : null;
+    li.classList.toggle("message--continued", continuesGroup(above, facts));
+    let line = this.#dayLines.get(li);
+    if (!startsDay(above, facts)) {
+      line?.remove();
+      this.#dayLines.delete(li);
+      return;
+    }
+    if (!line) {
+      line = this.#document.createElement("li");
+      line.className = "day-line";
+      line.append(this.#document.createElement("time"));
+      this.#dayLines.set(li, line);
+    }
+    this.#labelDay(line, facts);
+    if (li.previousElementSibling !== line) this.#ul.insertBefore(line, li);
+  }
+
+  #labelDay(line, facts) {
+    const now = this.#now();
+    this.#labelledOn = dayNumber(now, this.#timeZone);
+    const time = line.firstElementChild;
+    time.textContent = dayLabel(facts.iso, now, this.#locale, this.#timeZone);
+    time.setAttribute("datetime", facts.iso);
+  }
+
+  #previousEntry(li) {
+    let node = li.previousElementSibling;
+    while (node && !this.#facts.has(node)) node = node.previousElementSibling;
+    return node;
+  }
+
+  #nextEntry(li) {
+    let node = li.nextElementSibling;
+    while (node && !this.#facts.has(node)) node = node.nextElementSibling;
+    return node;
+  }
+
+  #showEmpty() {
+    if (this.#empty) this.#empty.hidden = this.#seqs.length > 0 || this.#pending.size > 0;
   }
 
   #element(tag, className, text) {
@@ -215,15 +379,6 @@ export class MessageList {
   }
 
   #defaultAuthor(sender) {
-    if (sender === this.#self) return "You";
-    return sender === "agent" ? "Support" : sender === "visitor" ? "Visitor" : "";
-  }
-
-  // Follow new entries only when the reader is already at the bottom, or wrote them.
-  #keepBottom(change, always = false) {
-    const ul = this.#ul;
-    const atBottom = ul.scrollHeight - ul.scrollTop - ul.clientHeight <= STICKY_PX;
-    change();
-    if (always || atBottom) ul.scrollTop = ul.scrollHeight;
+    return sender === "agent" ? TEXTS.agent : sender === "visitor" ? TEXTS.visitor : "";
   }
 }

@@ -3,6 +3,8 @@
  * page, with textContent only. Knows no network.
  */
 
+import { _ } from "./texts.js";
+
 const EVENT_COLUMNS = [
   (e) => (e.time ?? "").replace("T", " ").replace("Z", ""),
   (e) => e.event,
@@ -40,7 +42,7 @@ export class MonitorView {
     this.#figure("catch_up_reads", f.catch_up_reads);
     const closed = Object.entries(f.closed_by_reason ?? {}).map(([reason, n]) => `${reason} ${n}`);
     this.#text("closed-by-reason", closed.length ? closed.join(", ") : "—");
-    this.#text("monitor-process", snapshot?.process ? `process ${snapshot.process}` : "—");
+    this.#text("monitor-process", snapshot?.process ? _("process {id}", { id: snapshot.process }) : "—");
     this.#rows(
       "tier-changes",
       (f.tier_changes ?? []).map((c) => [c.from, c.to, c.reason, c.count]),

@@ -9,18 +9,25 @@
  * message). A 429 (too many messages for now) is no failure: nothing is sent before its
  * Retry-After (or the backoff, if longer), and it is retried until it goes through. A 401
  * (the sender's sign-in ended) refuses no message: the queue stays stored and paused, and
- * is sent after the next sign-in. Another refusal (4xx) drops that one message from the
- * queue. While the connection is down (`pause()`) nothing is sent; `resume()` sends the
- * queue at once, in order.
- * The unsent queue lives in storage under `devtone.outbox.<conversationId>` (an agent's
- * under its own prefix, so a visitor and an agent in one browser never share a queue).
+ * is sent after the next sign-in. Another refusal (4xx: 413, 422, a closed conversation)
+ * takes that one message out of the queue, failed, so the rest go on. A failed message
+ * stays, marked, until its writer retries (`retry`) or discards it (`drop`). While the
+ * connection is down (`pause()`) nothing is sent; `resume()` sends the queue at once, in
+ * order.
+ * The unsent queue, failed messages included, lives in storage under
+ * `devtone.outbox.<conversationId>` (an agent's under its own prefix, so a visitor and an
+ * agent in one browser never share a queue): a reload shows them again, failed ones as
+ * failed. Tabs of one conversation share that key: each writes back only its own messages
+ * and keeps the others' (a tab that loads takes up every message stored), so a message
+ * typed in one tab is never lost because another tab saved after it.
  *
  * Never touches the DOM: it reports through events, each detail carrying the clientId:
  * - `pending` {clientId, body, createdAt}: show it as "sending" (again);
  * - `sent` {clientId, message}: the POST answer, with the stored message and its seq;
  * - `failed` {clientId, body, error, permanent}: not sent; `permanent` when the server
  *   refused it (the error's status says why: 409 closed, 403/404 no longer yours…); a 401
- *   is not permanent: the message waits, stored, for the next sign-in.
+ *   is not permanent: the message waits, stored, for the next sign-in. `error` is null for
+ *   a message that had failed before the page was loaded (its `pending` comes first).
  */
 import { backoff } from "./realtime/retries.js";
 
@@ -51,6 +58,7 @@ export class Outbox extends EventTarget {
 
   #queue = []; // [{clientId, body, createdAt, attempts, failed}], typed order
   #refused = new Map(); // clientId → item the server refused, kept so "retry" can resend it
+  #known = new Set(); // every clientId this tab has held: what it no longer holds is settled
   #flight = null; // {item, controller, timer}: the one POST in flight
   #retryTimer = null;
   #holdUntil = 0; // epoch ms: a 429's Retry-After, before which nothing is sent
@@ -113,11 +121,15 @@ export class Outbox extends EventTarget {
     return this.#paused;
   }
 
-  /** Show what a previous page left unsent (a `pending` each) and start sending. */
+  /** Show what a previous page left unsent (a `pending` each, then `failed` for those that
+   *  had failed) and start sending. */
   start() {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    for (const item of this.#queue) this.#announce(item);
+    for (const item of [...this.#queue, ...this.#refused.values()]) {
+      this.#announce(item);
+      if (item.failed) this.#emit("failed", { clientId: item.clientId, body: item.body, error: null, permanent: item.refused });
+    }
     this.#pump();
   }
 
@@ -126,7 +138,8 @@ export class Outbox extends EventTarget {
     if (this.#closed) return null;
     this.#unfail(); // typing again is a retry: the order must hold, so all go together
     const item = { clientId: this.#newClientId(), body, createdAt: new Date(this.#now()).toISOString() };
-    Object.assign(item, { attempts: 0, failed: false });
+    Object.assign(item, { attempts: 0, failed: false, refused: false });
+    this.#known.add(item.clientId);
     this.#queue.push(item);
     this.#save();
     this.#announce(item);
@@ -141,7 +154,7 @@ export class Outbox extends EventTarget {
     if (refused) {
       // Refused messages left the queue; a retry puts it back at the end.
       this.#refused.delete(clientId);
-      Object.assign(refused, { attempts: 0, failed: false });
+      Object.assign(refused, { attempts: 0, failed: false, refused: false });
       this.#queue.push(refused);
       this.#save();
       this.#announce(refused);
@@ -155,11 +168,25 @@ export class Outbox extends EventTarget {
     return true;
   }
 
+  /** Forget a failed message: its writer discarded it. False if there is no such message. */
+  drop(clientId) {
+    if (this.#refused.delete(clientId)) {
+      this.#save();
+      return true;
+    }
+    const index = this.#queue.findIndex((item) => item.clientId === clientId && item.failed);
+    if (index === -1) return false;
+    this.#queue.splice(index, 1);
+    this.#save();
+    this.#pump();
+    return true;
+  }
+
   /** A stored message seen anywhere (stream, history): its queued copy is done. */
   confirm(message) {
     const clientId = message?.client_id;
     if (!clientId || !Number.isInteger(message?.seq)) return false;
-    this.#refused.delete(clientId);
+    if (this.#refused.delete(clientId)) this.#save(); // stored after all (another tab sent it)
     const index = this.#queue.findIndex((item) => item.clientId === clientId);
     if (index === -1) return false;
     this.#queue.splice(index, 1);
@@ -197,12 +224,17 @@ export class Outbox extends EventTarget {
     }
   }
 
-  /** Close and forget the stored queue (the conversation is over or no longer ours). */
+  /** Close and forget the stored queue, every tab's (the conversation is over or no
+   *  longer ours). */
   discard() {
     this.close();
     this.#queue = [];
     this.#refused.clear();
-    this.#save();
+    try {
+      this.#storage?.removeItem(this.#key);
+    } catch {
+      // Storage that throws holds nothing to forget.
+    }
   }
 
   // ── sending ──────────────────────────────────────────────────────────────────────────
@@ -255,11 +287,13 @@ export class Outbox extends EventTarget {
       return;
     } else if (!isRetryable(error)) {
       this.#queue.splice(this.#queue.indexOf(item), 1);
+      Object.assign(item, { failed: true, refused: true });
       this.#refused.set(item.clientId, item);
       this.#save();
       this.#emit("failed", { clientId: item.clientId, body: item.body, error, permanent: true });
     } else if (item.attempts >= this.#maxAttempts && error.status !== 429) {
       for (const queued of this.#queue) queued.failed = true;
+      this.#save();
       for (const queued of this.#queue) {
         this.#emit("failed", { clientId: queued.clientId, body: queued.body, error, permanent: false });
       }
@@ -282,11 +316,14 @@ export class Outbox extends EventTarget {
   }
 
   #unfail() {
+    let unfailed = false;
     for (const item of this.#queue) {
       if (!item.failed) continue;
       Object.assign(item, { failed: false, attempts: 0 });
       this.#announce(item);
+      unfailed = true;
     }
+    if (unfailed) this.#save();
   }
 
   #cancelRetry() {
@@ -306,39 +343,57 @@ export class Outbox extends EventTarget {
   // ── storage: wrapped, because it throws in some private modes and when full ──────────
 
   #load() {
+    const items = this.#stored().map((entry) => ({
+      clientId: entry.client_id,
+      body: entry.body,
+      createdAt: entry.created_at ?? null,
+      attempts: 0,
+      failed: entry.failed === true || entry.refused === true,
+      refused: entry.refused === true,
+    }));
+    for (const item of items) this.#known.add(item.clientId);
+    // Refused messages wait apart (the rest went on without them); the others, in order.
+    for (const item of items) if (item.refused) this.#refused.set(item.clientId, item);
+    return items.filter((item) => !item.refused);
+  }
+
+  /** What storage holds for this conversation, every tab's, as stored; [] if unreadable. */
+  #stored() {
     try {
       const stored = JSON.parse(this.#storage?.getItem(this.#key) ?? "[]");
       if (!Array.isArray(stored)) return [];
-      return stored
-        .filter((entry) => typeof entry?.client_id === "string" && typeof entry?.body === "string")
-        .map((entry) => ({
-          clientId: entry.client_id,
-          body: entry.body,
-          createdAt: entry.created_at ?? null,
-          attempts: 0,
-          failed: false,
-        }));
+      return stored.filter((entry) => typeof entry?.client_id === "string" && typeof entry?.body === "string");
     } catch {
       return [];
     }
   }
 
   #save() {
+    const mine = [...this.#queue, ...this.#refused.values()].map(({ clientId, body, createdAt, failed, refused }) => ({
+      client_id: clientId,
+      body,
+      created_at: createdAt,
+      ...(failed ? { failed: true } : {}),
+      ...(refused ? { refused: true } : {}),
+    }));
+    // Another tab's messages stay as it stored them; ours are replaced, or gone if settled.
+    const others = this.#stored().filter((entry) => !this.#known.has(entry.client_id));
+    const stored = sortedByTime([...others, ...mine]);
     try {
-      if (this.#queue.length === 0) {
-        this.#storage?.removeItem(this.#key);
-        return;
-      }
-      const stored = this.#queue.map(({ clientId, body, createdAt }) => ({
-        client_id: clientId,
-        body,
-        created_at: createdAt,
-      }));
-      this.#storage?.setItem(this.#key, JSON.stringify(stored));
+      if (stored.length === 0) this.#storage?.removeItem(this.#key);
+      else this.#storage?.setItem(this.#key, JSON.stringify(stored));
     } catch {
       // Without storage the queue still works; it just will not survive a reload.
     }
   }
+}
+
+/** Stored messages in the order they were typed (a stable sort; ISO times compare as text). */
+function sortedByTime(entries) {
+  return entries
+    .map((entry, index) => [entry.created_at ?? "", index, entry])
+    .sort(([a, i], [b, j]) => (a < b ? -1 : a > b ? 1 : i - j))
+    .map(([, , entry]) => entry);
 }
 
 function defaultStorage() {

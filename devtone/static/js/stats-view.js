@@ -5,6 +5,8 @@
  * none (a median first reply before anyone was answered today). Never touches the network.
  */
 
+import { language } from "./texts.js";
+
 /** A duration in seconds as people read it: "15 s", "2 min 5 s", "1 h 10 min". */
 export function durationText(seconds) {
   const whole = Math.round(seconds);
@@ -23,7 +25,7 @@ export function durationText(seconds) {
 export function statText(value, name = "") {
   if (!Number.isFinite(value)) return "—";
   if (name.endsWith("_seconds")) return durationText(value);
-  return new Intl.NumberFormat().format(Math.round(value));
+  return new Intl.NumberFormat(language()).format(Math.round(value));
 }
 
 /** Renders a stats object into the `[data-stat]` elements under `root`. */

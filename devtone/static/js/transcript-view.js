@@ -8,7 +8,16 @@
  * page decides. User text only through textContent.
  */
 import { MessageList } from "./message-list.js";
+import { pageLocale } from "./message-times.js";
+import { _ } from "./texts.js";
 import { TypingIndicator } from "./typing.js";
+
+/** What a conversation's status badge says. */
+const STATUS_LABELS = Object.freeze({
+  waiting: _("Waiting"),
+  active: _("Active"),
+  closed: _("Closed"),
+});
 
 /** The open conversation's panel. */
 export class TranscriptView {
@@ -52,7 +61,12 @@ export class TranscriptView {
       replyError: byId("reply-error"),
     };
     this.#isAdmin = isAdmin;
-    this.messages = new MessageList(byId("transcript-messages"), { self: "agent" });
+    const navigator = document.defaultView?.navigator;
+    this.messages = new MessageList(byId("transcript-messages"), {
+      self: "agent",
+      locale: pageLocale(document.documentElement?.lang, navigator?.languages ?? []),
+      pill: byId("transcript-new-messages"),
+    });
     this.typing = new TypingIndicator(byId("transcript-typing"), { sender: "visitor" });
     this.#bind();
   }
@@ -80,12 +94,13 @@ export class TranscriptView {
   render(conversation, { mine }) {
     const el = this.#el;
     const closed = conversation.status === "closed";
-    el.visitor.textContent = conversation.visitor?.name || "Visitor";
+    el.visitor.textContent = conversation.visitor?.name || _("Visitor");
     el.email.textContent = conversation.visitor?.email ?? "";
     el.email.hidden = !conversation.visitor?.email;
-    el.status.textContent = conversation.status ?? "";
+    el.status.textContent = STATUS_LABELS[conversation.status] ?? conversation.status ?? "";
     el.status.dataset.status = conversation.status ?? "";
-    el.agent.textContent = conversation.agent?.name ? `Assigned to ${mine ? "you" : conversation.agent.name}` : "Unassigned";
+    const agent = conversation.agent?.name;
+    el.agent.textContent = !agent ? _("Unassigned") : mine ? _("Assigned to you") : _("Assigned to {name}", { name: agent });
     el.assign.hidden = mine || closed;
     if (el.assignOther) el.assignOther.hidden = !this.#isAdmin || closed;
     el.finish.hidden = closed;
@@ -93,8 +108,8 @@ export class TranscriptView {
     el.body.disabled = closed;
     el.form.querySelector("[type=submit]").disabled = closed;
     el.body.placeholder = closed
-      ? "This conversation is closed"
-      : "Reply… (Enter sends, Shift+Enter for a new line)";
+      ? _("This conversation is closed")
+      : _("Reply… (Enter sends, Shift+Enter for a new line)");
   }
 
   /** Hide the panel and forget its conversation. */

@@ -7,6 +7,8 @@
  * `hidden`. Clock and timers are injected, so both run in Node tests.
  */
 
+import { _ } from "./texts.js";
+
 /** How often `{typing: true}` may go out while someone keeps typing. */
 export const TYPING_THROTTLE_MS = 2000;
 /** How long "is typing…" stays up without a new typing event (a lost `false` must not stick). */
@@ -119,11 +121,11 @@ export class TypingIndicator {
   }
 
   #render() {
-    this.#element.textContent = this.#name === null ? "" : `${this.#name} is typing…`;
+    this.#element.textContent = this.#name === null ? "" : _("{name} is typing…", { name: this.#name });
     this.#element.hidden = this.#name === null;
   }
 }
 
 function defaultName(sender) {
-  return sender === "agent" ? "Support" : "The visitor";
+  return sender === "agent" ? _("Support") : _("The visitor");
 }

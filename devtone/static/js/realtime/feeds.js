@@ -6,7 +6,8 @@
  * - ConversationFeed: one conversation's log (DESIGN.md §1). The cursor is the highest seq
  *   shown; SSE `message` events (`id: <seq>`) and the `messages` of HTTP answers are entries,
  *   dropped at or below the cursor; SSE `conversation` and `typing` events, and the
- *   `conversation` of every HTTP answer, pass through to the page as they are.
+ *   `conversation` (and a long-poll's `typing`) of every HTTP answer, pass through to the
+ *   page as they are.
  * - DashboardFeed: the agents' dashboard. The cursor is the opaque `etag` of the last
  *   snapshot; there are no entries: SSE `snapshot`, `conversation` and `stats` events pass
  *   through (typing travels on the open transcript's conversation feed only), and every
@@ -27,6 +28,7 @@
  *   read(body, {cursor, limit}) an HTTP answer as {hello, entries, events: [[type, data]…],
  *                               cursor, empty, full}, or {failure} when it is not one
  *   accept(cursor, type, data)  the cursor after delivering `type`, or null to drop it
+ *   at(cursor)                  the same feed starting from `cursor`
  */
 
 /** Append `name=value` to a URL that may already carry a query string (e.g. `?token=`). */
@@ -56,6 +58,11 @@ export class ConversationFeed {
     Object.freeze(this);
   }
 
+  /** The same feed from `cursor` (a tab taking over a shared feed: shared-feed.js). */
+  at(cursor) {
+    return new ConversationFeed({ streamUrl: this.streamUrl, messagesUrl: this.pollUrl, cursor });
+  }
+
   /** The stream after `cursor`; the browser's own reconnects send Last-Event-ID instead. */
   streamUrlAt(cursor) {
     return withParam(this.streamUrl, "after", cursor);
@@ -79,7 +86,10 @@ export class ConversationFeed {
     return {
       hello: { cursor: body.cursor, conversation: body.conversation },
       entries: messages,
-      events: isObject(body.conversation) ? [["conversation", body.conversation]] : [],
+      events: [
+        ...(isObject(body.conversation) ? [["conversation", body.conversation]] : []),
+        ...(isObject(body.typing) ? [["typing", body.typing]] : []), // a long-poll woken by typing
+      ],
       cursor: next,
       empty: messages.length === 0,
       full: messages.length >= limit,
@@ -117,6 +127,11 @@ export class DashboardFeed {
     this.pollUrl = snapshotUrl || null;
     this.cursor = null;
     Object.freeze(this);
+  }
+
+  /** The same feed: a stream or the first request of a run starts with a whole snapshot. */
+  at() {
+    return this;
   }
 
   /** Always the same URL: the server starts every stream with a fresh snapshot. */

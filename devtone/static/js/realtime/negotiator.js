@@ -1,49 +1,26 @@
 /**
  * TierNegotiator: picks how a feed (feeds.js: a conversation's log, or the dashboard) reaches
- * the page and keeps it working.
+ * the page and keeps it working: the ladder of DESIGN.md §2, the head start (the tier below
+ * delivers from t = 0 while the top tier proves itself, the state staying `connecting` until
+ * hello or the deadline: no flicker) and the climb back. docs/realtime.md describes the
+ * ladder, its parts (one module each, all in this folder) and the events
+ * (`statechange`, `message`, the feed's own, `hello`, `denied`).
  *
  * One state machine (connecting | live | polling | offline), one state setter (#setState),
  * one owner of timers (a Timers, which #setState clears on every transition). Browser APIs
- * are injected so it runs in Node tests without a DOM.
- *
- * The ladder (DESIGN.md §2): the server's allowed tiers, in the server's order (normally
- * SSE, long-poll, poll). A tier that fails hands over to the next one; the last one failing
- * means offline, retried with backoff from the top. While a lower tier delivers, the top
- * tier is probed in the background with the same backoff; the probe delivers nothing until
- * it proves itself (hello), then it replaces the lower tier. Exactly one tier delivers at
- * a time, and every tier starts from the same cursor, so nothing is shown twice.
- *
- * This module is the state machine; each of its parts has its own: feeds.js (URLs, cursor,
- * what arrives means), tiers.js (tiers, timings and the negotiate request),
- * transports.js (one per tier), transport-routing.js (whose handlers a transport's callbacks
- * reach: the delivering tier's, the probe's, or none once it is replaced), timers.js (the
- * timer owner), retries.js (attempts and their backoff), watchdog.js (silent streams),
- * probe.js (the background climb back to the top tier), wakeups.js (hints to retry now),
- * limits.js (the server's stream limits: on a 429 the page polls, and climbs back no sooner
- * than Retry-After).
- *
- * Events:
- * - `statechange`, detail {state, tier, previous, code, reason, nextRetryAt}: on every change
- *   of state or tier (`code` from reasons.js, `reason` the words logged), and also when only nextRetryAt changes (the next retry while offline,
- *   or the next background retry of the top tier while on a lower one);
- * - `message`, detail = one new entry, in seq order, each seq once (conversation feed);
- * - one event per type the feed passes through, detail = its data, only from the delivering
- *   transport: `conversation` and `typing` (conversation feed; HTTP answers bring a
- *   `conversation` each), `snapshot`, `conversation`, `stats`, `typing` (dashboard feed);
- * - `hello`, detail = what proved the tier (SSE: the server's hello; long-poll and poll:
- *   the tier and the feed's reading of the first answer, e.g. {tier, cursor, conversation});
- * - `denied`, detail {status, code, message}: the token or session no longer opens the
- *   feed. The negotiator has then stopped for good (as after close()).
+ * are injected (browser-apis.js) so it runs in Node tests without a DOM. Exactly one tier
+ * delivers at a time, and every tier starts from the same cursor, so nothing is shown twice.
  */
+import { browserApis } from "./browser-apis.js";
 import { ConversationFeed } from "./feeds.js";
 import { StreamLimits } from "./limits.js";
 import { Probe } from "./probe.js";
 import { because, CODES } from "./reasons.js";
 import { Retries } from "./retries.js";
-import { NegotiateRequest, allowedTiers, mergeTimings, tierBelowLimits } from "./tiers.js";
+import { NegotiateRequest, allowedTiers, headStartTier, mergeTimings, tierBelowLimits } from "./tiers.js";
 import { Timers } from "./timers.js";
-import { routeTransport } from "./transport-routing.js";
-import { listenForWakeUps } from "./wakeups.js";
+import { DeliveringTier, createTransport } from "./tier-transport.js";
+import { listenForWakeUps, wakeUpAction } from "./wakeups.js";
 import { Watchdog } from "./watchdog.js";
 
 export { DEFAULT_TIMINGS, mergeTimings } from "./tiers.js";
@@ -53,7 +30,7 @@ const HELLO = because(CODES.upgrade, "hello"); // a tier proved itself
 /** Chooses a tier, delivers what its feed carries once and in order, and reconnects with backoff. */
 export class TierNegotiator extends EventTarget {
   #feed;
-  #transportOptions; // what TIERS entries need to make transports; #tierOptions() adds the timings
+  #transportOptions; // what TIERS entries need to make transports; #make() adds the timings
   #browser; // {window, document}: where the wake-ups come from
   #logger;
   #now;
@@ -63,9 +40,8 @@ export class TierNegotiator extends EventTarget {
   #nextRetryAt = null;
   #cursor;
   #timings = mergeTimings();
-  #tiers = []; // the TIERS entries the server allows, in the server's order
-  #tierIndex = -1; // index in #tiers of the delivering (or trying) transport
-  #transport = null; // the one transport that may deliver entries
+  #delivering; // the one tier (of the allowed ones) whose transport may deliver entries
+  #headStart = false; // a lower tier delivers, unannounced, while the top tier proves itself
   #probe; // the top tier, tried in the background while a lower tier delivers
   #retries; // offline retries since any tier last proved itself
   #generation = 0; // bumped on every (re)connect and on close; stale async results compare it
@@ -74,30 +50,16 @@ export class TierNegotiator extends EventTarget {
   #watchdog; // of the delivering transport while live
   #limits; // the server's stream limits, as learnt from its 429s
   #stopWakeUps = null; // removes the wake-up listeners on close()
+  #port; // what a tier's transport calls back into (tier-transport.js)
   #started = false;
   #closed = false;
 
-  /**
-   * Options are the negotiate URL, the feed, and injectable browser APIs (for tests).
-   * `streamUrl`, `messagesUrl` and `cursor` without a feed are short for a ConversationFeed.
-   */
-  constructor({
-    negotiateUrl,
-    feed = null,
-    streamUrl = null,
-    messagesUrl = null,
-    cursor = 0,
-    fetch = (...args) => globalThis.fetch(...args),
-    EventSource = globalThis.EventSource,
-    window = globalThis,
-    document = globalThis.document,
-    setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms),
-    clearTimeout = (id) => globalThis.clearTimeout(id),
-    logger = globalThis.console,
-    now = () => Date.now(),
-    random = Math.random,
-  } = {}) {
+  /** The negotiate URL, the feed (or `streamUrl`, `messagesUrl` and `cursor`: a
+   * ConversationFeed's), and injectable browser APIs (browser-apis.js), for tests. */
+  constructor({ negotiateUrl, feed = null, streamUrl = null, messagesUrl = null, cursor = 0, ...apis } = {}) {
     super();
+    const { fetch, EventSource, window, document, setTimeout, clearTimeout, logger, now, random } =
+      browserApis(apis);
     this.#feed = feed ?? new ConversationFeed({ streamUrl, messagesUrl, cursor });
     const { streamUrl: stream, pollUrl } = this.#feed;
     if (!negotiateUrl || !(stream || pollUrl)) {
@@ -115,13 +77,29 @@ export class TierNegotiator extends EventTarget {
     this.#retries = new Retries({ timings, random, logger });
     this.#watchdog = new Watchdog({ timers: this.#timers, now, timings });
     this.#limits = new StreamLimits({ fetch, now });
+    this.#delivering = new DeliveringTier((entry) => this.#make(entry));
     this.#probe = new Probe({
       timers: this.#timers,
       retries: new Retries({ timings, random, logger }),
-      logger,
       onDue: () => this.#climbNow(),
-      onFailed: (why) => this.#climbLater(this.#state, this.#tier, why),
+      onFailed: (why) => this.#probeFailed(why),
     });
+    this.#port = {
+      feed: this.#feed,
+      limits: this.#limits,
+      probe: this.#probe,
+      isClosed: () => this.#closed,
+      delivering: () => this.#delivering.transport,
+      streamUrl: () => this.#feed.streamUrlAt(this.#cursor),
+      hello: (data) => this.#onHello(data),
+      deliver: (type, data) => this.#onDelivery(type, data),
+      activity: () => this.#onActivity(),
+      trouble: (why) => this.#onTransportError(why),
+      failed: (why) => this.#tierFailed(why),
+      limited: (refusal) => this.#onLimited(refusal),
+      denied: (label, error) => this.#deny(label, error),
+      promote: (data) => this.#promote(data),
+    };
   }
 
   /** connecting | live | polling | offline */
@@ -174,11 +152,8 @@ export class TierNegotiator extends EventTarget {
     this.#state = state;
     this.#tier = tier;
     this.#nextRetryAt = nextRetryAt;
-    this.dispatchEvent(
-      new CustomEvent("statechange", {
-        detail: { state, tier, previous, code: why.code, reason: why.reason, nextRetryAt },
-      }),
-    );
+    const detail = { state, tier, previous, code: why.code, reason: why.reason, nextRetryAt };
+    this.dispatchEvent(new CustomEvent("statechange", { detail }));
   }
 
   #shutdown(why) {
@@ -187,7 +162,7 @@ export class TierNegotiator extends EventTarget {
     this.#generation += 1;
     this.#timers.clear();
     this.#probe.stop();
-    this.#stopTransport();
+    this.#delivering.stop();
     this.#negotiation.abort();
     this.#limits.abort();
     this.#stopWakeUps?.();
@@ -201,116 +176,81 @@ export class TierNegotiator extends EventTarget {
   async #connect(why) {
     if (this.#closed) return;
     const generation = ++this.#generation;
+    this.#headStart = false;
     this.#probe.stop();
-    this.#stopTransport();
+    this.#delivering.stop();
     this.#negotiation.abort();
     this.#setState("connecting", "none", why);
     this.#timers.clear(); // also when we were already connecting (a wake-up during negotiate)
-    // A negotiate request that never answers must not leave us "connecting" forever.
-    this.#timers.schedule(() => {
-      this.#negotiation.abort();
-      this.#retryLater(because(CODES.timeout, "negotiate timeout"));
-    }, this.#timings.hello_timeout_ms);
-
     let allowed;
     try {
-      ({ allowed, timings: this.#timings } = await this.#negotiation.send());
-    } catch (error) {
-      if (generation !== this.#generation) return; // closed or superseded meanwhile
-      this.#retryLater(because(CODES.failed, `negotiate failed: ${error?.message ?? error}`));
+      const timeoutMs = this.#timings.hello_timeout_ms;
+      ({ allowed, timings: this.#timings } = await this.#negotiation.send({ timers: this.#timers, timeoutMs }));
+    } catch (why) {
+      if (generation === this.#generation) this.#retryLater(why); // unless closed or superseded
       return;
     }
     if (generation !== this.#generation) return;
 
-    this.#tiers = allowedTiers(allowed, this.#tierOptions()); // in the server's order
-    if (this.#tiers.length === 0) {
+    const tiers = allowedTiers(allowed, this.#transportOptions); // in the server's order
+    this.#delivering.tiers = tiers;
+    if (tiers.length === 0) {
       this.#retryLater(because(CODES.other, "no tier allowed"));
       return;
     }
-    this.#openTier(0, why);
+    const below = headStartTier(tiers);
+    if (below > 0) this.#openHeadStart(below, why);
+    else this.#openTier(0, why);
   }
 
-  /** What the TIERS entries need to make their transports. */
-  #tierOptions() {
-    return { ...this.#transportOptions, timings: this.#timings };
-  }
-
-  /** A new transport for a tier, its callbacks routed (transport-routing.js) by its role now. */
-  #create(entry) {
-    const transport = entry.create(this.#tierOptions());
-    const label = entry.label;
-    const deny = (error) => this.#deny(label, error);
-    const roles = {
-      isClosed: () => this.#closed,
-      isMain: (t) => t === this.#transport,
-      isProbe: (t) => this.#probe.carries(t),
-    };
-    const main = {
-      onhello: (data) => this.#onHello(data),
-      onevent: (type, data) => this.#onDelivery(type, data),
-      onping: () => this.#onActivity(),
-      // A transport names its code (reasons.js); one that does not has failed.
-      onerror: (reason, code = CODES.failed) => this.#onTransportError(because(code, reason)),
-      onclosed: (reason, code = CODES.failed) => {
-        this.#tierFailed(because(code, `${label} ${reason}`));
-        const fallback = this.#transport; // still delivering when the answer comes?
-        this.#explain(entry, (refusal) => refusal && fallback && this.#transport === fallback && this.#onLimited(refusal));
-      },
-      onlimited: (refusal) => this.#onLimited(refusal),
-      ondenied: deny,
-    };
-    // The probe's try ignores pings and errors (SSE reconnecting by itself; its hello timeout runs).
-    const probe = {
-      onhello: (data) => this.#promote(data),
-      onevent: (type, data) => this.#probe.hold([type, data]), // not before hello
-      onclosed: (reason, code = CODES.failed) => {
-        const why = because(code, `${label} ${reason}`);
-        this.#explain(entry, () => this.#probe.carries(transport) && this.#probe.fail(why));
-      },
-      onlimited: (refusal) => {
-        this.#limits.refused(refusal); // first: the probe's next wait honours Retry-After
-        this.#probe.fail(because(CODES.rate_limited, `${label} refused: ${refusal.reason}`));
-      },
-      ondenied: deny,
-    };
-    routeTransport(transport, roles, main, probe);
-    // An entry is an event of the feed's entry type; the feed drops those already delivered.
-    transport.onentry = (message) => transport.onevent(this.#feed.entryEvent, message);
-    return transport;
+  /** A transport of the TIERS `entry`, wired to this negotiator (tier-transport.js). */
+  #make(entry) {
+    return createTransport(entry, { ...this.#transportOptions, timings: this.#timings }, this.#port);
   }
 
   #openTier(index, why) {
-    const entry = this.#tiers[index];
-    const transport = this.#create(entry);
-    this.#transport = transport;
-    this.#tierIndex = index;
-
+    const entry = this.#delivering.tiers[index];
+    this.#delivering.index = index; // the hello timeout's words name it
     this.#setState("connecting", entry.tier, why);
     this.#timers.clear();
     if (entry.helloTimeout) {
       // A buffering proxy accepts the connection and then delivers nothing: hello proves bytes flow.
       this.#armHelloTimeout();
     }
-    try {
-      transport.start(this.#cursor);
-    } catch (error) {
-      // e.g. EventSource refusing the URL: a failed tier like any other.
-      this.#tierFailed(because(CODES.failed, `${entry.label} failed: ${error?.message ?? error}`));
-    }
+    this.#startTransport(index);
+  }
+
+  /** The top tier tried as the probe while the tier at `below` delivers (the head start). */
+  #openHeadStart(below, why) {
+    this.#setState("connecting", this.#delivering.tiers[0].tier, why);
+    this.#timers.clear();
+    this.#headStart = true;
+    this.#startTransport(below);
+    if (this.#headStart) this.#climbNow(); // the probe's hello timeout is the deadline
+  }
+
+  /** Make the tier at `index` deliver from the cursor; one that cannot even start (a URL
+   * EventSource refuses) has failed like any other. */
+  #startTransport(index) {
+    const error = this.#delivering.start(index, this.#cursor);
+    if (error) this.#tierFailed(because(CODES.failed, `${this.#delivering.label} failed: ${error?.message ?? error}`));
   }
 
   #armHelloTimeout() {
     this.#timers.clear();
-    const timedOut = because(CODES.timeout, `${this.#label()} timeout`);
+    const timedOut = because(CODES.timeout, `${this.#delivering.label} timeout`);
     this.#timers.schedule(() => this.#tierFailed(timedOut), this.#timings.hello_timeout_ms);
   }
 
   // ── callbacks of the delivering transport ────────────────────────────────────────────
 
   #onHello(data) {
-    const entry = this.#tiers[this.#tierIndex];
+    const { entry, index } = this.#delivering;
     this.#retries.reset(); // only a proof resets it; an open socket proves nothing
-    if (this.#tierIndex === 0) {
+    this.#delivering.proven = true;
+    if (this.#headStart) {
+      // The lower tier delivers from here; the state waits for the top tier's verdict.
+    } else if (index === 0) {
       this.#probe.reset();
       this.#limits.clear();
       this.#setState(entry.state, entry.tier, HELLO);
@@ -336,7 +276,7 @@ export class TierNegotiator extends EventTarget {
   #onActivity() {
     this.#watchdog.feed();
     if (this.#state !== "live") return;
-    this.#watchdog.arm((ms) => this.#tierFailed(because(CODES.silent, `${this.#label()} stream silent for ${ms}ms`)));
+    this.#watchdog.arm((ms) => this.#tierFailed(because(CODES.silent, `${this.#delivering.label} stream silent for ${ms}ms`)));
   }
 
   #onTransportError(why) {
@@ -354,28 +294,56 @@ export class TierNegotiator extends EventTarget {
     this.#probe.schedule(announce, this.#limits.holdOffMs()); // never before Retry-After
   }
 
+  /** The probe's try failed: at the end of a head start, the lower tier is announced. */
+  #probeFailed(why) {
+    const { entry, transport, tiers, index, proven } = this.#delivering;
+    // Too many streams while a tier that waits on a connection delivers: its waits count
+    // too (perhaps only this page's own fills the limit, keeping its stream out for ever),
+    // so go below the limits (poll) where there is a tier there.
+    const limited = transport && why.code === CODES.rate_limited && entry.holdsConnection;
+    if (!this.#headStart) {
+      const below = limited ? tierBelowLimits(tiers, index) : -1;
+      if (below > 0) {
+        this.#fallTo(below, why);
+        return;
+      }
+      this.#logger?.info?.(why.reason);
+      this.#climbLater(this.#state, this.#tier, why);
+      return;
+    }
+    this.#headStart = false;
+    if (!transport || limited) {
+      // Every lower tier failed meanwhile (offline), or the limits: see above.
+      this.#fallTo(transport ? tierBelowLimits(tiers, index) : -1, why);
+      return;
+    }
+    this.#logger?.info?.(`${why.reason}, falling back to ${entry.label}`);
+    if (proven) this.#climbLater(entry.state, entry.tier, why);
+    else this.#setState("connecting", entry.tier, why); // its first answer decides (own timeout)
+  }
+
   /** Try the top tier now, in the background: the probe's wait is over, or a wake-up. */
   #climbNow() {
-    if (this.#closed || this.#probe.running || this.#tierIndex <= 0) return;
-    const entry = this.#tiers[0];
-    this.#probe.start(entry, this.#create(entry), {
-      cursor: this.#cursor,
-      helloTimeoutMs: this.#timings.hello_timeout_ms,
-    });
+    if (this.#closed || this.#probe.running || this.#delivering.index <= 0) return;
+    const entry = this.#delivering.tiers[0];
+    const timeouts = { helloTimeoutMs: this.#timings.hello_timeout_ms };
+    this.#probe.start(entry, this.#make(entry), { cursor: this.#cursor, ...timeouts });
   }
 
   /** The probe's try said hello: it becomes the delivering transport; the lower tier stops. */
   #promote(data) {
     // Taken out of the probe first, so the transition in #onHello does not stop it.
     const { transport, backlog } = this.#probe.release();
-    this.#stopTransport(); // the lower tier: from here on it delivers nothing
-    this.#transport = transport;
-    this.#tierIndex = 0;
-    this.#logger?.info?.(`Polling stopped - ${this.#tiers[0].label} reconnected`);
+    const below = this.#delivering.label;
+    this.#delivering.takeOver(transport); // the lower tier stops: from here on it delivers nothing
+    const top = this.#delivering.label;
+    const words = this.#headStart ? `Head start over - ${top} said hello, ${below} stopped` : null;
+    this.#headStart = false;
+    this.#logger?.info?.(words ?? `Polling stopped - ${top} reconnected`);
     this.#onHello(data);
     // Whatever the lower tier already delivered is at or below the cursor and dropped.
     for (const [type, data] of backlog) {
-      if (this.#transport !== transport) return;
+      if (this.#delivering.transport !== transport) return;
       this.#onDelivery(type, data);
     }
   }
@@ -383,16 +351,28 @@ export class TierNegotiator extends EventTarget {
   // ── failing and retrying ─────────────────────────────────────────────────────────────
 
   #tierFailed(why) {
-    const next = this.#tiers[this.#tierIndex + 1];
+    this.#fallTo(this.#delivering.index + 1, why);
+  }
+
+  /** Stop the delivering tier and open the one at `index`; none there: offline, retry later. */
+  #fallTo(index, why) {
+    const next = this.#delivering.tiers[index];
     this.#logger?.info?.(next ? `${why.reason}, falling back to ${next.label}` : why.reason);
-    this.#stopTransport();
-    if (next) this.#openTier(this.#tierIndex + 1, why);
-    else this.#retryLater(why);
+    this.#delivering.stop();
+    if (this.#headStart) {
+      // Unannounced: the state still waits for the top tier, which is still proving itself.
+      if (next) this.#startTransport(index);
+    } else if (next) {
+      this.#openTier(index, why);
+    } else {
+      this.#retryLater(why);
+    }
   }
 
   #retryLater(why) {
+    this.#headStart = false;
     this.#probe.stop();
-    this.#stopTransport();
+    this.#delivering.stop();
     this.#negotiation.abort();
     this.#generation += 1; // late answers from what just failed are ignored
     const ms = this.#retries.next(this.#limits.holdOffMs()); // logs `Retrying connection in …`
@@ -404,20 +384,9 @@ export class TierNegotiator extends EventTarget {
   /** Too many streams (429): poll until Retry-After (limits.js), then climb back as usual. */
   #onLimited(refusal) {
     this.#limits.refused(refusal);
-    const entry = this.#tiers[this.#tierIndex];
-    const below = entry.holdsConnection ? tierBelowLimits(this.#tiers, this.#tierIndex) : -1;
-    const why = because(CODES.rate_limited, `${entry.label} refused: ${refusal.reason}`);
-    const fallback = below === -1 ? "" : `, falling back to ${this.#tiers[below].label}`;
-    this.#logger?.info?.(`${why.reason}${fallback}`);
-    this.#stopTransport();
-    if (below === -1) this.#retryLater(why);
-    else this.#openTier(below, why);
-  }
-
-  /** EventSource hides why a stream ended: ask (limits.js), then `then(refusal)` unless closed. */
-  #explain(entry, then) {
-    if (!entry.statusHidden) return void then(null);
-    this.#limits.explain(this.#feed.streamUrlAt(this.#cursor)).then((refusal) => this.#closed || then(refusal));
+    const { entry, tiers, index } = this.#delivering;
+    const below = entry.holdsConnection ? tierBelowLimits(tiers, index) : -1;
+    this.#fallTo(below, because(CODES.rate_limited, `${entry.label} refused: ${refusal.reason}`));
   }
 
   #deny(label, error) {
@@ -427,29 +396,13 @@ export class TierNegotiator extends EventTarget {
 
   #wake(why, force = false) {
     if (this.#closed) return;
-    if (this.#state === "offline") {
+    const now = { state: this.#state, force, overdue: this.#watchdog.overdue };
+    const action = wakeUpAction({ ...now, below: this.#delivering.index > 0, climbing: this.#probe.running });
+    if (action === "reconnect") {
       this.#connect(why);
-    } else if (this.#state === "live" && (force || this.#watchdog.overdue)) {
-      // Timers are throttled in background tabs and stop during sleep, so the watchdog
-      // may not have fired yet although the stream is long dead.
-      this.#connect(why);
-    } else if (this.#tierIndex > 0 && this.#state !== "connecting" && !this.#probe.running) {
-      // On a lower tier: try to climb back now rather than at the scheduled time. Like
-      // the offline wake-up, this does not count as an attempt.
+    } else if (action === "climb") {
       this.#setState(this.#state, this.#tier, why, null);
       this.#climbNow();
     }
-  }
-
-  // ── helpers ──────────────────────────────────────────────────────────────────────────
-
-  #stopTransport() {
-    const transport = this.#transport;
-    this.#transport = null;
-    transport?.stop();
-  }
-
-  #label() {
-    return this.#tiers[this.#tierIndex]?.label ?? this.#tier;
   }
 }

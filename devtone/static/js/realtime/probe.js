@@ -9,8 +9,8 @@
  *   when the tier asks for it (SSE), and what it sends before hello waits in a backlog: a try
  *   delivers nothing until it proves itself. On hello the negotiator takes the transport and
  *   the backlog (`release()`) and promotes them.
- * - Failure: a try that fails is stopped, its reason logged, and the negotiator told
- *   (`onFailed`), which schedules the next try.
+ * - Failure: a try that fails is stopped and the negotiator told (`onFailed`), which logs
+ *   why (its words depend on what delivers meanwhile) and schedules the next try.
  *
  * It has no timer of its own: it schedules through the negotiator's Timers, so a state
  * transition, which clears every timer and stops the probe, ends it too.
@@ -20,7 +20,6 @@ import { because, CODES } from "./reasons.js";
 export class Probe {
   #timers;
   #retries; // background retries of the top tier since it last said hello
-  #logger;
   #onDue;
   #onFailed;
 
@@ -33,10 +32,9 @@ export class Probe {
    * (the negotiator answers with start()); onFailed(why): a try failed and was stopped
    * (the negotiator answers with schedule()).
    */
-  constructor({ timers, retries, logger, onDue, onFailed }) {
+  constructor({ timers, retries, onDue, onFailed }) {
     this.#timers = timers;
     this.#retries = retries;
-    this.#logger = logger;
     this.#onDue = onDue;
     this.#onFailed = onFailed;
   }
@@ -91,11 +89,10 @@ export class Probe {
     this.#backlog.push(item);
   }
 
-  /** The try failed (no hello in time, start threw, its transport closed): stop, log, hand
+  /** The try failed (no hello in time, start threw, its transport closed): stop and hand
    * back `why` ({code, reason} of reasons.js). */
   fail(why) {
     this.stop();
-    this.#logger?.info?.(why.reason);
     this.#onFailed(why);
   }
 

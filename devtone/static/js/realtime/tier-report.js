@@ -40,7 +40,8 @@ export function reportTierChanges(
   page?.addEventListener?.("pageshow", onPageShow);
   const onStateChange = ({ detail }) => {
     const tier = detail?.tier;
-    if (leaving || !TIERS.has(tier) || tier === last) return;
+    // A tab sharing another tab's feed (shared-feed.js) shows its changes; that tab reports them.
+    if (leaving || detail?.relayed || !TIERS.has(tier) || tier === last) return;
     const from = last;
     last = tier;
     if (from === null) return; // the first tier of a page is no change

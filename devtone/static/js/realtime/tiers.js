@@ -3,6 +3,7 @@
  * GET /api/realtime/negotiate says which tiers are allowed, in which order, and overrides
  * the timings. Pure data and factories: no timers, no DOM.
  */
+import { because, CODES } from "./reasons.js";
 import { LongPollTransport, PollTransport, SseTransport } from "./transports.js";
 
 /** Timings used until the server's negotiate answer arrives (same as the server's defaults). */
@@ -95,6 +96,16 @@ export function tierBelowLimits(tiers, index) {
 }
 
 /**
+ * The head start (negotiator.js): the index of the tier that delivers while the top tier
+ * proves itself — the next one, when the top tier must say hello within a deadline (SSE)
+ * and the next one need not (an HTTP tier answers, or fails, by itself) — else -1.
+ */
+export function headStartTier(tiers) {
+  const [top, next] = tiers;
+  return top?.helloTimeout && next && !next.helloTimeout ? 1 : -1;
+}
+
+/**
  * How long a request that does not wait (the first long-poll, every poll) may take: as long
  * as SSE gets to say hello, since it is the same question — do bytes get through? — with
  * a floor, so a tiny setting cannot fail a healthy server.
@@ -132,24 +143,42 @@ export class NegotiateRequest {
     this.#fetch = fetch;
   }
 
-  /** {allowed, timings}: the server's tier names in its order, its timings over the defaults. */
-  async send() {
+  /**
+   * {allowed, timings}: the server's tier names in its order, its timings over the defaults.
+   * Rejects with {code, reason} (reasons.js); one that never answers is given up after
+   * `timeoutMs`, on `timers` (the caller's Timers), so the page is not left connecting.
+   */
+  async send({ timers, timeoutMs }) {
     const controller = typeof AbortController === "function" ? new AbortController() : null;
     this.#controller = controller;
+    let timedOut = false;
+    const timer = timers.schedule(() => {
+      timedOut = true;
+      this.abort();
+    }, timeoutMs);
     try {
-      const response = await this.#fetch(this.#url, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-        signal: controller?.signal,
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = await response.json();
-      if (!Array.isArray(body?.tiers)) throw new Error("no tiers in negotiate response");
-      return { allowed: body.tiers, timings: mergeTimings(body.timings) };
+      return await this.#ask(controller);
+    } catch (error) {
+      throw timedOut
+        ? because(CODES.timeout, "negotiate timeout")
+        : because(CODES.failed, `negotiate failed: ${error?.message ?? error}`);
     } finally {
+      timers.cancel(timer);
       if (this.#controller === controller) this.#controller = null;
     }
+  }
+
+  async #ask(controller) {
+    const response = await this.#fetch(this.#url, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      cache: "no-store",
+      signal: controller?.signal,
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const body = await response.json();
+    if (!Array.isArray(body?.tiers)) throw new Error("no tiers in negotiate response");
+    return { allowed: body.tiers, timings: mergeTimings(body.timings) };
   }
 
   /** Drop the request in flight, if any. */
