@@ -101,3 +101,27 @@ def test_an_agent_who_is_not_an_admin_has_no_doctor(live_server, new_page, agent
     expect(page.locator("a[href='/dashboard/doctor']")).to_have_count(0)
     answer = page.goto(f"{server.url}/dashboard/doctor")
     assert answer.status == 403
+
+
+def test_the_run_button_waits_for_its_script_so_an_early_click_is_never_lost(
+    live_server, new_page, admin
+):
+    # CI once clicked "Run the checks" before the module script listened: nothing ran.
+    url = live_server(**TIMINGS).url
+    page = new_page()
+    sign_in(page, url, admin)
+    held = []
+    page.route("**/doctor*.js", lambda route: held.append(route))  # the script held back
+    # Module scripts hold DOMContentLoaded back: wait only for the page to arrive.
+    page.goto(f"{url}/dashboard/doctor", wait_until="commit")
+    expect(page.locator("#doctor-run")).to_be_disabled()
+    for _ in range(100):  # until the browser has asked for the script (5 s at most)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the doctor's script was never asked for"
+    for route in held:
+        route.continue_()
+    page.click("#doctor-run")  # waits until the script has enabled it
+    expect(page.locator("#doctor-findings > li")).to_have_count(len(CHECKS), timeout=30_000)
+    assert page.errors == []

@@ -13,7 +13,8 @@ if (root) {
   const api = new ApiClient({ csrfToken: root.dataset.csrfToken });
   const probe = new DoctorProbe();
   const view = new DoctorView(root, document);
-  root.querySelector("#doctor-run").addEventListener("click", async () => {
+  const run = root.querySelector("#doctor-run");
+  run.addEventListener("click", async () => {
     view.running();
     try {
       view.render(await api.judgeDoctorFindings(await probe.observe()));
@@ -21,4 +22,5 @@ if (root) {
       view.failed(error instanceof ApiError && error.status ? error.message : _("The server could not be reached."));
     }
   });
+  run.disabled = false; // the page renders it disabled until this module listens
 }
