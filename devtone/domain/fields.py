@@ -136,9 +136,9 @@ def clean_choice(value: object, field: str, choices: tuple[str, ...], default: s
         return default
     if not isinstance(value, str) or value not in choices:
         raise Invalid(
-            "{field} must be one of: {choices}.",
+            "{field} must be one of {allowed}.",
             field=field,
             code="invalid_choice",
-            choices=", ".join(choices),
+            allowed=", ".join(choices),
         )
     return value

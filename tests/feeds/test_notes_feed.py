@@ -5,9 +5,25 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from devtone.domain import conversations
 from devtone.feeds.conversation import ConversationReader
-from tests.feeds.test_conversation_feed import messages, open_stream, post  # noqa: F401
+from tests.feeds.test_conversation_feed import Stream, messages, post
+
+
+@pytest.fixture
+def visitor_stream(client):
+    streams = []
+
+    def open_(visitor, **kwargs):
+        stream = Stream(client, visitor, **kwargs)
+        streams.append(stream)
+        return stream
+
+    yield open_
+    for stream in streams:
+        stream.close()
 
 
 def note(app, conversation_id, agent, body="internal"):
@@ -19,13 +35,17 @@ def note(app, conversation_id, agent, body="internal"):
 
 def reply(app, conversation_id, agent, body="Hello from us"):
     with app.app_context():
-        return conversations.post_message(conversation_id, agent.identity, body, str(uuid.uuid4()))[0]
+        return conversations.post_message(conversation_id, agent.identity, body, str(uuid.uuid4()))[
+            0
+        ]
 
 
-def test_the_visitors_stream_never_sends_a_note_backlog_or_live(app, open_stream, visitor, agent):
+def test_the_visitors_stream_never_sends_a_note_backlog_or_live(
+    app, visitor_stream, visitor, agent
+):
     post(app, visitor, "hi")  # 1
     note(app, visitor.id, agent, "backlog note")  # 2
-    stream = open_stream(visitor)
+    stream = visitor_stream(visitor)
     assert stream.next()["event"] == "hello"
     assert messages([stream.next()]) == [1]
     note(app, visitor.id, agent, "live note")  # 3

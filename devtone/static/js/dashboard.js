@@ -207,10 +207,10 @@ class DashboardPage {
     transcript.onfinish = () => this.#act((id) => this.#api.closeConversation(id));
     transcript.ondismiss = () => this.#dismiss();
     transcript.oninput = (text) => this.#session?.typing.input(text);
-    transcript.onreply = (body) => {
+    transcript.onreply = (body, kind) => {
       if (!this.#session || this.#ended) return false; // kept in the composer
       this.#session.typing.stop();
-      this.#session.conversation.send(body);
+      this.#session.conversation.send(body, kind);
       return true;
     };
     transcript.messages.onretry = (clientId) => this.#session?.conversation.retry(clientId);
@@ -277,8 +277,8 @@ class DashboardPage {
           if (detail?.status === 401) this.#sessionEnded();
           else if (current()) this.#transcript.showError(_("This conversation is no longer available."));
         },
-        pending: ({ clientId, body }) => {
-          if (current()) this.#transcript.messages.addPending(clientId, body, this.#me.name);
+        pending: ({ clientId, body, kind }) => {
+          if (current()) this.#transcript.messages.addPending(clientId, body, this.#me.name, kind);
         },
         failed: (detail) => {
           if (current()) this.#replyFailed(detail);
