@@ -71,6 +71,7 @@ class DashboardPage {
       watching: (id) => this.#session?.id === String(id) && document.visibilityState === "visible",
       open: (id) => this.#open(id),
       save: (changes) => this.#api.changeAlertSettings(changes),
+      agentId: this.#me.id, // notes that mention them alert them too
     });
     this.#list = new ConversationListView({
       list: byId("conversation-list"),
@@ -235,6 +236,7 @@ class DashboardPage {
       send: (typing) => this.#api.sendTyping(id, typing).catch(() => {}),
     });
     this.#session = session;
+    this.#alerts.opened(id); // a mention of the agent there is read now
     this.#transcript.open(conversation);
     this.#transcript.restoreDraft(this.#drafts.take(session.id));
     session.conversation = this.#createConversation(session);
