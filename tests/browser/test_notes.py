@@ -3,6 +3,7 @@ toggle), it shows in the transcript as a note, and the visitor's chat page never
 on any tier while the reply written after it arrives once; the widget neither; a note that
 mentions an agent alerts them."""
 
+import re
 import uuid
 
 import pytest
@@ -134,6 +135,33 @@ def test_a_note_that_mentions_an_agent_alerts_them_outside_their_view(
     list_item(page, ada.id).click()
     expect(page.locator("#transcript-messages")).to_contain_text("could you check the invoice?")
     expect(alerting(page)).to_have_attribute("data-alerting", "")
+    context.close()
+
+
+def test_two_chat_tabs_show_each_reply_once_and_no_note(browser, live_server, agent):
+    server = live_server(**FAST_TIMINGS)
+    context = browser.new_context()
+    leader = context.new_page()
+    visitor = start_chat(leader, server.url, "Ada")
+    follower = context.new_page()
+    follower.goto(f"{server.url}/chat")
+    expect(follower.locator("#messages")).to_contain_text(FIRST)
+    desk = AgentSession(server.url, agent)
+    conversation_id = visitor["conversationId"]
+    replies = []
+    for n in range(3):  # the follower hears each reply past a note's seq: no gap, no twice
+        post_note(desk, conversation_id, f"note {n} for the team")
+        replies.append(desk.say(conversation_id, f"reply {n}")["body"])
+    for tab in (leader, follower):
+        for body in replies:
+            expect(
+                tab.locator("#messages .message__body", has_text=re.compile(f"^{body}$"))
+            ).to_have_count(1, timeout=15_000)
+        assert "for the team" not in tab.locator("#messages").inner_text()
+        seqs = tab.locator("#messages li.message").evaluate_all(
+            "items => items.map(li => Number(li.dataset.seq))"
+        )
+        assert seqs == sorted(set(seqs)), seqs
     context.close()
 
 
