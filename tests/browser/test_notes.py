@@ -119,7 +119,7 @@ def test_a_note_that_mentions_an_agent_alerts_them_outside_their_view(
         conversations.post_message(ada.id, Visitor(ada.token), "Hello")
         conversations.assign_conversation(ada.id, maria.identity)  # Maria's, not Lee's
     server = live_server(**FAST_TIMINGS, DEVTONE_ALERT_REPEAT_SECONDS="0.4")
-    context = browser.new_context()
+    context = browser.new_context(permissions=["notifications"])
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
     sign_in(page, server.url, lee)
@@ -130,7 +130,10 @@ def test_a_note_that_mentions_an_agent_alerts_them_outside_their_view(
     post_note(desk, ada.id, "@lee ann could you check the invoice?")
 
     expect(alerting(page)).to_have_attribute("data-alerting", str(ada.id), timeout=15_000)
-    page.wait_for_function("() => window.__sounds >= 1")
+    page.wait_for_function("() => window.__sounds >= 1 && window.__notifications.length >= 1")
+    assert page.evaluate("window.__notifications[0].title") == (
+        "You were mentioned in a note on Ada's conversation"
+    )
     # Opening the conversation ends it.
     list_item(page, ada.id).click()
     expect(page.locator("#transcript-messages")).to_contain_text("could you check the invoice?")

@@ -208,7 +208,7 @@ export class Alerts {
     const delay = nextRingDelay(running.rings, { intervalMs: this.#intervalMs, repeats: this.#repeats });
     running.timer = delay === null ? null : this.#setTimeout(() => this.#ringNow(id), delay);
     try {
-      this.#ring(running.conversation, running.rings);
+      this.#ring(running.conversation, running.rings, { mention: running.mention });
     } finally {
       if (delay === null) this.#stop(id); // rang its last time
     }

@@ -53,7 +53,7 @@ export class DashboardAlerts {
       inView,
       agentId,
       intervalMs: Number.isFinite(repeatMs) && repeatMs > 0 ? repeatMs : REPEAT_MS,
-      ring: (conversation) => this.#ring(conversation),
+      ring: (conversation, rings, why) => this.#ring(conversation, why),
       onchange: (ids) => {
         this.#root.dataset.alerting = ids.join(" ");
       },
@@ -94,7 +94,7 @@ export class DashboardAlerts {
     this.#settings.close();
   }
 
-  #ring(conversation) {
+  #ring(conversation, { mention = false } = {}) {
     // The other tabs keep the same schedule silently; the one in front of the
     // conversation marks it seen, which ends the alert (a mention: being in front of it).
     if (this.#watching(conversation.id)) {
@@ -104,7 +104,7 @@ export class DashboardAlerts {
     if (!this.#leading()) return;
     const ways = ringWays(this.#settings.settings);
     if (ways.sound) this.#notifier.beep();
-    if (ways.desktop) this.#desktop.show(conversation);
+    if (ways.desktop) this.#desktop.show(conversation, { mention });
   }
 }
 
