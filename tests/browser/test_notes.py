@@ -169,9 +169,15 @@ def test_two_chat_tabs_show_each_reply_once_and_no_note(browser, live_server, ag
 
 
 @ON_SQLITE  # a page's look: the same on both stacks
-@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize(
+    ("theme", "locale", "label", "add"),
+    [
+        ("light", "en-US", "Private note", "Add note"),
+        ("dark", "pt-BR", "Nota interna", "Adicionar nota"),
+    ],
+)
 def test_a_note_and_the_note_composer_look_unlike_a_reply_in_both_themes(
-    app, live_server, new_page, start_visitor, agent, theme
+    app, live_server, new_page, start_visitor, agent, theme, locale, label, add
 ):
     ada = start_visitor("Ada")
     with app.app_context():
@@ -179,19 +185,20 @@ def test_a_note_and_the_note_composer_look_unlike_a_reply_in_both_themes(
         conversations.post_message(ada.id, agent.identity, "Hi Ada!")
         conversations.post_message(ada.id, agent.identity, "VIP, be quick", None, "note")
     server = live_server(**FAST_TIMINGS)
-    page = new_page(color_scheme=theme)
+    page = new_page(color_scheme=theme, locale=locale)
     sign_in(page, server.url, agent)
     list_item(page, ada.id).click()
     note = page.locator("#transcript-messages li.message--note")
     answer = page.locator("#transcript-messages li.message--agent:not(.message--note)")
     expect(note).to_have_count(1)
+    expect(note.locator(".message__note-label")).to_have_text(label)
     background = "el => getComputedStyle(el).backgroundColor"
     assert note.evaluate(background) != answer.evaluate(background)
     body = page.locator("#reply-body")
     as_reply = body.evaluate(background)
     page.check("#reply-as-note")
     assert body.evaluate(background) != as_reply
-    expect(page.locator("#reply-form button[type=submit]")).to_have_text("Add note")
+    expect(page.locator("#reply-form button[type=submit]")).to_have_text(add)
 
 
 @ON_SQLITE  # a refusal: the same on both stacks
