@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from devtone.extensions import db
 
 STATUSES = ("waiting", "active", "closed")
-KINDS = ("text", "status")
+KINDS = ("text", "status", "note")
 SENDERS = ("visitor", "agent", "system")
 ROLES = ("agent", "admin")
 
@@ -199,6 +199,9 @@ class Conversation(db.Model):
     email_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # sha256 of the token of the browser that last reopened it from an e-mailed link.
     link_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # The agents its private notes mentioned, as JSON {"<agent id>": seq of the newest note
+    # that did}: their dashboards alert them (notes.py). Never in the visitor's view.
+    mentions: Mapped[str | None] = mapped_column(Text)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
@@ -215,7 +218,8 @@ class Conversation(db.Model):
 
 
 class Message(db.Model):
-    """One entry of a conversation's log: a text message or a status change."""
+    """One entry of a conversation's log: a text message, a status change, or an agent's
+    private note (kind "note": the visitor's view of the log skips it)."""
 
     __tablename__ = "messages"
 

@@ -43,13 +43,22 @@ class ConversationReader:
     due_at = None  # no timer of its own: the process's head watcher repairs it
     # A process holds one of these per open stream: slots, and nothing kept that the
     # stream needs only once (its channels, its hello), keep each stream small.
-    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection")
+    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection", "visitor_view")
 
-    def __init__(self, app: Flask, heads: HeadWatcher, conversation_id: int, cursor: int):
+    def __init__(
+        self,
+        app: Flask,
+        heads: HeadWatcher,
+        conversation_id: int,
+        cursor: int,
+        visitor_view: bool = False,
+    ):
         self.app = app
         self.heads = heads
         self.conversation_id = conversation_id
         self.cursor = cursor
+        # The visitor's stream skips notes (notes.py): its cursor moves past them unsent.
+        self.visitor_view = visitor_view
         self.connection: connection_log.Connection | None = None  # set by the loop
 
     @property
@@ -90,11 +99,16 @@ class ConversationReader:
         changed = None
         while True:
             with self.app.app_context():
-                page = conversations.messages_after(self.conversation_id, None, self.cursor)
+                page = conversations.messages_after(
+                    self.conversation_id, None, self.cursor, visitor_view=self.visitor_view
+                )
             for message in page.messages:
                 yield self._frame(message)
                 if message["kind"] == "status":
                     changed = page.conversation
+            # Past the notes a visitor's page skipped: the head watcher then sees this
+            # stream up to date, and the next entry is next, not a gap.
+            self.cursor = max(self.cursor, page.cursor)
             if len(page.messages) < conversations.PAGE_MAX:
                 break
         if changed is not None:
@@ -112,6 +126,8 @@ class ConversationReader:
             return
         if seq == self.cursor + 1:
             self.cursor = seq
+            if self.visitor_view and message["kind"] == "note":
+                return  # never sent to the visitor; the cursor moves past it all the same
             self.connection.delivered += 1
             metrics.DELIVERED_SSE.inc()
             _observe_commit(item, metrics.COMMIT_TO_WRITE_SSE)
@@ -195,10 +211,15 @@ def _wait(
     # published to us, and one committed before it is seen by it.
     subscription = broker.subscribe([announce.conversation_channel(conversation_id)])
     connection = connection_log.Connection("conversation", "longpoll", caller, conversation_id)
+    visitor = _side(caller) == "visitor"
     with closing(subscription), connection:
         if conversations.authorized_head(conversation_id, caller) > after:
-            found = conversations.messages_after(conversation_id, None, after, limit)
-            return _answer(connection, found)
+            found = conversations.messages_after(
+                conversation_id, None, after, limit, visitor_view=visitor
+            )
+            if found.messages or not visitor:
+                return _answer(connection, found)
+            after = found.cursor  # only notes came: wait after them, as if up to date
         deadline = clock() + wait
         # The slot is taken only once the caller is let in: a stranger's refusal must not
         # depend on how busy the conversation is (a 429 would say that it exists).
@@ -214,9 +235,13 @@ def _wait(
                     connection.reason = connection_log.SERVER_SHUTDOWN
                     break  # shutting down: answer now, the client asks again elsewhere
                 page = _woken_by(item, conversation_id, caller, after, limit)
-                if page is not None:
+                if _skipped(page, after):
+                    after = page.cursor  # a note, unseen by the visitor: wait on after it
+                elif page is not None:
                     return _answer(connection, page)
-        found = conversations.messages_after(conversation_id, None, after, limit)
+        found = conversations.messages_after(
+            conversation_id, None, after, limit, visitor_view=visitor
+        )
         return _answer(connection, found, empty=connection_log.TIMEOUT)
 
 
@@ -227,16 +252,20 @@ def _woken_by(
     after: int,
     limit: int,
 ) -> conversations.Page | None:
-    """What a waiting long-poll answers after `item` (None: wait on)."""
+    """What a waiting long-poll answers after `item` (None: wait on; see `_skipped`
+    for a visitor's page that only moves the cursor past notes)."""
     if item is None:
         return None
+    visitor = _side(caller) == "visitor"
     if _is_typing(item):
         typing = item["typing"]
         if typing.get("sender") == _side(caller):
             return None  # one's own typing is no news to oneself
         # Typing carries no conversation: read it (typing comes at most once per interval
         # per side, so this query is rare).
-        found = conversations.messages_after(conversation_id, None, after, limit)
+        found = conversations.messages_after(
+            conversation_id, None, after, limit, visitor_view=visitor
+        )
         return replace(found, typing=typing)
     if item is not MISSED and _next_entry_or_news(item, after, _side(caller)):
         # The entry after the cursor, or a mark ("Seen" need not wait), answered from the
@@ -244,16 +273,25 @@ def _woken_by(
         message = item.get("message")
         if message is None:
             return conversations.Page([], after, item["conversation"])
+        if visitor and message["kind"] == "note":
+            return conversations.Page([], message["seq"], item["conversation"])
         _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
         return conversations.Page([message], message["seq"], item["conversation"])
     if item is not MISSED and "message" not in item:
         return None  # the caller's own marks
     if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
         metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
-        found = conversations.messages_after(conversation_id, None, after, limit)
-        if found.messages:
+        found = conversations.messages_after(
+            conversation_id, None, after, limit, visitor_view=visitor
+        )
+        if found.messages or found.cursor > after:
             return found
     return None
+
+
+def _skipped(page: conversations.Page | None, after: int) -> bool:
+    """Whether `page` only moves a visitor's cursor past notes: nothing to answer."""
+    return page is not None and not page.messages and page.typing is None and page.cursor > after
 
 
 def _answer(

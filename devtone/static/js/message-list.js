@@ -49,13 +49,19 @@ const TEXTS = Object.freeze({
   agent: _("Support"),
   visitor: _("Visitor"),
   seen: _("Seen"),
+  note: _("Private note"),
 });
 
-/** CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`. */
+/**
+ * CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`,
+ * or `message--note` for an agent's private note (only agents ever receive one).
+ */
 export function messageClasses(message) {
   const status = message?.kind === "status";
   const sender = status ? "system" : SENDERS.has(message?.sender) ? message.sender : "system";
-  return status ? ["message", `message--${sender}`, "message--status"] : ["message", `message--${sender}`];
+  if (status) return ["message", `message--${sender}`, "message--status"];
+  if (message?.kind === "note") return ["message", `message--${sender}`, "message--note"];
+  return ["message", `message--${sender}`];
 }
 
 /** The line shown for a status entry: its body, or a text for its status. */
@@ -165,6 +171,7 @@ export class MessageList {
     }
     this.#fill(li, message);
     if (this.#isOwnText(li)) this.#states.stored(li, seq);
+    else if (confirmed) this.#states.forget(li); // a note: no delivered or seen to show
     this.#follower.keep(() => this.#insertStored(li, seq), { arrived: confirmed ? 0 : 1 });
     this.#showEmpty();
     return true;
@@ -192,14 +199,15 @@ export class MessageList {
     this.#states.update(marks);
   }
 
-  /** Show an outgoing message at once, marked "sending"; again with the same id = retrying. */
-  addPending(clientId, body, authorName) {
+  /** Show an outgoing message (`kind` "note": a private note) at once, marked "sending";
+   *  again with the same id = retrying. */
+  addPending(clientId, body, authorName, kind = "text") {
     let li = this.#pending.get(clientId);
     const retrying = Boolean(li);
     if (li) li.replaceChildren();
     else li = this.#document.createElement("li");
     this.#fill(li, {
-      kind: "text",
+      kind: kind === "note" ? "note" : "text",
       sender: this.#self,
       author: { name: authorName },
       body,
@@ -261,7 +269,8 @@ export class MessageList {
   }
 
   #isOwnText(li) {
-    return li.dataset.sender === this.#self && li.dataset.kind !== "status";
+    // Notes never reach the visitor: no "delivered" or "seen" on them.
+    return li.dataset.sender === this.#self && li.dataset.kind === "text";
   }
 
   #fill(li, message) {
@@ -274,6 +283,13 @@ export class MessageList {
 
     if (message.kind === "status") {
       li.append(this.#element("span", "message__body", statusText(message)));
+    } else if (message.kind === "note") {
+      // Any agent's note, with its author: the team reads who wrote it.
+      li.append(
+        this.#element("span", "message__note-label", TEXTS.note),
+        this.#element("span", "message__author", message.author?.name || ""),
+        this.#element("p", "message__body", message.body ?? ""),
+      );
     } else if (message.sender === this.#self) {
       // Your own messages carry no name; screen readers still hear whose they are.
       li.append(
