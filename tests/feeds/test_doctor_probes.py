@@ -2,6 +2,7 @@
 once when the process shuts down, as every stream does."""
 
 import threading
+import time
 
 from devtone.feeds.doctor import probe_stream, probe_wait
 from devtone.feeds.loop import StreamSettings
@@ -28,9 +29,18 @@ def test_at_shutdown_the_test_stream_ends_without_its_ping():
     assert list(stream) == []  # not the ping a minute later
 
 
+def end_all_once_subscribed(broker):
+    """Shut the broker down once the probe waits on it (a fixed delay raced a busy CI)."""
+    for _ in range(1000):  # 10 s at most
+        if broker.subscriber_count():
+            break
+        time.sleep(0.01)
+    broker.end_all()
+
+
 def test_the_wait_answers_early_at_shutdown_and_says_how_long_it_waited():
     broker = MemoryBroker()
-    threading.Timer(0.05, broker.end_all).start()
+    threading.Thread(target=end_all_once_subscribed, args=(broker,), daemon=True).start()
     answer = probe_wait(broker, 60)
     assert answer["waited_ms"] < 60_000
     assert answer["time"].endswith("Z")
