@@ -15,13 +15,14 @@ from playwright.sync_api import expect
 from devtone.domain import attachments
 from devtone.file_store import files_of
 from tests.browser.conftest import FAST_TIMINGS
-from tests.browser.dashboard_pages import list_item, sign_in
-from tests.browser.pages import first_message, start_chat
+from tests.browser.dashboard_pages import expect_dashboard_tier, force_tier, list_item, sign_in
+from tests.browser.pages import FIRST, first_message, start_chat
 from tests.browser.test_widget import _serve, _start_in_widget
 from tests.conftest import ON_SQLITE
 
 pytestmark = pytest.mark.browser
 
+STATE = {"sse": "live", "longpoll": "polling", "poll": "polling"}
 UPLOAD = re.compile(r"/api/conversations/\d+/attachments$")
 PDF = (
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -48,24 +49,40 @@ def expect_thumbnail(messages, name):
     return image
 
 
-def test_a_visitor_attaches_an_image_and_the_agent_sees_its_thumbnail(live_server, new_page, agent):
+@pytest.mark.parametrize("tier", ["sse", "longpoll", "poll"])
+def test_a_visitor_attaches_an_image_and_the_agent_sees_its_thumbnail_live(
+    live_server, new_page, agent, tier
+):
     server = live_server(**FAST_TIMINGS)
     chat = new_page()
-    visitor = start_chat(chat, server.url, "Ada")
+    force_tier(chat, tier)
+    visitor = start_chat(chat, server.url, "Ada", state=STATE[tier], tier=tier)
+    desk = new_page()
+    force_tier(desk, tier)
+    sign_in(desk, server.url, agent)
+    expect_dashboard_tier(desk, STATE[tier], tier)
+    list_item(desk, visitor["conversationId"]).click()
+    expect(desk.locator("#transcript-messages")).to_contain_text(FIRST)
+
     chat.set_input_files(
         "#attach-input", files=[{"name": "broken screen.png", "mimeType": "image/png",
                                  "buffer": png()}]
     )  # fmt: skip
     expect_thumbnail(chat.locator("#messages"), "broken screen.png")
-
-    desk = new_page()
-    sign_in(desk, server.url, agent)
-    list_item(desk, visitor["conversationId"]).click()
+    # It reaches the open transcript over the tier, as a message does.
     expect_thumbnail(desk.locator("#transcript-messages"), "broken screen.png")
     # Full size opens from the same blob, in a new tab, as an image.
     with desk.expect_popup() as popup:
         desk.locator("#transcript-messages .attachment--image").click()
     assert popup.value.evaluate("document.contentType") == "image/png"
+    # And the agent's file reaches the visitor the same way.
+    desk.set_input_files(
+        "#reply-attach-input", files=[{"name": "steps.txt", "mimeType": "text/plain",
+                                       "buffer": b"Restart it, please.\n"}]
+    )  # fmt: skip
+    link = chat.locator("#messages .attachment--file")
+    expect(link.locator(".attachment__name")).to_have_text("steps.txt", timeout=15_000)
+    expect(link.locator(".attachment__size")).to_have_text("20 bytes")
     assert chat.errors == [] and desk.errors == []
 
 
@@ -202,4 +219,21 @@ def test_a_file_of_a_refused_type_is_not_sent_and_says_why(live_server, new_page
     expect(chat.locator("#messages li.message--failed")).to_contain_text("logo.svg")
     expect(chat.locator("#message-error")).to_contain_text("cannot be sent")
     chat.locator("#messages li.message--failed").get_by_role("button", name="Discard").click()
+    expect(chat.locator("#messages li.message--failed")).to_have_count(0)
+
+
+@ON_SQLITE
+def test_a_large_file_goes_through_the_documented_nginx_location(live_server, nginx, new_page):
+    from tests.browser.pages import documented_api_location
+
+    server = live_server(**FAST_TIMINGS)
+    proxy = nginx(server).configure(api_location=documented_api_location())
+    chat = new_page()
+    start_chat(chat, proxy.url, "Ada")
+    log = ("2026-12-06 23:59:59 INFO request served\n" * 60_000).encode()  # 2.4 MB
+    chat.set_input_files(
+        "#attach-input", files=[{"name": "server.log", "mimeType": "text/plain", "buffer": log}]
+    )
+    link = chat.locator("#messages .attachment--file")
+    expect(link.locator(".attachment__size")).to_have_text("2.4 MB", timeout=15_000)
     expect(chat.locator("#messages li.message--failed")).to_have_count(0)
