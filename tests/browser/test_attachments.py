@@ -237,3 +237,19 @@ def test_a_large_file_goes_through_the_documented_nginx_location(live_server, ng
     link = chat.locator("#messages .attachment--file")
     expect(link.locator(".attachment__size")).to_have_text("2.4 MB", timeout=15_000)
     expect(chat.locator("#messages li.message--failed")).to_have_count(0)
+
+
+@ON_SQLITE
+def test_a_file_sent_first_starts_the_conversation_and_keeps_what_was_typed(live_server, new_page):
+    server = live_server(**FAST_TIMINGS)
+    chat = new_page()
+    chat.goto(f"{server.url}/chat")
+    chat.fill("#start-name", "Ada")
+    chat.click("#start-form button[type=submit]")
+    chat.fill("#message-body", "This is the error I get")
+    chat.set_input_files(
+        "#attach-input", files=[{"name": "error.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    expect_thumbnail(chat.locator("#messages"), "error.png")
+    expect(chat.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    expect(chat.locator("#message-body")).to_have_value("This is the error I get")

@@ -62,6 +62,24 @@ def test_a_pdf_and_plain_text_are_taken():
     assert examine("Olá, tudo bem?\n".encode(), "nota.txt", LIMIT).content_type == "text/plain"
 
 
+def test_an_animated_gif_keeps_its_frames():
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [Image.new("RGB", (20, 20), colour) for colour in colours]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=80)
+    examined = examine(out.getvalue(), "dance.gif", LIMIT)
+    with Image.open(io.BytesIO(examined.data)) as image:
+        assert image.n_frames == 3
+
+
+def test_a_photo_is_turned_upright_by_its_exif_rotation_before_the_exif_goes():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    examined = examine(image_bytes("JPEG", size=(40, 30), exif=exif.tobytes()), "p.jpg", LIMIT)
+    with Image.open(io.BytesIO(examined.data)) as image:
+        assert image.size == (30, 40)
+
+
 def test_exif_and_its_gps_position_are_stripped_from_a_photo():
     photo = photo_with_gps()
     with Image.open(io.BytesIO(photo)) as original:
