@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from devtone import cli, config, database, domain, extensions, feeds, mail, realtime
+from devtone import cli, config, database, domain, extensions, feeds, file_store, mail, realtime
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -37,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     database.init_app(app)
     mail.init_app(app)
+    file_store.init_app(app)
     realtime.init_app(app)
     domain.init_app(app, realtime.broker_of(app))
     feeds.init_app(app)

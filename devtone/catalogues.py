@@ -42,6 +42,7 @@ ERROR_KEYWORDS = {
         "Conflict",
         "Closed",
         "TooManyRequests",
+        "TooLarge",
         "DevtoneError",
     )
 }

@@ -274,6 +274,10 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_MAIL_RETRY_AFTER": ("MAIL_RETRY_AFTER", _positive_float, "30"),
     # Where agents reach devtone, for links in e-mails (unset: the address of the request).
     "DEVTONE_PUBLIC_URL": ("PUBLIC_URL", _public_url, None),
+    # Attachments: the largest file one upload may carry (megabytes), and the folder the
+    # files go to (unset: instance/attachments; several hosts: a shared mount, docs/deploy.md).
+    "DEVTONE_UPLOAD_MAX_MB": ("UPLOAD_MAX_MB", _positive_int, "10"),
+    "DEVTONE_UPLOAD_FOLDER": ("UPLOAD_FOLDER", lambda k, v: v.strip() or None, None),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }

@@ -47,8 +47,14 @@ class BadRequest(DevtoneError):
     code = "bad_request"
 
 
+class TooLarge(DevtoneError):
+    """The upload is larger than a limit allows (bytes, or an image's pixels)."""
+
+    code = "payload_too_large"
+
+
 class UnsupportedMediaType(DevtoneError):
-    """The body is not `application/json`."""
+    """The body is not `application/json`, or a file is of a kind devtone does not take."""
 
     code = "unsupported_media_type"
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,7 +110,10 @@ def redis_channel() -> str:
 @contextmanager
 def app_on(database_url: str, redis_url: str | None, redis_channel: str, **overrides):
     """A devtone app on this database (and Redis channel), schema created, short timings;
-    `overrides` change any setting. Its services are closed after the block."""
+    `overrides` change any setting. Its services are closed after the block; its sent files
+    go to a folder of its own, removed after it."""
+    uploads = tempfile.mkdtemp(prefix="devtone-uploads-")
+    overrides.setdefault("UPLOAD_FOLDER", uploads)
     app = create_app(
         {
             "TESTING": True,
@@ -130,6 +134,7 @@ def app_on(database_url: str, redis_url: str | None, redis_channel: str, **overr
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        shutil.rmtree(uploads, ignore_errors=True)
 
 
 def counted_in_redis(redis_url: str | None, redis_channel: str) -> dict:

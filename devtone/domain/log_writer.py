@@ -42,8 +42,15 @@ class Written:
     marks_of: str | None = None
 
 
-def post(conversation_id: int, caller: object, body: str, client_id: str | None) -> Written:
-    """Append a text message, with the status entries it implies.
+def post(
+    conversation_id: int,
+    caller: object,
+    body: str,
+    client_id: str | None,
+    attachment: str | None = None,
+) -> Written:
+    """Append a text message (carrying `attachment`, a file's JSON, if given), with the
+    status entries it implies.
 
     Idempotent on `client_id`: the stored message comes back with `changed=False`. An agent
     answering a waiting conversation joins it first; a visitor writing to a closed one
@@ -73,7 +80,8 @@ def post(conversation_id: int, caller: object, body: str, client_id: str | None)
     sender, author = ("agent", caller.name) if from_agent else ("visitor", row.visitor_name)
     message = _insert(
         row, {"kind": "text", "sender": sender, "author_name": author, "body": body,
-              "client_id": client_id, "agent_id": caller.id if from_agent else None},
+              "client_id": client_id, "agent_id": caller.id if from_agent else None,
+              "attachment": attachment},
     )  # fmt: skip
     if message is None:  # this sender stored this client_id: answer with what was stored
         return Written(row, answer=_stored(conversation_id, caller, client_id), changed=False)
@@ -227,6 +235,7 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
         "client_id": None,
         "agent_id": None,
         "status": None,
+        "attachment": None,
         **entry,
     }
     statement = _insert_statement(connection.dialect.name, values["client_id"] is not None)

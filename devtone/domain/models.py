@@ -240,6 +240,9 @@ class Message(db.Model):
         ForeignKey("agents.id", ondelete="SET NULL", name="fk_messages_agent_id")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A file sent as this message: JSON {id, name, size, content_type} (attachments.py),
+    # kept on the entry itself so every reader shapes it without a join.
+    attachment: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # Readers walk the log by (conversation_id, seq); the unique index is both the
@@ -254,6 +257,25 @@ class Message(db.Model):
         # "Messages today" counts by time across every conversation.
         Index("ix_messages_created_at", "created_at"),
     )
+
+
+class Attachment(db.Model):
+    """A file sent in a conversation: its bytes live in the file store under
+    `<conversation_id>/<id>`, its message in the log carries the same id."""
+
+    __tablename__ = "attachments"
+
+    # Random (secrets.token_urlsafe): never a count of the files a deployment holds.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE", name="fk_attachments_conversation_id"),
+        index=True,
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    # Found from the bytes, never from the name or the uploader's word.
+    content_type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutgoingMail(db.Model):

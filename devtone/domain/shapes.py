@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 def message_json(message: Message | Row) -> dict[str, Any]:
     """A log entry as every reader sees it (a loaded Message, or a row of the table)."""
-    return {
+    shaped = {
         "seq": message.seq,
         "conversation_id": message.conversation_id,
         "kind": message.kind,
@@ -25,6 +26,21 @@ def message_json(message: Message | Row) -> dict[str, Any]:
         "status": message.status,
         "client_id": message.client_id,
         "created_at": isoformat(message.created_at),
+    }
+    if message.attachment:
+        shaped["attachment"] = attachment_json(message.conversation_id, message.attachment)
+    return shaped
+
+
+def attachment_json(conversation_id: int, stored: str) -> dict[str, Any]:
+    """A message's file, `{id, name, size, content_type, url}`, from the JSON it keeps."""
+    attachment = json.loads(stored)
+    return {
+        "id": attachment["id"],
+        "name": attachment["name"],
+        "size": attachment["size"],
+        "content_type": attachment["content_type"],
+        "url": f"/api/conversations/{conversation_id}/attachments/{attachment['id']}",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from devtone.web import (
+    api_attachments,
     api_conversations,
     api_realtime,
     assets,
@@ -35,6 +36,7 @@ def register(app: Flask) -> None:
     i18n.init_app(app)  # before the templates are parsed: they use its {% trans %} tag
     assets.init_app(app)  # then: a build that lacks a page's bundle stops the start here
     app.register_blueprint(api_conversations.bp)
+    app.register_blueprint(api_attachments.bp)
     app.register_blueprint(api_realtime.bp)
     app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)

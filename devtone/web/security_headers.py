@@ -12,17 +12,23 @@ from werkzeug.wrappers import Response
 
 #: The page the widget frames on other sites (see web/widget.py).
 EMBED_ENDPOINT = "widget.embed"
+#: A sent file (web/api_attachments.py): whatever it holds, it loads nothing and runs
+#: nothing, even opened on its own in a tab of devtone's origin.
+ATTACHMENT_ENDPOINT = "api_attachments.attachment_file"
+ATTACHMENT_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 # Everything from devtone's origin only; no 'unsafe-inline' or 'unsafe-eval' anywhere. The
 # dashboard's beep is a WebAudio oscillator (no media file), and pages have no images but
 # the favicon: with a count, the dashboard draws its badge on a canvas and sets the icon
 # to that canvas's data: URL (a raster image runs nothing; img-src data: allows no script).
+# Sent images are shown from blob: URLs the page makes of files it fetched with its own
+# credentials (web/api_attachments.py); an image, from blob: or not, runs no script.
 # base-uri 'none': an injected <base> cannot redirect the module scripts' relative URLs.
 _POLICY = (
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
@@ -52,7 +58,10 @@ def init_app(app: Flask) -> None:
             ancestors = ("'none'",)
             # For browsers older than CSP frame-ancestors: the dashboard above all.
             headers["X-Frame-Options"] = "DENY"
-        headers["Content-Security-Policy"] = content_security_policy(ancestors)
+        if request.endpoint == ATTACHMENT_ENDPOINT:
+            headers["Content-Security-Policy"] = ATTACHMENT_POLICY
+        else:
+            headers["Content-Security-Policy"] = content_security_policy(ancestors)
         headers["X-Content-Type-Options"] = "nosniff"
         # A page whose own address holds a token (?token=) never sends it on as a Referer.
         headers.setdefault("Referrer-Policy", REFERRER_POLICY)

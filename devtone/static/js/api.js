@@ -126,6 +126,30 @@ export class ApiClient {
     });
   }
 
+  /**
+   * POST /conversations/<id>/attachments (multipart: file, client_id) → {message}; not
+   * retried here (Uploads retries, with the same client_id). `signal` aborts it.
+   */
+  attachFile(id, file, clientId, { signal } = {}) {
+    const form = new FormData();
+    form.append("client_id", clientId);
+    form.append("file", file, file.name);
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/attachments`, { form, signal });
+  }
+
+  /** GET an attachment's `url` with this client's credentials → its Blob. */
+  async fetchFile(url) {
+    const headers = this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
+    let response;
+    try {
+      response = await this.#fetch(url, { headers, credentials: "same-origin" });
+    } catch {
+      throw new ApiError({ status: 0, code: "network_error", message: "Could not reach the server" });
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return response.blob();
+  }
+
   /** POST /conversations/<id>/typing {typing} → 204. Never retried: a late signal is a wrong one. */
   sendTyping(id, typing) {
     return this.#request("POST", `/conversations/${encodeURIComponent(id)}/typing`, {
@@ -174,9 +198,10 @@ export class ApiClient {
     return this.#request("POST", "/doctor/findings", { body: observations });
   }
 
-  async #request(method, path, { body, retry = false, signal } = {}) {
+  async #request(method, path, { body, form, retry = false, signal } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    // A form's Content-Type (with its boundary) is the browser's to write.
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
     // Flask-WTF refuses an unsafe request without it; the session cookie alone proves nothing.
     if (this.#csrfToken && !SAFE_METHODS.has(method)) headers["X-CSRFToken"] = this.#csrfToken;
@@ -184,7 +209,7 @@ export class ApiClient {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
     };
     if (signal) init.signal = signal;
 

@@ -27,6 +27,7 @@
  */
 import { ApiClient, ApiError } from "./api.js";
 import { applyBrand } from "./brand.js";
+import { AttachmentRenderer } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { ConversationSession } from "./conversation-session.js";
 import { ConversationView } from "./conversation-view.js";
@@ -37,6 +38,7 @@ import { connectEmbed } from "./embed-bridge.js";
 import { renderGreeting, showAvailability } from "./greeting.js";
 import { ConnectionIndicator } from "./indicator.js";
 import { DAY_CHECK_MS, MessageList } from "./message-list.js";
+import { FilePicker } from "./file-picker.js";
 import { pageLocale } from "./message-times.js";
 import { StartStep } from "./start-step.js";
 import { _ } from "./texts.js";
@@ -99,7 +101,8 @@ class ChatPage {
     };
     this.#indicator = new ConnectionIndicator(this.#el.connection);
     const [pill, greeting] = [byId("new-messages"), byId("greeting")];
-    this.#list = new MessageList(this.#el.messages, { self: "visitor", locale: LOCALE, pill, empty: greeting });
+    const attachments = new AttachmentRenderer({ document, load: (url) => this.#api.fetchFile(url), locale: LOCALE });
+    this.#list = new MessageList(this.#el.messages, { self: "visitor", locale: LOCALE, pill, empty: greeting, attachments });
     this.#greeting = greeting;
     renderGreeting(greeting, LOCALE);
     const { status, closedNotice, messageForm, typing } = this.#el;
@@ -117,6 +120,13 @@ class ChatPage {
     this.#composer = new Composer(messageForm);
     this.#composer.onsend = (body) => this.#send(body);
     this.#composer.oninput = (text) => this.#typing?.input(text);
+    const files = new FilePicker({
+      button: byId("attach-button"),
+      input: byId("attach-input"),
+      dropZone: this.#el.conversation,
+      field: this.#composer.field,
+    });
+    files.onfiles = (chosen) => this.#sendFiles(chosen);
     this.#list.onretry = (clientId) => this.#session?.retry(clientId);
     this.#list.ondiscard = (clientId) => {
       this.#session?.drop(clientId);
@@ -257,8 +267,8 @@ class ChatPage {
     if (this.#panelOpen) element?.focus();
   }
 
-  /** The first message: create the conversation, then send it through its outbox. */
-  async #startWith(body) {
+  /** The first message (or file): create the conversation, then `send(session)` through it. */
+  async #startWith(send, { clear = true } = {}) {
     if (this.#starting) return;
     const record = this.#visitor;
     this.#composer.clearErrors();
@@ -289,10 +299,10 @@ class ChatPage {
       this.#starting = false;
       this.#composer.hold(false);
     }
-    this.#composer.clear();
+    if (clear) this.#composer.clear();
     this.#typing?.stop();
     await this.#openConversation(opened);
-    if (this.#visitor === opened) this.#session?.send(body);
+    if (this.#visitor === opened && this.#session) send(this.#session);
   }
 
   // ── conversation ─────────────────────────────────────────────────────────────────────
@@ -393,13 +403,24 @@ class ChatPage {
   #send(body) {
     if (!this.#visitor) return;
     if (!this.#session) {
-      this.#startWith(body);
+      this.#startWith((session) => session.send(body));
       return;
     }
     this.#typing?.stop();
     this.#session.send(body);
     this.#composer.clear();
     this.#focus(this.#composer.field);
+  }
+
+  // Files are messages too: the first one starts the conversation, and each shows at once
+  // as "sending" with its name (the text being typed stays in the composer).
+  #sendFiles(files) {
+    if (!this.#visitor) return;
+    if (!this.#session) {
+      this.#startWith((session) => files.forEach((file) => session.sendFile(file)), { clear: false });
+      return;
+    }
+    for (const file of files) this.#session.sendFile(file);
   }
 
   #failed({ clientId, error, permanent }) {

@@ -22,6 +22,7 @@
 import { newClientId } from "./api.js";
 import { OUTBOX_KEY_PREFIX, Outbox } from "./outbox.js";
 import { ConversationFeed } from "./realtime/feeds.js";
+import { Uploads } from "./uploads.js";
 import { feedNegotiator } from "./realtime/shared-feed.js";
 import { reportTierChanges } from "./realtime/tier-report.js";
 
@@ -38,6 +39,7 @@ export class ConversationSession {
   #token;
   #handlers;
   #outbox;
+  #uploads;
   #negotiator = null;
   #createNegotiator;
   #reportTiers;
@@ -83,9 +85,17 @@ export class ConversationSession {
         return answer?.message;
       },
     });
-    this.#outbox.addEventListener("pending", ({ detail }) => this.#tell("pending", detail));
-    this.#outbox.addEventListener("sent", ({ detail }) => this.#deliver(detail.message, false));
-    this.#outbox.addEventListener("failed", ({ detail }) => this.#tell("failed", detail));
+    // Files go by a queue of their own (in memory: storage cannot hold them), with the
+    // same states as the text messages: pending, sent, failed with Retry.
+    this.#uploads = new Uploads({
+      newClientId,
+      post: async (file, clientId, { signal }) => (await api.attachFile(conversationId, file, clientId, { signal }))?.message,
+    });
+    for (const queue of [this.#outbox, this.#uploads]) {
+      queue.addEventListener("pending", ({ detail }) => this.#tell("pending", detail));
+      queue.addEventListener("sent", ({ detail }) => this.#deliver(detail.message, false));
+      queue.addEventListener("failed", ({ detail }) => this.#tell("failed", detail));
+    }
   }
 
   /** The conversation's id, as a string. */
@@ -144,31 +154,40 @@ export class ConversationSession {
     if (!this.#closed) this.#outbox.add(body, kind);
   }
 
-  /** Send a failed message again, with its client_id. */
-  retry(clientId) {
-    if (!this.#closed) this.#outbox.retry(clientId);
+  /** Queue a file: shown at once as pending (its name), sent when the server answers. */
+  sendFile(file) {
+    if (!this.#closed) this.#uploads.add(file);
   }
 
-  /** Forget a failed message (its writer discarded it). */
+  /** Send a failed message or upload again, with its client_id. */
+  retry(clientId) {
+    if (!this.#closed && !this.#uploads.retry(clientId)) this.#outbox.retry(clientId);
+  }
+
+  /** Forget a failed message or upload (its writer discarded it). */
   drop(clientId) {
-    if (!this.#closed) this.#outbox.drop(clientId);
+    if (!this.#closed && !this.#uploads.drop(clientId)) this.#outbox.drop(clientId);
   }
 
   /** Try the outbox now (the browser came back online). */
   resume() {
-    if (!this.#closed) this.#outbox.resume();
+    if (this.#closed) return;
+    this.#outbox.resume();
+    this.#uploads.resume();
   }
 
   /** Stop everything; unsent messages stay stored and go when the conversation is opened again. */
   close() {
     this.#end();
     this.#outbox.close();
+    this.#uploads.close();
   }
 
   /** Stop everything and forget the unsent messages (the visitor left this conversation). */
   discard() {
     this.#end();
     this.#outbox.discard();
+    this.#uploads.close();
   }
 
   #end() {
@@ -185,14 +204,20 @@ export class ConversationSession {
     // Only on the way in: a statechange that merely moves the next retry time must not
     // cut a failing message's own backoff short.
     const delivering = DELIVERING.has(detail.state);
-    if (delivering && !DELIVERING.has(detail.previous?.state)) this.#outbox.resume();
-    else if (detail.state === "offline") this.#outbox.pause();
+    if (delivering && !DELIVERING.has(detail.previous?.state)) {
+      this.#outbox.resume();
+      this.#uploads.resume();
+    } else if (detail.state === "offline") {
+      this.#outbox.pause();
+      this.#uploads.pause();
+    }
     this.#tell("state", detail);
   }
 
   #deliver(message, live) {
     if (this.#closed || !message) return;
     this.#outbox.confirm(message); // the feed or the POST answer, whichever comes first
+    this.#uploads.confirm(message);
     this.#handlers.entry?.(message, { live });
   }
 

@@ -77,7 +77,10 @@ class DashboardPage {
       list: byId("conversation-list"),
       filterButtons: root.querySelectorAll("[data-filter]"),
     });
-    this.#transcript = new TranscriptView(document, { isAdmin: this.#me.role === "admin" });
+    this.#transcript = new TranscriptView(document, {
+      isAdmin: this.#me.role === "admin",
+      loadFile: (url) => this.#api.fetchFile(url),
+    });
     this.#presence = new TeamPresence({
       beat: (active, away) => this.#api.beat(active, away),
       list: byId("team-list"),
@@ -213,6 +216,10 @@ class DashboardPage {
       this.#session.typing.stop();
       this.#session.conversation.send(body, kind);
       return true;
+    };
+    transcript.onfiles = (files) => {
+      if (!this.#session || this.#ended) return;
+      for (const file of files) this.#session.conversation.sendFile(file);
     };
     transcript.messages.onretry = (clientId) => this.#session?.conversation.retry(clientId);
     transcript.messages.ondiscard = (clientId) => {

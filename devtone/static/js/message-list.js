@@ -108,6 +108,7 @@ export class MessageList {
   #dayLines = new Map(); // entry <li> → the day line just above it (first entry of a day)
   #labelledOn = null; // the viewer's day the day lines were written on
   #states; // the delivery state of each own message
+  #attachments; // AttachmentRenderer: how a message's file is shown (none: its name as text)
 
   /**
    * `self` is the sender whose messages are this page's own; `locale` and `timeZone`
@@ -126,9 +127,11 @@ export class MessageList {
       formatTime = (iso) => timeLabel(iso, locale, timeZone),
       pill = null,
       empty = null,
+      attachments = null,
       ResizeObserver = globalThis.ResizeObserver,
     } = {},
   ) {
+    this.#attachments = attachments;
     this.#ul = ulElement;
     this.#document = document;
     this.#formatTime = formatTime;
@@ -292,19 +295,12 @@ export class MessageList {
       );
     } else if (message.sender === this.#self) {
       // Your own messages carry no name; screen readers still hear whose they are.
-      li.append(
-        this.#element("span", "message__author visually-hidden", TEXTS.you),
-        this.#element("p", "message__body", message.body ?? ""),
-      );
+      li.append(this.#element("span", "message__author visually-hidden", TEXTS.you), this.#body(message));
     } else {
       const name = message.author?.name || this.#defaultAuthor(message.sender);
       const avatar = this.#element("span", "message__avatar", initials(name));
       avatar.setAttribute("aria-hidden", "true");
-      li.append(
-        avatar,
-        this.#element("span", "message__author", name),
-        this.#element("p", "message__body", message.body ?? ""),
-      );
+      li.append(avatar, this.#element("span", "message__author", name), this.#body(message));
     }
     const time = this.#element("time", "message__time", this.#formatTime(message.created_at));
     if (message.created_at) {
@@ -312,6 +308,14 @@ export class MessageList {
       time.setAttribute("title", fullLabel(message.created_at, this.#locale, this.#timeZone));
     }
     li.append(time);
+  }
+
+  // A message's text, or the file it carries (a pending upload shows its file's name).
+  #body(message) {
+    if (!message.attachment || !this.#attachments) return this.#element("p", "message__body", message.body ?? "");
+    const body = this.#element("div", "message__body message__body--attachment");
+    body.append(this.#attachments.render(message.attachment));
+    return body;
   }
 
   #insertStored(li, seq) {

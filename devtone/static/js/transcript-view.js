@@ -8,6 +8,8 @@
  * Never touches the network: it reports what the agent does through callbacks, and the
  * page decides. User text only through textContent.
  */
+import { AttachmentRenderer } from "./attachments.js";
+import { FilePicker } from "./file-picker.js";
 import { MessageList } from "./message-list.js";
 import { pageLocale } from "./message-times.js";
 import { _ } from "./texts.js";
@@ -32,6 +34,8 @@ export class TranscriptView {
   onreply = null;
   /** Called with the composer's text on every change (typing out). */
   oninput = null;
+  /** Called with the files the agent attaches (button, drop, pasted image). */
+  onfiles = null;
 
   /** The messages of the open conversation. */
   messages;
@@ -41,9 +45,13 @@ export class TranscriptView {
   #el;
   #isAdmin;
   #closed = false;
+  #files;
 
-  /** `document` holds the transcript's elements (by id); `isAdmin` shows the assign-to select. */
-  constructor(document, { isAdmin = false } = {}) {
+  /**
+   * `document` holds the transcript's elements (by id); `isAdmin` shows the assign-to
+   * select; `loadFile(url)` resolves to an attachment's Blob.
+   */
+  constructor(document, { isAdmin = false, loadFile = () => Promise.reject(new Error("no loader")) } = {}) {
     const byId = (id) => document.getElementById(id);
     this.#el = {
       root: byId("transcript"),
@@ -62,14 +70,25 @@ export class TranscriptView {
       body: byId("reply-body"),
       replyError: byId("reply-error"),
       noteToggle: byId("reply-as-note"),
+      attach: byId("reply-attach"),
+      attachInput: byId("reply-attach-input"),
     };
     this.#isAdmin = isAdmin;
     const navigator = document.defaultView?.navigator;
+    const locale = pageLocale(document.documentElement?.lang, navigator?.languages ?? []);
     this.messages = new MessageList(byId("transcript-messages"), {
       self: "agent",
-      locale: pageLocale(document.documentElement?.lang, navigator?.languages ?? []),
+      locale,
       pill: byId("transcript-new-messages"),
+      attachments: new AttachmentRenderer({ document, load: loadFile, locale }),
     });
+    this.#files = new FilePicker({
+      button: this.#el.attach,
+      input: this.#el.attachInput,
+      dropZone: this.#el.root,
+      field: this.#el.body,
+    });
+    this.#files.onfiles = (files) => this.onfiles?.(files);
     this.typing = new TypingIndicator(byId("transcript-typing"), { sender: "visitor" });
     this.#bind();
   }
@@ -126,6 +145,9 @@ export class TranscriptView {
     el.body.disabled = blocked;
     const submit = el.form.querySelector("[type=submit]");
     submit.disabled = blocked;
+    // A file is a message to the visitor, never a note: no attaching while writing one.
+    el.attach.disabled = blocked || note;
+    this.#files.enabled = !blocked && !note;
     submit.textContent = note ? _("Add note") : _("Send");
     el.body.placeholder = note
       ? _("Private note: only agents see it. @name alerts a teammate.")

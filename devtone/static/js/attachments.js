@@ -1,0 +1,104 @@
+/**
+ * Attachments as a message shows them: an image as a thumbnail that opens full size, any
+ * other file as a link with its name and size (in the page's language) that downloads it.
+ *
+ * A file is fetched with the page's own credentials (the visitor's token, the agent's
+ * session) and shown from a `blob:` URL: its address alone opens nothing (see
+ * web/api_attachments.py). Images load as they are drawn; another file only when its link
+ * is clicked. Never touches anything but the elements it makes; text through textContent.
+ */
+import { _ } from "./texts.js";
+
+/** The types shown as a picture; anything else is a download. */
+const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+
+/** Whether the attachment is drawn as a picture. */
+export function isImage(attachment) {
+  return IMAGE_TYPES.has(attachment?.content_type);
+}
+
+/** "820 bytes", "12 kB", "3.4 MB" in `locale` (decimal units, as file managers show them). */
+export function formatSize(bytes, locale = undefined) {
+  const size = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
+  if (size < 1000) return _("{count} bytes", { count: new Intl.NumberFormat(locale).format(size) });
+  const [unit, value] = size < 1_000_000 ? ["kilobyte", size / 1000] : ["megabyte", size / 1_000_000];
+  const digits = value < 10 ? 1 : 0;
+  return new Intl.NumberFormat(locale, { style: "unit", unit, maximumFractionDigits: digits }).format(value);
+}
+
+/** Makes the element of each attachment; `load(url)` resolves to its Blob. */
+export class AttachmentRenderer {
+  #document;
+  #load;
+  #locale;
+  #URL;
+
+  constructor({ document, load, locale = undefined, URL = globalThis.URL }) {
+    this.#document = document;
+    this.#load = load;
+    this.#locale = locale;
+    this.#URL = URL;
+  }
+
+  /** The element showing `attachment` ({name, size, content_type, url}). */
+  render(attachment) {
+    return isImage(attachment) ? this.#image(attachment) : this.#file(attachment);
+  }
+
+  #image(attachment) {
+    const link = this.#element("a", "attachment attachment--image");
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.title = _("Open {name} full size", { name: attachment.name });
+    const image = this.#element("img", "attachment__image");
+    image.alt = attachment.name;
+    link.append(image);
+    this.#load(attachment.url)
+      .then((blob) => {
+        // Typed as the server said (an image): a blob is never read as a page.
+        const url = this.#URL.createObjectURL(blob.slice(0, blob.size, attachment.content_type));
+        image.src = url;
+        link.href = url;
+      })
+      .catch(() => this.#broken(link, attachment));
+    return link;
+  }
+
+  #file(attachment) {
+    const link = this.#element("a", "attachment attachment--file");
+    link.href = "#";
+    link.download = attachment.name;
+    link.append(
+      this.#element("span", "attachment__name", attachment.name),
+      this.#element("span", "attachment__size", formatSize(attachment.size, this.#locale)),
+    );
+    link.addEventListener("click", (event) => {
+      if (link.dataset.ready === "true") return; // the blob is there: the browser downloads it
+      event.preventDefault();
+      if (link.dataset.loading === "true") return;
+      link.dataset.loading = "true";
+      this.#load(attachment.url)
+        .then((blob) => {
+          // A download, never opened here: typed as bytes whatever it holds.
+          link.href = this.#URL.createObjectURL(blob.slice(0, blob.size, "application/octet-stream"));
+          link.dataset.ready = "true";
+          link.click();
+        })
+        .catch(() => this.#broken(link, attachment))
+        .finally(() => delete link.dataset.loading);
+    });
+    return link;
+  }
+
+  #broken(link, attachment) {
+    link.classList.add("attachment--broken");
+    link.title = _("{name} could not be loaded", { name: attachment.name });
+  }
+
+  #element(tag, className, text) {
+    const element = this.#document.createElement(tag);
+    element.className = className;
+    if (text !== undefined) element.textContent = text;
+    return element;
+  }
+}
