@@ -18,8 +18,14 @@ from devtone import metrics
 from devtone.domain import announce, availability, fields, log_writer, visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
-from devtone.domain.models import Conversation, Message, utcnow
-from devtone.domain.shapes import WrittenJson, conversation_json, message_json, written_json
+from devtone.domain.models import AGENTS_ONLY_KINDS, Conversation, Message, utcnow
+from devtone.domain.shapes import (
+    WrittenJson,
+    conversation_json,
+    message_json,
+    visitor_view,
+    written_json,
+)
 from devtone.errors import Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
@@ -87,7 +93,8 @@ def start_conversation(
 def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """The conversation, for a caller allowed to see it."""
     try:
-        return shape(load(conversation_id, caller))
+        shaped = shape(load(conversation_id, caller))
+        return shaped if isinstance(caller, AgentIdentity) else visitor_view(shaped)
     finally:
         db.session.close()
 
@@ -181,12 +188,21 @@ def write(
 
 
 def messages_after(
-    conversation_id: int, caller: Caller | None, after: int, limit: int = PAGE_MAX
+    conversation_id: int,
+    caller: Caller | None,
+    after: int,
+    limit: int = PAGE_MAX,
+    *,
+    visitor: bool | None = None,
 ) -> Page:
     """The entries with seq > `after`, oldest first, at most `limit` of them.
 
-    `caller=None` is for a stream that authorised its caller when it opened.
+    `caller=None` is for a stream that authorised its caller when it opened, and says
+    with `visitor` whose it is. A visitor reads neither the entries only agents read nor
+    the labels; their cursor moves past those entries, so they leave no gap.
     """
+    if visitor is None:
+        visitor = caller is not None and not isinstance(caller, AgentIdentity)
     if after < 0:
         raise Invalid("The cursor must be zero or more.", field="after")
     limit = max(1, min(limit, PAGE_MAX))
@@ -194,15 +210,22 @@ def messages_after(
         conversation = (
             load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)
         )
-        rows = db.session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.seq > after)
-            .order_by(Message.seq)
-            .limit(limit)
-        ).all()
+        # Read before the entries: every entry up to it is committed, so a visitor's cursor
+        # may skip to it past hidden ones.
+        head = conversation.last_seq
+        query = select(Message).where(
+            Message.conversation_id == conversation_id, Message.seq > after
+        )
+        if visitor:
+            query = query.where(Message.kind.not_in(AGENTS_ONLY_KINDS))
+        rows = db.session.scalars(query.order_by(Message.seq).limit(limit)).all()
         messages = [message_json(row) for row in rows]
         cursor = messages[-1]["seq"] if messages else after
-        return Page(messages, cursor, shape(conversation))
+        if not visitor:
+            return Page(messages, cursor, shape(conversation))
+        if len(rows) < limit:
+            cursor = max(cursor, head)
+        return Page(messages, cursor, visitor_view(shape(conversation)))
     finally:
         db.session.close()
 

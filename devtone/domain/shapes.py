@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,16 @@ def conversation_json(
             },
         },
         "last_message": message_json(last_text) if last_text is not None else None,
+        # Agents' own classification: `visitor_view` takes it out of what visitors read.
+        "labels": json.loads(conversation.labels or "[]"),
     }
+
+
+def visitor_view(conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as its visitor reads it: without the agents' labels."""
+    if "labels" not in conversation:
+        return conversation
+    return {name: value for name, value in conversation.items() if name != "labels"}
 
 
 @dataclass(frozen=True)

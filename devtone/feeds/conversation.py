@@ -23,6 +23,8 @@ from flask import Flask
 from devtone import metrics
 from devtone.domain import announce, conversations
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.models import AGENTS_ONLY_KINDS
+from devtone.domain.shapes import visitor_view
 from devtone.feeds import connection_log
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
@@ -43,13 +45,22 @@ class ConversationReader:
     due_at = None  # no timer of its own: the process's head watcher repairs it
     # A process holds one of these per open stream: slots, and nothing kept that the
     # stream needs only once (its channels, its hello), keep each stream small.
-    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection")
+    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection", "visitor")
 
-    def __init__(self, app: Flask, heads: HeadWatcher, conversation_id: int, cursor: int):
+    def __init__(
+        self,
+        app: Flask,
+        heads: HeadWatcher,
+        conversation_id: int,
+        cursor: int,
+        visitor: bool = False,
+    ):
         self.app = app
         self.heads = heads
         self.conversation_id = conversation_id
         self.cursor = cursor
+        # A visitor's stream skips the entries only agents read, and the labels.
+        self.visitor = visitor
         self.connection: connection_log.Connection | None = None  # set by the loop
 
     @property
@@ -90,11 +101,14 @@ class ConversationReader:
         changed = None
         while True:
             with self.app.app_context():
-                page = conversations.messages_after(self.conversation_id, None, self.cursor)
+                page = conversations.messages_after(
+                    self.conversation_id, None, self.cursor, visitor=self.visitor
+                )
             for message in page.messages:
                 yield self._frame(message)
                 if message["kind"] == "status":
                     changed = page.conversation
+            self.cursor = max(self.cursor, page.cursor)  # past entries a visitor skips
             if len(page.messages) < conversations.PAGE_MAX:
                 break
         if changed is not None:
@@ -105,10 +119,13 @@ class ConversationReader:
         or news that is not in the log (a mark, typing), passed on as it is."""
         message = item.get("message")
         if message is None:
-            yield from _news(item)
+            yield from _news(item, self.visitor)
             return
         seq = message["seq"]
         if seq <= self.cursor:
+            return
+        if self.visitor and seq == self.cursor + 1 and message["kind"] in AGENTS_ONLY_KINDS:
+            self.cursor = seq  # not the visitor's to read, and no gap either
             return
         if seq == self.cursor + 1:
             self.cursor = seq
@@ -118,7 +135,7 @@ class ConversationReader:
             # Every local subscriber shares this item: encode it once, not once each.
             yield shared_frame(item, "frame", "message", message, id=seq)
             if message["kind"] == "status":
-                yield shared_frame(item, "conversation_frame", "conversation", item["conversation"])
+                yield _conversation_frame(item, self.visitor)
         else:
             yield from self.read("gap")
 
@@ -136,13 +153,21 @@ def _observe_commit(item: dict[str, Any], histogram: Any) -> None:
         histogram.observe(max(0.0, time.time() - committed_at))
 
 
-def _news(item: dict[str, Any]) -> Iterator[bytes]:
+def _news(item: dict[str, Any], visitor: bool) -> Iterator[bytes]:
     """The frame of a change outside the log; no `id:`, so a resume never replays it."""
-    for event in ("typing", "conversation"):
-        if event in item:
-            # Shared by every local subscriber, like an entry's frame.
-            yield shared_frame(item, f"{event}_frame", event, item[event])
-            return
+    if "typing" in item:
+        # Shared by every local subscriber, like an entry's frame.
+        yield shared_frame(item, "typing_frame", "typing", item["typing"])
+    elif "conversation" in item:
+        yield _conversation_frame(item, visitor)
+
+
+def _conversation_frame(item: dict[str, Any], visitor: bool) -> bytes:
+    """The item's conversation, as its reader may see it (one frame per kind of reader)."""
+    if visitor:
+        shaped = visitor_view(item["conversation"])
+        return shared_frame(item, "visitor_conversation_frame", "conversation", shaped)
+    return shared_frame(item, "conversation_frame", "conversation", item["conversation"])
 
 
 def wait_for_messages(
@@ -197,7 +222,9 @@ def _wait(
     connection = connection_log.Connection("conversation", "longpoll", caller, conversation_id)
     with closing(subscription), connection:
         if conversations.authorized_head(conversation_id, caller) > after:
-            found = conversations.messages_after(conversation_id, None, after, limit)
+            found = conversations.messages_after(
+                conversation_id, None, after, limit, visitor=_visitor(caller)
+            )
             return _answer(connection, found)
         deadline = clock() + wait
         # The slot is taken only once the caller is let in: a stranger's refusal must not
@@ -216,7 +243,9 @@ def _wait(
                 page = _woken_by(item, conversation_id, caller, after, limit)
                 if page is not None:
                     return _answer(connection, page)
-        found = conversations.messages_after(conversation_id, None, after, limit)
+        found = conversations.messages_after(
+            conversation_id, None, after, limit, visitor=_visitor(caller)
+        )
         return _answer(connection, found, empty=connection_log.TIMEOUT)
 
 
@@ -236,22 +265,30 @@ def _woken_by(
             return None  # one's own typing is no news to oneself
         # Typing carries no conversation: read it (typing comes at most once per interval
         # per side, so this query is rare).
-        found = conversations.messages_after(conversation_id, None, after, limit)
+        found = conversations.messages_after(
+            conversation_id, None, after, limit, visitor=_visitor(caller)
+        )
         return replace(found, typing=typing)
     if item is not MISSED and _next_entry_or_news(item, after, _side(caller)):
         # The entry after the cursor, or a mark ("Seen" need not wait), answered from the
         # published item without a query.
         message = item.get("message")
+        visitor = _visitor(caller)
+        conversation = visitor_view(item["conversation"]) if visitor else item["conversation"]
         if message is None:
-            return conversations.Page([], after, item["conversation"])
+            return conversations.Page([], after, conversation)
+        if visitor and message["kind"] in AGENTS_ONLY_KINDS:
+            return conversations.Page([], message["seq"], conversation)  # the cursor moves past
         _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
-        return conversations.Page([message], message["seq"], item["conversation"])
+        return conversations.Page([message], message["seq"], conversation)
     if item is not MISSED and "message" not in item:
         return None  # the caller's own marks
     if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
         metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
-        found = conversations.messages_after(conversation_id, None, after, limit)
-        if found.messages:
+        found = conversations.messages_after(
+            conversation_id, None, after, limit, visitor=_visitor(caller)
+        )
+        if found.messages or found.cursor > after:  # entries, or a visitor's skip
             return found
     return None
 
@@ -269,6 +306,10 @@ def _answer(
     if connection.reason is None:
         connection.reason = connection_log.ANSWERED if delivered else empty
     return page
+
+
+def _visitor(caller: conversations.Caller) -> bool:
+    return not isinstance(caller, AgentIdentity)
 
 
 def _side(caller: conversations.Caller) -> str:

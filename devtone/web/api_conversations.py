@@ -91,7 +91,9 @@ def conversation_events(conversation_id: int) -> Response:
     # An agent's stream ends once they are deactivated; a visitor's token never expires
     # while its conversation exists.
     check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
-    reader = conversation_feed.ConversationReader(app, heads_of(app), conversation_id, cursor)
+    reader = conversation_feed.ConversationReader(
+        app, heads_of(app), conversation_id, cursor, visitor=not isinstance(who, AgentIdentity)
+    )
     # Given back when the stream ends; an agent's comes from the agents' reserve.
     slot = stream_slots_of(app).acquire(conversation_id, reserved=check is not None)
     stream = loop.stream(reader, broker_of(app), stream_settings(app, check), who, slot)
