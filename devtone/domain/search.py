@@ -31,6 +31,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from devtone.domain import fields
 from devtone.domain.models import STATUSES, Conversation, ConversationLabel, Label, Message
 from devtone.domain.search_index import DEFAULT_LANGUAGE, SEARCHED_KINDS
 from devtone.domain.shapes import conversation_json, message_json
@@ -270,7 +271,9 @@ def _results(found: list[Any], terms: list[str]) -> list[dict[str, Any]]:
 def _terms(q: object) -> list[str]:
     if q is None:
         return []
-    if not isinstance(q, str) or len(q) > QUERY_MAX:
+    if not isinstance(q, str) or not fields.is_storable(q):
+        raise Invalid("The search is not text.", field="q", code="invalid_text")
+    if len(q) > QUERY_MAX:
         raise Invalid(
             "The search is longer than {count} characters.", field="q", code="too_long",
             count=QUERY_MAX,
@@ -310,7 +313,11 @@ def _moment(raw: object, field: str, end: bool) -> datetime | None:
 
 
 def _text(value: object) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if not fields.is_storable(value):
+        raise Invalid("The label is not text.", field="label", code="invalid_text")
+    return value.strip()
 
 
 def _escape_like(text: str) -> str:
