@@ -49,6 +49,8 @@ SNIPPET_LENGTH = 200
 #: A name or e-mail match ranks above any message (bm25 and -ts_rank_cd are above this).
 _NAME_RANK = -1.0e6
 _WORD = re.compile(r"\w+")
+#: Names and addresses are not stemmed, and neither is what one has half typed.
+_SIMPLE = literal_column("'simple'::regconfig")
 
 
 def search(
@@ -131,25 +133,20 @@ def _ranked(
         hits = hits.where(_messages.c.created_at >= start)
     if end is not None:
         hits = hits.where(_messages.c.created_at < end)
-    pattern = "%" + _escape_like(phrase) + "%"
     names = select(
         _conversations.c.id.label("conversation_id"),
         null().label("message_id"),
         literal(_NAME_RANK).label("rank"),
-    ).where(
-        or_(
-            func.lower(_conversations.c.visitor_name).like(pattern, escape="\\"),
-            func.lower(_conversations.c.visitor_email).like(pattern, escape="\\"),
-        )
-    )
-    names = _in_dates(names, start, end)
+    ).where(_visitor_matches(engine, phrase))
+    names = _in_dates(names.where(LISTED), start, end)
     found = union_all(hits, names).subquery()
-    query = (
-        select(found.c.conversation_id, found.c.message_id)
-        .join(_conversations, _conversations.c.id == found.c.conversation_id)
-        .order_by(found.c.rank, found.c.message_id.desc())
+    query = select(found.c.conversation_id, found.c.message_id).order_by(
+        found.c.rank, found.c.message_id.desc()
     )
-    return _paged(_narrowed(query, narrow), page)
+    if narrow["status"] is not None or narrow["agent_id"] is not None:
+        # A message's conversation is listed (it has an entry): join only to narrow.
+        query = query.join(_conversations, _conversations.c.id == found.c.conversation_id)
+    return _paged(_narrowed(query, narrow, found.c.conversation_id), page)
 
 
 def _sqlite_hits(terms: list[str]) -> Select:
@@ -170,19 +167,44 @@ def _sqlite_hits(terms: list[str]) -> Select:
 
 
 def _postgresql_hits(terms: list[str]) -> Select:
-    language = current_app.config.get("SEARCH_LANGUAGE", DEFAULT_LANGUAGE)
-    # Validated by config.py: letters and "_" only.
-    regconfig = literal_column(f"'{language}'::regconfig")
-    words = [f"'{term}'" for term in terms[:-1]]
-    last = terms[-1]
-    words.append(f"'{last}':*" if len(last) >= 3 else f"'{last}'")
+    regconfig = _regconfig()
+    # Every word stemmed as the index was; the last one also as typed and as a prefix
+    # ("reemb" finds the stem "reembols"). A stem is never made a prefix: the stem of
+    # "pedido" is "ped", and "ped:*" would find every "pedágio" and "pediu".
+    words = [f"'{term}'" for term in terms]
     query = func.to_tsquery(regconfig, bindparam("tsquery", " & ".join(words)))
+    last = terms[-1]
+    if len(last) >= 3:
+        typed = func.to_tsquery(_SIMPLE, bindparam("typed", f"'{last}':*"))
+        if words[:-1]:
+            stemmed = func.to_tsquery(regconfig, bindparam("stemmed", " & ".join(words[:-1])))
+            typed = stemmed.op("&&")(typed)
+        query = query.op("||")(typed)
     vector = literal_column("messages.search_vector")
     return select(
         _messages.c.conversation_id,
         _messages.c.id.label("message_id"),
         (-func.ts_rank_cd(vector, query)).label("rank"),
     ).where(_messages.c.kind.in_(SEARCHED_KINDS), vector.op("@@")(query))
+
+
+def _visitor_matches(engine: str, phrase: str) -> Any:
+    """The visitor's name or e-mail holds what was typed: on PostgreSQL, their words (an
+    address is one) by the indexed `visitor_vector`; on SQLite, as a substring."""
+    if engine == "postgresql":
+        vector = literal_column("conversations.visitor_vector")
+        return vector.op("@@")(func.plainto_tsquery(_SIMPLE, bindparam("phrase", phrase)))
+    pattern = "%" + _escape_like(phrase) + "%"
+    return or_(
+        func.lower(_conversations.c.visitor_name).like(pattern, escape="\\"),
+        func.lower(_conversations.c.visitor_email).like(pattern, escape="\\"),
+    )
+
+
+def _regconfig() -> Any:
+    language = current_app.config.get("SEARCH_LANGUAGE", DEFAULT_LANGUAGE)
+    # Validated by config.py: letters and "_" only.
+    return literal_column(f"'{language}'::regconfig")
 
 
 def _latest(
@@ -192,7 +214,8 @@ def _latest(
     query = select(
         _conversations.c.id.label("conversation_id"), null().label("message_id")
     ).order_by(_conversations.c.updated_at.desc(), _conversations.c.id.desc())
-    return _paged(_narrowed(_in_dates(query, start, end), narrow), page)
+    query = _in_dates(query.where(LISTED), start, end)
+    return _paged(_narrowed(query, narrow, _conversations.c.id), page)
 
 
 def _in_dates(query: Select, start: datetime | None, end: datetime | None) -> Select:
@@ -204,8 +227,9 @@ def _in_dates(query: Select, start: datetime | None, end: datetime | None) -> Se
     return query
 
 
-def _narrowed(query: Select, narrow: dict[str, Any]) -> Select:
-    query = query.where(LISTED)
+def _narrowed(query: Select, narrow: dict[str, Any], conversation_id: Any) -> Select:
+    """`query` narrowed by status and agent (it has the conversations' columns then) and
+    by label (through `conversation_id`)."""
     if narrow["status"] is not None:
         query = query.where(_conversations.c.status == narrow["status"])
     if narrow["agent_id"] is not None:
@@ -216,7 +240,7 @@ def _narrowed(query: Select, narrow: dict[str, Any]) -> Select:
             .join(Label, Label.id == ConversationLabel.label_id)
             .where(Label.name_key == narrow["label"].casefold())
         )
-        query = query.where(_conversations.c.id.in_(labelled))
+        query = query.where(conversation_id.in_(labelled))
     return query
 
 

@@ -51,6 +51,16 @@ SQLITE_DROP = (
 )
 PG_INDEX = "ix_messages_search"
 PG_COLUMN = "search_vector"
+# The visitor's name and address as words ('simple': names are not stemmed; the default
+# parser keeps an address as one word).
+PG_VISITOR_INDEX = "ix_conversations_visitor_search"
+PG_VISITOR_COLUMN = "visitor_vector"
+PG_VISITOR_CREATE = (
+    f"ALTER TABLE conversations ADD COLUMN {PG_VISITOR_COLUMN} tsvector GENERATED ALWAYS AS"
+    " (to_tsvector('simple'::regconfig, visitor_name || ' ' || coalesce(visitor_email, '')))"
+    " STORED",
+    f"CREATE INDEX {PG_VISITOR_INDEX} ON conversations USING gin ({PG_VISITOR_COLUMN})",
+)
 
 
 def postgresql_create(language: str) -> tuple[str, str]:
@@ -65,7 +75,8 @@ def postgresql_create(language: str) -> tuple[str, str]:
 
 def in_models(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's `include_object`: the index's objects are made by hand, not by models."""
-    return not (name or "").startswith(("messages_fts", PG_INDEX, PG_COLUMN))
+    made_by_hand = ("messages_fts", PG_INDEX, PG_COLUMN, PG_VISITOR_INDEX, PG_VISITOR_COLUMN)
+    return not (name or "").startswith(made_by_hand)
 
 
 def _language() -> str:
@@ -88,6 +99,9 @@ def _create(target: Any, connection: Any, **kw: Any) -> None:
             connection.exec_driver_sql(statement)
     elif connection.dialect.name == "postgresql":
         for statement in postgresql_create(_language()):
+            connection.exec_driver_sql(statement)
+        # Conversations are created before messages (the foreign key): already there.
+        for statement in PG_VISITOR_CREATE:
             connection.exec_driver_sql(statement)
 
 

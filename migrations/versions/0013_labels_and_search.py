@@ -95,6 +95,15 @@ def upgrade():
             "CREATE INDEX ix_messages_search ON messages USING gin (search_vector)"
             f" WHERE kind IN {_KINDS}"
         )
+        # The visitor's name and address as words ('simple': names are not stemmed).
+        op.execute(
+            "ALTER TABLE conversations ADD COLUMN visitor_vector tsvector GENERATED ALWAYS AS"
+            " (to_tsvector('simple'::regconfig, visitor_name || ' ' || coalesce(visitor_email, '')))"
+            " STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_conversations_visitor_search ON conversations USING gin (visitor_vector)"
+        )
 
 
 def downgrade():
@@ -104,6 +113,8 @@ def downgrade():
     else:
         op.execute("DROP INDEX IF EXISTS ix_messages_search")
         op.execute("ALTER TABLE messages DROP COLUMN IF EXISTS search_vector")
+        op.execute("DROP INDEX IF EXISTS ix_conversations_visitor_search")
+        op.execute("ALTER TABLE conversations DROP COLUMN IF EXISTS visitor_vector")
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_column('labels')
     op.drop_index('ix_conversation_labels_label_id', table_name='conversation_labels')
