@@ -5,7 +5,8 @@ kept in step by triggers, so every write path is covered, however it inserts. Po
 a stored generated column `messages.search_vector` (`to_tsvector(<language>, body)`) with
 a GIN index: stored, so ranking reads the vectors instead of parsing every matching body
 again. Both cover the entries people write (text and notes); status and label entries
-are not searched.
+are not searched. PostgreSQL's parser leaves what looks like an HTML tag (`<img …>`) out
+of the vector; FTS5 indexes its words.
 
 Made by the migration (0013) for deployments and by `db.create_all()` (tests, `make run`'s
 first start) through the listener below; the SQL is the same.

@@ -139,8 +139,9 @@ def test_results_come_in_pages(app, say):
     assert len(set(ids)) == search.PAGE_SIZE + 3
 
 
-def test_markup_and_query_syntax_are_only_text(app, say):
-    session = say('<img src=x onerror="alert(1)"> AND "quoted" NEAR(x)')
+def test_query_syntax_is_only_text(app, say):
+    # Not an HTML tag: PostgreSQL's parser leaves tags (<img …>) out of the index.
+    session = say('Escrevi "quoted" AND NEAR(x) onerror=alert(1)')
     found = _found(app, q='onerror" * NEAR(')
     assert [r["conversation"]["id"] for r in found["results"]] == [session.id]
     # No word at all: every conversation, as with no query.
