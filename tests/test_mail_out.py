@@ -249,3 +249,45 @@ def test_an_e_mail_that_cannot_be_written_is_given_up_and_the_next_one_still_goe
     given_up = [row for row in outbox_rows(app) if row.conversation_id == first]
     assert [row.given_up_at is not None for row in given_up] == [True]
     assert sender.round() == 0  # never tried again
+
+
+def note(app, conversation_id, agent, body):
+    with app.app_context():
+        message, _ = conversations.post_message(conversation_id, agent.identity, body, None, "note")
+    return message
+
+
+def test_the_e_mailed_replies_hold_no_note(app, agent, sender, mail_server):
+    conversation_id, _ = start(app)
+    reply(app, conversation_id, agent, "Hello Ada!")
+    note(app, conversation_id, agent, "Internal: she asked twice already")
+    reply(app, conversation_id, agent, "Your order ships today")
+    after_the_wait()
+    assert sender.round() == 1
+    [received] = mail_server.wait_for(1)
+    body = received.get_content()
+    assert "Hello Ada!" in body and "Your order ships today" in body
+    assert "Internal" not in body and "asked twice" not in body
+
+
+def test_a_note_alone_is_never_e_mailed(app, agent, sender, mail_server):
+    conversation_id, _ = start(app)
+    note(app, conversation_id, agent, "Call her back tomorrow")
+    after_the_wait()
+    assert sender.round() == 0
+    assert mail_server.messages == [] and outbox_rows(app) == []
+
+
+def test_the_e_mailed_transcript_holds_no_note(app, agent, sender, mail_server):
+    conversation_id, visitor = start(app)
+    with app.app_context():
+        conversations.post_message(conversation_id, visitor, "My parcel is late")
+    note(app, conversation_id, agent, "Carrier lost it, do not say so")
+    reply(app, conversation_id, agent, "Let me look")
+    with app.app_context():
+        reply_mail.queue_transcript(conversation_id, visitor)
+    assert sender.round() == 1
+    [received] = mail_server.wait_for(1)
+    body = received.get_content()
+    assert "My parcel is late" in body and "Let me look" in body
+    assert "Carrier" not in body

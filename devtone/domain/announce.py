@@ -37,17 +37,20 @@ def changes(
     conversation: dict[str, Any],
     entries: list[dict[str, Any]],
     marks_of: str | None = None,
+    mentions: dict[str, int] | None = None,
 ) -> None:
     """Announce committed entries, each with the conversation after all of them, or (with
     no entry) the conversation's own change; `marks_of` names the side whose marks moved.
-    The dashboard feed hears every channel."""
+    The dashboard feed hears every channel; `mentions` (notes.py) are for it alone, so
+    they ride beside the conversation, never in it (the visitor's readers pass it on)."""
+    also = {"mentions": mentions} if mentions else {}
     if not entries:
-        change = {"conversation": conversation}
+        change = {"conversation": conversation, **also}
         if marks_of is not None:
             change["marks_of"] = marks_of  # one's own marks are no news to one's long-poll
         publish(conversation_id, change)
     for entry in entries:
-        publish(conversation_id, {"message": entry, "conversation": conversation})
+        publish(conversation_id, {"message": entry, "conversation": conversation, **also})
 
 
 def publish(conversation_id: int, item: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from devtone import metrics
-from devtone.domain import announce, availability, fields, log_writer, visitors
+from devtone.domain import announce, availability, fields, log_writer, notes, visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
 from devtone.domain.models import AGENTS_ONLY_KINDS, Conversation, Message, utcnow
@@ -23,13 +23,15 @@ from devtone.domain.shapes import (
     WrittenJson,
     conversation_json,
     message_json,
-    visitor_view,
+    seen_by_visitor,
     written_json,
 )
 from devtone.errors import Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
 PAGE_MAX = 500
+#: What a poster may ask for: a text message, or (agents) a private note.
+POSTED_KINDS = ("text", "note")
 
 #: Who calls the domain: a visitor (by token) or a signed-in agent.
 Caller = visitors.Visitor | visitors.MailedVisitor | AgentIdentity
@@ -94,7 +96,7 @@ def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """The conversation, for a caller allowed to see it."""
     try:
         shaped = shape(load(conversation_id, caller))
-        return shaped if isinstance(caller, AgentIdentity) else visitor_view(shaped)
+        return shaped if isinstance(caller, AgentIdentity) else seen_by_visitor(shaped)
     finally:
         db.session.close()
 
@@ -131,14 +133,27 @@ def authorized_head(conversation_id: int, caller: Caller) -> int:
 
 
 def post_message(
-    conversation_id: int, caller: Caller, body: object, client_id: object = None
+    conversation_id: int,
+    caller: Caller,
+    body: object,
+    client_id: object = None,
+    kind: object = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Append a text message; return it and whether it is new.
+    """Append a text message (or, `kind` "note", an agent's private note: notes.py);
+    return it and whether it is new.
 
     Idempotent on `client_id`: posting the same one again returns the stored message.
     A visitor writing to a closed conversation reopens it; an agent answering a waiting
-    one takes it. Agents cannot write to a closed conversation.
+    one takes it. Agents cannot write to a closed conversation (but may note in it).
     """
+    kind = fields.clean_choice(kind, "kind", POSTED_KINDS, default="text")
+    if kind == "note":
+        author = notes.require_agent(caller)
+        body = fields.clean_body(body)
+        client_id = fields.clean_client_id(client_id)
+        mentions = notes.mentions_in(body)
+        shaped, written = write(conversation_id, log_writer.note, author, body, client_id, mentions)
+        return shaped.answer, written.changed
     body = fields.clean_body(body)
     client_id = fields.clean_client_id(client_id)
     shaped, written = write(conversation_id, log_writer.post, caller, body, client_id)
@@ -183,7 +198,10 @@ def write(
         db.session.close()
     shaped = written_json(written)
     if written.changed:
-        announce.changes(conversation_id, shaped.conversation, shaped.entries, written.marks_of)
+        mentions = notes.mentions_of(written.conversation.mentions)
+        announce.changes(
+            conversation_id, shaped.conversation, shaped.entries, written.marks_of, mentions
+        )
     return shaped, written
 
 
@@ -192,40 +210,41 @@ def messages_after(
     caller: Caller | None,
     after: int,
     limit: int = PAGE_MAX,
-    *,
-    visitor: bool | None = None,
+    visitor_view: bool | None = None,
 ) -> Page:
     """The entries with seq > `after`, oldest first, at most `limit` of them.
 
-    `caller=None` is for a stream that authorised its caller when it opened, and says
-    with `visitor` whose it is. A visitor reads neither the entries only agents read nor
-    the labels; their cursor moves past those entries, so they leave no gap.
+    `caller=None` is for a reader that authorised its caller when it opened; it says
+    `visitor_view` (otherwise the caller's side does). The visitor's view skips the
+    entries only agents read (notes, label changes) in SQL, and its cursor moves past
+    them (up to the head read before the entries), so the visitor's next read starts
+    after them and no gap ever shows; nor does it carry the conversation's labels.
     """
-    if visitor is None:
-        visitor = caller is not None and not isinstance(caller, AgentIdentity)
     if after < 0:
         raise Invalid("The cursor must be zero or more.", field="after")
     limit = max(1, min(limit, PAGE_MAX))
+    if visitor_view is None:
+        visitor_view = caller is not None and not isinstance(caller, AgentIdentity)
     try:
         conversation = (
             load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)
         )
-        # Read before the entries: every entry up to it is committed, so a visitor's cursor
-        # may skip to it past hidden ones.
+        # Read before the entries: every entry up to this head is committed (seq is taken
+        # under the row's lock), so a cursor moved up to it skips only what was read.
         head = conversation.last_seq
         query = select(Message).where(
             Message.conversation_id == conversation_id, Message.seq > after
         )
-        if visitor:
+        if visitor_view:
             query = query.where(Message.kind.not_in(AGENTS_ONLY_KINDS))
         rows = db.session.scalars(query.order_by(Message.seq).limit(limit)).all()
         messages = [message_json(row) for row in rows]
         cursor = messages[-1]["seq"] if messages else after
-        if not visitor:
+        if not visitor_view:
             return Page(messages, cursor, shape(conversation))
-        if len(rows) < limit:
+        if len(messages) < limit:
             cursor = max(cursor, head)
-        return Page(messages, cursor, visitor_view(shape(conversation)))
+        return Page(messages, cursor, seen_by_visitor(shape(conversation)))
     finally:
         db.session.close()
 

@@ -128,3 +128,17 @@ def clean_flag(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise Invalid("{field} must be true or false.", field=field)
     return value
+
+
+def clean_choice(value: object, field: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices` (`default` when absent)."""
+    if value is None:
+        return default
+    if not isinstance(value, str) or value not in choices:
+        raise Invalid(
+            "{field} must be one of {allowed}.",
+            field=field,
+            code="invalid_choice",
+            allowed=", ".join(choices),
+        )
+    return value

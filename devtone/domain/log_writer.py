@@ -93,6 +93,28 @@ def post(conversation_id: int, caller: object, body: str, client_id: str | None)
     return Written(row, entries, last_text=message, answer=message)
 
 
+def note(
+    conversation_id: int, caller: AgentIdentity, body: str, client_id: str | None, mentions: Any
+) -> Written:
+    """Append an agent's private note (idempotent on `client_id`, like a post).
+
+    Not a reply: the status, the assignment, the first reply, the unread counts and the
+    newest text stay as they were, in a closed conversation too. `mentions(row)` names
+    the agents it alerts (the ids, stored with the note's seq on the row).
+    """
+    row = _take_seq(conversation_id, text=False, from_visitor=False)
+    entry = _insert(
+        row, {"kind": "note", "sender": "agent", "author_name": caller.name, "body": body,
+              "client_id": client_id, "agent_id": caller.id},
+    )  # fmt: skip
+    if entry is None:
+        return Written(row, answer=_stored(conversation_id, caller, client_id), changed=False)
+    mentioned = mentions(row, entry.seq)
+    if mentioned is not None:
+        row = _update(conversation_id, mentions=mentioned)
+    return Written(row, [entry], last_text=_last_text(row), answer=entry)
+
+
 def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Written:
     """Give the conversation to `agent_id` and log who joined.
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from devtone.extensions import db
 
 STATUSES = ("waiting", "active", "closed")
-KINDS = ("text", "status", "label")
-#: Entries of the log only agents read: the visitor's readers skip them (their cursor
-#: moves past them without a gap).
-AGENTS_ONLY_KINDS = ("label",)
+KINDS = ("text", "status", "note", "label")
+#: Entries of the log only agents read (private notes, label changes): the visitor's
+#: view of the log skips them (their cursor moves past them without a gap).
+AGENTS_ONLY_KINDS = ("note", "label")
 SENDERS = ("visitor", "agent", "system")
 ROLES = ("agent", "admin")
 
@@ -206,6 +206,9 @@ class Conversation(db.Model):
     # that changed them: every shape of the conversation carries them without a join.
     # `conversation_labels` holds the same set for the queries that filter by label.
     labels: Mapped[str] = mapped_column(Text, default="[]")
+    # The agents its private notes mentioned, as JSON {"<agent id>": seq of the newest note
+    # that did}: their dashboards alert them (notes.py). Never in the visitor's view.
+    mentions: Mapped[str | None] = mapped_column(Text)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
@@ -256,7 +259,9 @@ class ConversationLabel(db.Model):
 
 
 class Message(db.Model):
-    """One entry of a conversation's log: a text message, a status or a label change."""
+    """One entry of a conversation's log: a text message, a status change, an agent's
+    private note or a label change (kinds "note" and "label": the visitor's view of the
+    log skips them)."""
 
     __tablename__ = "messages"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, tuple_
 
+from devtone.domain import notes
 from devtone.domain.models import Conversation, Message, utcnow
 from devtone.domain.shapes import conversation_json
 from devtone.extensions import db
@@ -71,11 +72,20 @@ def take_snapshot(now: datetime | None = None) -> Snapshot:
             .limit(OPEN_MAX + RECENTLY_CLOSED)
         ).all()
         last_texts = _last_texts(rows)
-        listed = [conversation_json(row, last_texts.get(row.id)) for row in rows]
+        listed = [_listed(row, last_texts.get(row.id)) for row in rows]
         figures = _stats(now)
     finally:
         db.session.close()
     return Snapshot(listed, figures, _etag(listed, figures))
+
+
+def _listed(row: Conversation, last_text: Message | None) -> dict[str, Any]:
+    """A listed conversation: its shape, and (agents see snapshots) its notes' mentions."""
+    listed = conversation_json(row, last_text)
+    mentions = notes.mentions_of(row.mentions)
+    if mentions:
+        listed["mentions"] = mentions
+    return listed
 
 
 def stats(now: datetime | None = None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from devtone import metrics
 from devtone.domain import announce, conversations
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.models import AGENTS_ONLY_KINDS
-from devtone.domain.shapes import visitor_view
+from devtone.domain.shapes import seen_by_visitor
 from devtone.feeds import connection_log
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
@@ -45,7 +45,7 @@ class ConversationReader:
     due_at = None  # no timer of its own: the process's head watcher repairs it
     # A process holds one of these per open stream: slots, and nothing kept that the
     # stream needs only once (its channels, its hello), keep each stream small.
-    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection", "visitor")
+    __slots__ = ("app", "heads", "conversation_id", "cursor", "connection", "visitor_view")
 
     def __init__(
         self,
@@ -53,14 +53,14 @@ class ConversationReader:
         heads: HeadWatcher,
         conversation_id: int,
         cursor: int,
-        visitor: bool = False,
+        visitor_view: bool = False,
     ):
         self.app = app
         self.heads = heads
         self.conversation_id = conversation_id
         self.cursor = cursor
-        # A visitor's stream skips the entries only agents read, and the labels.
-        self.visitor = visitor
+        # The visitor's stream skips notes (notes.py): its cursor moves past them unsent.
+        self.visitor_view = visitor_view
         self.connection: connection_log.Connection | None = None  # set by the loop
 
     @property
@@ -102,13 +102,15 @@ class ConversationReader:
         while True:
             with self.app.app_context():
                 page = conversations.messages_after(
-                    self.conversation_id, None, self.cursor, visitor=self.visitor
+                    self.conversation_id, None, self.cursor, visitor_view=self.visitor_view
                 )
             for message in page.messages:
                 yield self._frame(message)
                 if message["kind"] == "status":
                     changed = page.conversation
-            self.cursor = max(self.cursor, page.cursor)  # past entries a visitor skips
+            # Past the notes a visitor's page skipped: the head watcher then sees this
+            # stream up to date, and the next entry is next, not a gap.
+            self.cursor = max(self.cursor, page.cursor)
             if len(page.messages) < conversations.PAGE_MAX:
                 break
         if changed is not None:
@@ -119,23 +121,22 @@ class ConversationReader:
         or news that is not in the log (a mark, typing), passed on as it is."""
         message = item.get("message")
         if message is None:
-            yield from _news(item, self.visitor)
+            yield from _news(item, self.visitor_view)
             return
         seq = message["seq"]
         if seq <= self.cursor:
             return
-        if self.visitor and seq == self.cursor + 1 and message["kind"] in AGENTS_ONLY_KINDS:
-            self.cursor = seq  # not the visitor's to read, and no gap either
-            return
         if seq == self.cursor + 1:
             self.cursor = seq
+            if self.visitor_view and message["kind"] in AGENTS_ONLY_KINDS:
+                return  # never sent to the visitor; the cursor moves past it all the same
             self.connection.delivered += 1
             metrics.DELIVERED_SSE.inc()
             _observe_commit(item, metrics.COMMIT_TO_WRITE_SSE)
             # Every local subscriber shares this item: encode it once, not once each.
             yield shared_frame(item, "frame", "message", message, id=seq)
             if message["kind"] == "status":
-                yield _conversation_frame(item, self.visitor)
+                yield _conversation_frame(item, self.visitor_view)
         else:
             yield from self.read("gap")
 
@@ -153,19 +154,20 @@ def _observe_commit(item: dict[str, Any], histogram: Any) -> None:
         histogram.observe(max(0.0, time.time() - committed_at))
 
 
-def _news(item: dict[str, Any], visitor: bool) -> Iterator[bytes]:
+def _news(item: dict[str, Any], visitor_view: bool) -> Iterator[bytes]:
     """The frame of a change outside the log; no `id:`, so a resume never replays it."""
     if "typing" in item:
         # Shared by every local subscriber, like an entry's frame.
         yield shared_frame(item, "typing_frame", "typing", item["typing"])
     elif "conversation" in item:
-        yield _conversation_frame(item, visitor)
+        yield _conversation_frame(item, visitor_view)
 
 
-def _conversation_frame(item: dict[str, Any], visitor: bool) -> bytes:
-    """The item's conversation, as its reader may see it (one frame per kind of reader)."""
-    if visitor:
-        shaped = visitor_view(item["conversation"])
+def _conversation_frame(item: dict[str, Any], visitor_view: bool) -> bytes:
+    """The item's conversation as its reader may see it (a visitor's, without the labels);
+    one frame per kind of reader, shared by every local subscriber of that kind."""
+    if visitor_view:
+        shaped = seen_by_visitor(item["conversation"])
         return shared_frame(item, "visitor_conversation_frame", "conversation", shaped)
     return shared_frame(item, "conversation_frame", "conversation", item["conversation"])
 
@@ -220,12 +222,15 @@ def _wait(
     # published to us, and one committed before it is seen by it.
     subscription = broker.subscribe([announce.conversation_channel(conversation_id)])
     connection = connection_log.Connection("conversation", "longpoll", caller, conversation_id)
+    visitor = _side(caller) == "visitor"
     with closing(subscription), connection:
         if conversations.authorized_head(conversation_id, caller) > after:
             found = conversations.messages_after(
-                conversation_id, None, after, limit, visitor=_visitor(caller)
+                conversation_id, None, after, limit, visitor_view=visitor
             )
-            return _answer(connection, found)
+            if found.messages or not visitor:
+                return _answer(connection, found)
+            after = found.cursor  # only notes came: wait after them, as if up to date
         deadline = clock() + wait
         # The slot is taken only once the caller is let in: a stranger's refusal must not
         # depend on how busy the conversation is (a 429 would say that it exists).
@@ -241,10 +246,12 @@ def _wait(
                     connection.reason = connection_log.SERVER_SHUTDOWN
                     break  # shutting down: answer now, the client asks again elsewhere
                 page = _woken_by(item, conversation_id, caller, after, limit)
-                if page is not None:
+                if _skipped(page, after):
+                    after = page.cursor  # a note, unseen by the visitor: wait on after it
+                elif page is not None:
                     return _answer(connection, page)
         found = conversations.messages_after(
-            conversation_id, None, after, limit, visitor=_visitor(caller)
+            conversation_id, None, after, limit, visitor_view=visitor
         )
         return _answer(connection, found, empty=connection_log.TIMEOUT)
 
@@ -256,9 +263,11 @@ def _woken_by(
     after: int,
     limit: int,
 ) -> conversations.Page | None:
-    """What a waiting long-poll answers after `item` (None: wait on)."""
+    """What a waiting long-poll answers after `item` (None: wait on; see `_skipped`
+    for a visitor's page that only moves the cursor past notes)."""
     if item is None:
         return None
+    visitor = _side(caller) == "visitor"
     if _is_typing(item):
         typing = item["typing"]
         if typing.get("sender") == _side(caller):
@@ -266,19 +275,18 @@ def _woken_by(
         # Typing carries no conversation: read it (typing comes at most once per interval
         # per side, so this query is rare).
         found = conversations.messages_after(
-            conversation_id, None, after, limit, visitor=_visitor(caller)
+            conversation_id, None, after, limit, visitor_view=visitor
         )
         return replace(found, typing=typing)
     if item is not MISSED and _next_entry_or_news(item, after, _side(caller)):
         # The entry after the cursor, or a mark ("Seen" need not wait), answered from the
         # published item without a query.
         message = item.get("message")
-        visitor = _visitor(caller)
-        conversation = visitor_view(item["conversation"]) if visitor else item["conversation"]
+        conversation = seen_by_visitor(item["conversation"]) if visitor else item["conversation"]
         if message is None:
             return conversations.Page([], after, conversation)
         if visitor and message["kind"] in AGENTS_ONLY_KINDS:
-            return conversations.Page([], message["seq"], conversation)  # the cursor moves past
+            return conversations.Page([], message["seq"], conversation)
         _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
         return conversations.Page([message], message["seq"], conversation)
     if item is not MISSED and "message" not in item:
@@ -286,11 +294,16 @@ def _woken_by(
     if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap
         metrics.CATCH_UP_READS.labels("missed" if item is MISSED else "gap").inc()
         found = conversations.messages_after(
-            conversation_id, None, after, limit, visitor=_visitor(caller)
+            conversation_id, None, after, limit, visitor_view=visitor
         )
-        if found.messages or found.cursor > after:  # entries, or a visitor's skip
+        if found.messages or found.cursor > after:
             return found
     return None
+
+
+def _skipped(page: conversations.Page | None, after: int) -> bool:
+    """Whether `page` only moves a visitor's cursor past notes: nothing to answer."""
+    return page is not None and not page.messages and page.typing is None and page.cursor > after
 
 
 def _answer(
@@ -306,10 +319,6 @@ def _answer(
     if connection.reason is None:
         connection.reason = connection_log.ANSWERED if delivered else empty
     return page
-
-
-def _visitor(caller: conversations.Caller) -> bool:
-    return not isinstance(caller, AgentIdentity)
 
 
 def _side(caller: conversations.Caller) -> str:

@@ -141,6 +141,8 @@ class _Feed:
         if conversation["version"] > self.versions.get(conversation["id"], 0):
             self.versions[conversation["id"]] = conversation["version"]
             self.sent()
+            if "mentions" in item:  # agents' eyes only: beside the visitor's shape
+                conversation = {**conversation, "mentions": item["mentions"]}
             yield shared_frame(item, "dashboard_frame", "conversation", conversation)
             if self.stats_due is None:
                 self.stats_due = now

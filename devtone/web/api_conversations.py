@@ -44,12 +44,13 @@ def get_conversation(conversation_id: int) -> dict[str, Any]:
 
 @bp.post("/conversations/<id:conversation_id>/messages")
 def post_message(conversation_id: int) -> tuple[dict[str, Any], int]:
-    """Add a message; the same client_id again answers 200 with the stored one."""
+    """Add a message (or an agent's note: `kind` "note"); the same client_id again answers
+    200 with the stored one."""
     who = caller()
     fields = json_object()
     limits.count_message(conversation_id, who)
     message, created = conversations.post_message(
-        conversation_id, who, fields.get("body"), fields.get("client_id")
+        conversation_id, who, fields.get("body"), fields.get("client_id"), fields.get("kind")
     )
     return {"message": message}, 201 if created else 200
 
@@ -92,7 +93,7 @@ def conversation_events(conversation_id: int) -> Response:
     # while its conversation exists.
     check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
     reader = conversation_feed.ConversationReader(
-        app, heads_of(app), conversation_id, cursor, visitor=not isinstance(who, AgentIdentity)
+        app, heads_of(app), conversation_id, cursor, visitor_view=not isinstance(who, AgentIdentity)
     )
     # Given back when the stream ends; an agent's comes from the agents' reserve.
     slot = stream_slots_of(app).acquire(conversation_id, reserved=check is not None)

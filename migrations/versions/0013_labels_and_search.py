@@ -3,7 +3,7 @@ table, and their names on the conversation's row), and the full-text index of wh
 people write (SQLite FTS5 with triggers; on PostgreSQL a stored tsvector column with a GIN index)
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 23:30:00
 """
 import os
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-# Written beside 0011 and 0012 (issue 19); the lead re-chains it at merge.
-down_revision = '0010'
+# Written beside 0011 and 0012 (issue 19); chained after 0011 (notes) when main was merged in.
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

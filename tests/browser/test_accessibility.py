@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from devtone.domain import conversations
 from tests.browser.dashboard_pages import NOTIFICATIONS_NOT_ASKED_YET, sign_in
 from tests.browser.host_site import AgentSession
 from tests.browser.pages import first_message, start_chat, type_message
@@ -107,10 +108,12 @@ def test_the_chat_page_on_a_phone(live_server, axe_page, theme):
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_the_agents_pages(live_server, axe_page, admin, start_visitor, theme):
+def test_the_agents_pages(app, live_server, axe_page, admin, start_visitor, theme):
     server = live_server()
     visitor = start_visitor("Ada")
     first_message(server.url, visitor, "Hello")
+    with app.app_context():  # a private note in the transcript, on its own colours
+        conversations.post_message(visitor.id, admin.identity, "VIP @Ada Admin", None, "note")
 
     page = axe_page(theme)
     page.add_init_script(NOTIFICATIONS_NOT_ASKED_YET)  # the alerts' button shows, as it would
@@ -119,7 +122,10 @@ def test_the_agents_pages(live_server, axe_page, admin, start_visitor, theme):
     sign_in(page, server.url, admin)
     page.locator(f"#conversation-list li[data-conversation-id='{visitor.id}']").click()
     expect(page.locator("#transcript")).to_be_visible()
+    expect(page.locator("#transcript-messages .message--note")).to_be_visible()
     assert_accessible(page, "dashboard")
+    page.check("#reply-as-note")
+    assert_accessible(page, "dashboard, writing a private note")
     page.click("#alert-settings summary")
     expect(page.locator("#allow-notifications")).to_be_visible()
     assert_accessible(page, "dashboard, alert settings open")

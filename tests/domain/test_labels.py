@@ -110,3 +110,19 @@ def test_the_visitor_reads_neither_label_entries_nor_labels_and_their_cursor_ski
         conversations.post_message(visitor.id, me, "Ainda aí?")
         after = conversations.messages_after(visitor.id, me, page.cursor)
         assert [m["seq"] for m in after.messages] == [3]
+
+
+def test_notes_and_label_changes_together_leave_the_visitor_no_gap(
+    app, agent, visitor, team_labels
+):
+    me = Visitor(visitor.token)
+    with app.app_context():
+        conversations.post_message(visitor.id, me, "Olá")
+        conversations.post_message(visitor.id, agent.identity, "cliente antigo", None, "note")
+        labels.set_conversation_labels(visitor.id, agent.identity, ["VIP"])
+        conversations.post_message(visitor.id, me, "Alguém aí?")
+        page = conversations.messages_after(visitor.id, me, 0)
+        agents_page = conversations.messages_after(visitor.id, agent.identity, 0)
+    assert [(m["seq"], m["kind"]) for m in page.messages] == [(1, "text"), (4, "text")]
+    assert page.cursor == 4
+    assert [m["kind"] for m in agents_page.messages] == ["text", "note", "label", "text"]

@@ -191,3 +191,39 @@ test("close() stops every alert", () => {
   assert.equal(clock.pending, 0);
   assert.deepEqual(schedule.ringing, []);
 });
+
+// ── notes that mention the agent ───────────────────────────────────────────────────────
+
+const mentioned = (c, seq, agentId = ME) => ({ ...c, mentions: { [String(agentId)]: seq } });
+
+test("a note mentioning me rings, even in a conversation outside Mine and Waiting", () => {
+  const { schedule, rings } = alerts({ agentId: ME, intervalMs: 1000 });
+  const elsewhere = conversation(1, { status: "active", agent: theirs, last: { seq: 2, sender: "agent" } });
+  schedule.snapshot([elsewhere]);
+  schedule.update(mentioned({ ...elsewhere, last_seq: 3 }, 3));
+  assert.deepEqual(rings, [[1, 1]]);
+  assert.deepEqual(schedule.ringing, ["1"]);
+});
+
+test("a note mentioning someone else, or a mention already known, rings nothing", () => {
+  const { schedule, rings } = alerts({ agentId: ME });
+  const c = conversation(1, { status: "active", agent: theirs });
+  schedule.snapshot([mentioned(c, 2)]); // found on arrival: no alert
+  schedule.update(mentioned(c, 2));
+  schedule.update(mentioned(c, 4, 9));
+  assert.deepEqual(rings, []);
+});
+
+test("a mention's alert stops when I open the conversation, not when it leaves my view", () => {
+  const { schedule, clock, rings } = alerts({ agentId: ME, intervalMs: 1000 });
+  const c = conversation(1, { status: "active", agent: theirs });
+  schedule.snapshot([c]);
+  schedule.update(mentioned(c, 3));
+  schedule.update(c); // a later upsert without the field: it rings on
+  clock.advance(1000);
+  assert.deepEqual(rings, [[1, 1], [1, 2]]);
+  schedule.opened(1);
+  clock.advance(10_000);
+  assert.equal(rings.length, 2);
+  assert.deepEqual(schedule.ringing, []);
+});

@@ -66,3 +66,13 @@ test("a browser without notifications says so and shows nothing", async () => {
   assert.equal(await desktop.ask(), "unsupported");
   assert.equal(desktop.show(ada), null);
 });
+
+test("a mention says so, and never shows the visitor's message as if it were the note", () => {
+  const Notification = fakeNotification("granted");
+  const desktop = new DesktopNotifications({ Notification });
+  desktop.show(ada, { mention: true });
+  const [shown] = Notification.made;
+  assert.equal(shown.title, "You were mentioned in a note on Ada's conversation");
+  assert.equal(shown.options.body, "Open the conversation to read the note.");
+  assert.equal(shown.options.tag, "devtone-conversation-12");
+});

@@ -8,6 +8,11 @@
  * agent opened it), or the conversation leaves Mine and Waiting (assigned to someone
  * else, closed). A newer visitor message rings at once and starts the count again.
  *
+ * A note that mentions the agent (`conversation.mentions[agentId]`, the seq of the newest
+ * such note: the dashboard's view only) starts an alert the same way, in any conversation,
+ * in view or not; it stops once the agent side's seen mark reaches the note or the agent
+ * has the conversation in front of them (`opened`).
+ *
  * What a ring does (a sound, a desktop notification, nothing in a follower tab) is the
  * page's `ring` callback: this module knows no DOM and no network, and it owns the one
  * timer of each alert. Every tab of the dashboard runs the same schedule from the same
@@ -45,6 +50,20 @@ export function alertingSeq(conversation, { known = 0, inView }) {
   return inView(conversation) ? seq : null;
 }
 
+/** The seq of the newest note that mentions `agentId` in `conversation`, else null. */
+export function mentionSeq(conversation, agentId) {
+  if (agentId == null) return null;
+  const seq = conversation?.mentions?.[String(agentId)];
+  return Number.isInteger(seq) ? seq : null;
+}
+
+/** The seq of a mention that should alert, else null: newer than `known`, not seen yet. */
+export function mentioningSeq(conversation, { known = 0, agentId }) {
+  const seq = mentionSeq(conversation, agentId);
+  if (seq === null || seq <= known || seq <= seenSeq(conversation)) return null;
+  return seq;
+}
+
 /** Whether an alert for `seq` should stop: seen, or no longer in Mine or Waiting. */
 export function alertIsOver(conversation, seq, { inView }) {
   return !conversation || seenSeq(conversation) >= seq || !inView(conversation);
@@ -79,17 +98,20 @@ export class Alerts {
   #setTimeout;
   #clearTimeout;
   #onchange;
+  #agentId;
   #known = new Map(); // String(id) → the highest visitor seq taken into account
-  #running = new Map(); // String(id) → {seq, rings, conversation, timer}
+  #knownMentions = new Map(); // String(id) → the highest mention of this agent taken into account
+  #running = new Map(); // String(id) → {seq, rings, conversation, timer, mention}
   #primed = false; // the first snapshot is what the agent finds, not news
 
   /**
    * `inView(conversation)`: whether it is in Mine or Waiting; `ring(conversation, rings)`:
    * get the agent's attention (rings: 1 the first time); `onchange(ids)`: the ringing set
-   * changed. Timers are injectable for tests.
+   * changed; `agentId`: whose mentions alert. Timers are injectable for tests.
    */
   constructor({
     inView,
+    agentId = null,
     ring,
     intervalMs = REPEAT_MS,
     repeats = REPEATS,
@@ -98,6 +120,7 @@ export class Alerts {
     onchange = () => {},
   }) {
     this.#inView = inView;
+    this.#agentId = agentId;
     this.#ring = ring;
     this.#intervalMs = Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : REPEAT_MS;
     this.#repeats = repeats;
@@ -133,14 +156,26 @@ export class Alerts {
       return;
     }
     const seq = alertingSeq(conversation, { known: this.#known.get(id) ?? 0, inView: this.#inView });
+    const mention = mentioningSeq(conversation, { known: this.#knownMentions.get(id) ?? 0, agentId: this.#agentId });
     this.#remember(conversation);
     const running = this.#running.get(id);
     if (seq !== null) {
-      this.#start(id, seq, conversation);
+      this.#start(id, seq, conversation, false);
+    } else if (mention !== null) {
+      this.#start(id, mention, conversation, true);
     } else if (running) {
       running.conversation = conversation;
-      if (alertIsOver(conversation, running.seq, { inView: this.#inView })) this.#stop(id);
+      const over = running.mention
+        ? seenSeq(conversation) >= running.seq
+        : alertIsOver(conversation, running.seq, { inView: this.#inView });
+      if (over) this.#stop(id);
     }
+  }
+
+  /** The agent has the conversation in front of them: a mention there has been read. */
+  opened(id) {
+    const running = this.#running.get(String(id));
+    if (running?.mention) this.#stop(String(id));
   }
 
   /** Stop every alert (the agent's session ended). */
@@ -153,13 +188,15 @@ export class Alerts {
     const seq = visitorSeq(conversation);
     const id = String(conversation?.id);
     if (seq !== null && seq > (this.#known.get(id) ?? 0)) this.#known.set(id, seq);
+    const mention = mentionSeq(conversation, this.#agentId);
+    if (mention !== null && mention > (this.#knownMentions.get(id) ?? 0)) this.#knownMentions.set(id, mention);
   }
 
-  #start(id, seq, conversation) {
+  #start(id, seq, conversation, mention) {
     const running = this.#running.get(id);
     if (running) this.#clearTimeout(running.timer);
     const started = !running;
-    this.#running.set(id, { seq, rings: 0, conversation, timer: null });
+    this.#running.set(id, { seq, rings: 0, conversation, timer: null, mention });
     this.#ringNow(id);
     if (started) this.#onchange(this.ringing);
   }
@@ -171,7 +208,7 @@ export class Alerts {
     const delay = nextRingDelay(running.rings, { intervalMs: this.#intervalMs, repeats: this.#repeats });
     running.timer = delay === null ? null : this.#setTimeout(() => this.#ringNow(id), delay);
     try {
-      this.#ring(running.conversation, running.rings);
+      this.#ring(running.conversation, running.rings, { mention: running.mention });
     } finally {
       if (delay === null) this.#stop(id); // rang its last time
     }

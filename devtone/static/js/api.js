@@ -115,10 +115,12 @@ export class ApiClient {
   /**
    * POST /conversations/<id>/messages → {message}; retried with the same client_id unless
    * `retry` is false (the Outbox retries by itself). `signal` aborts it (rejects AbortError).
+   * `kind` "note": an agent's private note.
    */
-  postMessage(id, body, clientId = newClientId(), { retry = true, signal } = {}) {
+  postMessage(id, body, clientId = newClientId(), { retry = true, signal, kind = "text" } = {}) {
     return this.#request("POST", `/conversations/${encodeURIComponent(id)}/messages`, {
-      body: { body, client_id: clientId },
+      // A note says so; a text message is sent as it always was.
+      body: kind === "note" ? { body, client_id: clientId, kind } : { body, client_id: clientId },
       retry,
       signal,
     });

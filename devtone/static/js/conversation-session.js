@@ -74,11 +74,11 @@ export class ConversationSession {
       keyPrefix: outboxKeyPrefix,
       newClientId,
       ...(storage ? { storage } : {}),
-      post: async (body, clientId, { signal }) => {
+      post: async (body, clientId, { signal, kind }) => {
         // The outbox retries, one message at a time: the request itself never does. Tabs of
         // one conversation take turns (a Web Lock, granted in the order asked), so messages
         // typed in several tabs are sent one at a time, in the order they were sent off.
-        const send = () => api.postMessage(conversationId, body, clientId, { retry: false, signal });
+        const send = () => api.postMessage(conversationId, body, clientId, { retry: false, signal, kind });
         const answer = await inTurn(locks, `devtone.outbox ${outboxKeyPrefix}${conversationId}`, signal, send);
         return answer?.message;
       },
@@ -138,9 +138,10 @@ export class ConversationSession {
     negotiator.start();
   }
 
-  /** Queue a message: shown at once as pending, sent in order when the server answers. */
-  send(body) {
-    if (!this.#closed) this.#outbox.add(body);
+  /** Queue a message (`kind` "note": an agent's note): shown at once as pending, sent in
+   *  order when the server answers. */
+  send(body, kind = "text") {
+    if (!this.#closed) this.#outbox.add(body, kind);
   }
 
   /** Send a failed message again, with its client_id. */

@@ -1,6 +1,6 @@
 /**
  * DashboardAlerts: every visitor message in a conversation the agent sees in "Mine" or
- * "Waiting" gets their attention — a sound, a desktop notification that opens the
+ * "Waiting", and every note that mentions them (@name, in any conversation), gets their attention — a sound, a desktop notification that opens the
  * conversation, and the count in the tab's title and on its favicon — and rings again
  * until someone has seen it (alerts.js has the rules and the schedule).
  *
@@ -35,7 +35,7 @@ export class DashboardAlerts {
    * conversation in front of them here; `open(id)`: open it (a notification's click);
    * `save(changes)`: store settings.
    */
-  constructor({ root, document, inView, leading, watching, open, save }) {
+  constructor({ root, document, inView, leading, watching, open, save, agentId = null }) {
     this.#root = root;
     this.#leading = leading;
     this.#watching = watching;
@@ -51,8 +51,9 @@ export class DashboardAlerts {
     const repeatMs = Number(root.dataset.alertRepeatMs);
     this.#alerts = new Alerts({
       inView,
+      agentId,
       intervalMs: Number.isFinite(repeatMs) && repeatMs > 0 ? repeatMs : REPEAT_MS,
-      ring: (conversation) => this.#ring(conversation),
+      ring: (conversation, rings, why) => this.#ring(conversation, why),
       onchange: (ids) => {
         this.#root.dataset.alerting = ids.join(" ");
       },
@@ -76,6 +77,11 @@ export class DashboardAlerts {
     this.#alerts.update(conversation);
   }
 
+  /** The agent opened a conversation: a mention of them there is read. */
+  opened(id) {
+    this.#alerts.opened(id);
+  }
+
   /** The count for the title and the favicon (none when the agent turned badges off). */
   badge(count) {
     this.#count = count;
@@ -88,13 +94,17 @@ export class DashboardAlerts {
     this.#settings.close();
   }
 
-  #ring(conversation) {
+  #ring(conversation, { mention = false } = {}) {
     // The other tabs keep the same schedule silently; the one in front of the
-    // conversation marks it seen, which ends the alert.
-    if (!this.#leading() || this.#watching(conversation.id)) return;
+    // conversation marks it seen, which ends the alert (a mention: being in front of it).
+    if (this.#watching(conversation.id)) {
+      this.#alerts.opened(conversation.id);
+      return;
+    }
+    if (!this.#leading()) return;
     const ways = ringWays(this.#settings.settings);
     if (ways.sound) this.#notifier.beep();
-    if (ways.desktop) this.#desktop.show(conversation);
+    if (ways.desktop) this.#desktop.show(conversation, { mention });
   }
 }
 

@@ -78,6 +78,7 @@ class DashboardPage {
       watching: (id) => this.#session?.id === String(id) && document.visibilityState === "visible",
       open: (id) => this.#open(id),
       save: (changes) => this.#api.changeAlertSettings(changes),
+      agentId: this.#me.id, // notes that mention them alert them too
     });
     this.#list = new ConversationListView({
       list: byId("conversation-list"),
@@ -256,10 +257,10 @@ class DashboardPage {
     transcript.onfinish = () => this.#act((id) => this.#api.closeConversation(id));
     transcript.ondismiss = () => this.#dismiss();
     transcript.oninput = (text) => this.#session?.typing.input(text);
-    transcript.onreply = (body) => {
+    transcript.onreply = (body, kind) => {
       if (!this.#session || this.#ended) return false; // kept in the composer
       this.#session.typing.stop();
-      this.#session.conversation.send(body);
+      this.#session.conversation.send(body, kind);
       return true;
     };
     transcript.messages.onretry = (clientId) => this.#session?.conversation.retry(clientId);
@@ -284,6 +285,7 @@ class DashboardPage {
       send: (typing) => this.#api.sendTyping(id, typing).catch(() => {}),
     });
     this.#session = session;
+    this.#alerts.opened(id); // a mention of the agent there is read now
     this.#transcript.open(conversation);
     this.#transcript.restoreDraft(this.#drafts.take(session.id));
     session.conversation = this.#createConversation(session);
@@ -327,8 +329,8 @@ class DashboardPage {
           if (detail?.status === 401) this.#sessionEnded();
           else if (current()) this.#transcript.showError(_("This conversation is no longer available."));
         },
-        pending: ({ clientId, body }) => {
-          if (current()) this.#transcript.messages.addPending(clientId, body, this.#me.name);
+        pending: ({ clientId, body, kind }) => {
+          if (current()) this.#transcript.messages.addPending(clientId, body, this.#me.name, kind);
         },
         failed: (detail) => {
           if (current()) this.#replyFailed(detail);

@@ -18,6 +18,12 @@ export function notificationTitle(conversation) {
   return _("New message from {name}", { name });
 }
 
+/** The title of the notification of a note that mentions the agent. */
+export function mentionTitle(conversation) {
+  const name = conversation?.visitor?.name || _("Visitor");
+  return _("You were mentioned in a note on {name}'s conversation", { name });
+}
+
 /** The notification's text: the message, cut at BODY_MAX characters. */
 export function notificationBody(conversation) {
   const chars = Array.from(String(conversation?.last_message?.body ?? "").trim()); // whole emoji
@@ -52,12 +58,14 @@ export class DesktopNotifications {
     return this.permission;
   }
 
-  /** Show the visitor's message of `conversation`; null when not allowed. */
-  show(conversation) {
+  /** Show the visitor's message of `conversation` (or, `mention`, that a note mentions
+   *  the agent: the note itself is not in the conversation's shape); null when not allowed. */
+  show(conversation, { mention = false } = {}) {
     if (this.permission !== "granted") return null;
     try {
-      const notification = new this.#Notification(notificationTitle(conversation), {
-        body: notificationBody(conversation),
+      const title = mention ? mentionTitle(conversation) : notificationTitle(conversation);
+      const notification = new this.#Notification(title, {
+        body: mention ? _("Open the conversation to read the note.") : notificationBody(conversation),
         tag: `devtone-conversation-${conversation.id}`,
         renotify: true,
       });

@@ -15,7 +15,7 @@ export const GROUP_GAP_MS = 5 * 60 * 1000;
 export function entryFacts(message, timeZone = undefined) {
   const at = Date.parse(message?.created_at);
   return {
-    kind: message?.kind === "status" ? "status" : "text",
+    kind: message?.kind === "status" || message?.kind === "note" ? message.kind : "text",
     sender: message?.sender ?? "system",
     author: message?.author?.name ?? "",
     at: Number.isFinite(at) ? at : null,
@@ -26,6 +26,8 @@ export function entryFacts(message, timeZone = undefined) {
 /** Whether `entry` continues the group of `previous`, the entry shown just above it. */
 export function continuesGroup(previous, entry) {
   if (!previous || !entry || previous.kind === "status" || entry.kind === "status") return false;
+  // A note never shares a group with a reply: each keeps its own look and author line.
+  if (previous.kind !== entry.kind) return false;
   if (previous.sender !== entry.sender || previous.author !== entry.author) return false;
   if (previous.day === null || previous.day !== entry.day) return false;
   // Either way round: a pending message carries the browser's clock, stored ones the server's.

@@ -49,16 +49,23 @@ const TEXTS = Object.freeze({
   agent: _("Support"),
   visitor: _("Visitor"),
   seen: _("Seen"),
+  note: _("Private note"),
 });
 
 /** Entries shown as a line of the log, not a bubble: status and label changes. */
 const LOG_LINES = new Set(["status", "label"]);
 
-/** CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`. */
+/**
+ * CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`
+ * (status and label changes), or `message--note` for an agent's private note (only
+ * agents ever receive one).
+ */
 export function messageClasses(message) {
   const status = LOG_LINES.has(message?.kind);
   const sender = status ? "system" : SENDERS.has(message?.sender) ? message.sender : "system";
-  return status ? ["message", `message--${sender}`, "message--status"] : ["message", `message--${sender}`];
+  if (status) return ["message", `message--${sender}`, "message--status"];
+  if (message?.kind === "note") return ["message", `message--${sender}`, "message--note"];
+  return ["message", `message--${sender}`];
 }
 
 /** The line of a label entry (its body: JSON `{added, removed}`): who changed what. */
@@ -185,6 +192,7 @@ export class MessageList {
     }
     this.#fill(li, message);
     if (this.#isOwnText(li)) this.#states.stored(li, seq);
+    else if (confirmed) this.#states.forget(li); // a note: no delivered or seen to show
     this.#follower.keep(() => this.#insertStored(li, seq), { arrived: confirmed ? 0 : 1 });
     this.#showEmpty();
     return true;
@@ -212,14 +220,15 @@ export class MessageList {
     this.#states.update(marks);
   }
 
-  /** Show an outgoing message at once, marked "sending"; again with the same id = retrying. */
-  addPending(clientId, body, authorName) {
+  /** Show an outgoing message (`kind` "note": a private note) at once, marked "sending";
+   *  again with the same id = retrying. */
+  addPending(clientId, body, authorName, kind = "text") {
     let li = this.#pending.get(clientId);
     const retrying = Boolean(li);
     if (li) li.replaceChildren();
     else li = this.#document.createElement("li");
     this.#fill(li, {
-      kind: "text",
+      kind: kind === "note" ? "note" : "text",
       sender: this.#self,
       author: { name: authorName },
       body,
@@ -293,7 +302,8 @@ export class MessageList {
   }
 
   #isOwnText(li) {
-    return li.dataset.sender === this.#self && !LOG_LINES.has(li.dataset.kind);
+    // Notes and label changes never reach the visitor: no "delivered" or "seen" on them.
+    return li.dataset.sender === this.#self && li.dataset.kind === "text";
   }
 
   #fill(li, message) {
@@ -306,6 +316,13 @@ export class MessageList {
 
     if (LOG_LINES.has(message.kind)) {
       li.append(this.#element("span", "message__body", statusText(message)));
+    } else if (message.kind === "note") {
+      // Any agent's note, with its author: the team reads who wrote it.
+      li.append(
+        this.#element("span", "message__note-label", TEXTS.note),
+        this.#element("span", "message__author", message.author?.name || ""),
+        this.#element("p", "message__body", message.body ?? ""),
+      );
     } else if (message.sender === this.#self) {
       // Your own messages carry no name; screen readers still hear whose they are.
       li.append(

@@ -22,7 +22,8 @@
  * typed in one tab is never lost because another tab saved after it.
  *
  * Never touches the DOM: it reports through events, each detail carrying the clientId:
- * - `pending` {clientId, body, createdAt}: show it as "sending" (again);
+ * - `pending` {clientId, body, createdAt, kind?}: show it as "sending" (again); `kind`
+ *   "note" for an agent's private note (sent with it);
  * - `sent` {clientId, message}: the POST answer, with the stored message and its seq;
  * - `failed` {clientId, body, error, permanent}: not sent; `permanent` when the server
  *   refused it (the error's status says why: 409 closed, 403/404 no longer yours…); a 401
@@ -133,11 +134,15 @@ export class Outbox extends EventTarget {
     this.#pump();
   }
 
-  /** Queue a new message; returns its client_id. Failed messages before it are retried too. */
-  add(body) {
+  /**
+   * Queue a new message (`kind` "note": an agent's private note); returns its client_id.
+   * Failed messages before it are retried too.
+   */
+  add(body, kind = "text") {
     if (this.#closed) return null;
     this.#unfail(); // typing again is a retry: the order must hold, so all go together
     const item = { clientId: this.#newClientId(), body, createdAt: new Date(this.#now()).toISOString() };
+    if (kind === "note") item.kind = "note";
     Object.assign(item, { attempts: 0, failed: false, refused: false });
     this.#known.add(item.clientId);
     this.#queue.push(item);
@@ -262,7 +267,7 @@ export class Outbox extends EventTarget {
     let message = null;
     let error = null;
     try {
-      message = await this.#post(item.body, item.clientId, { signal: controller.signal });
+      message = await this.#post(item.body, item.clientId, { signal: controller.signal, kind: item.kind ?? "text" });
     } catch (caught) {
       error = caught ?? new Error("not sent");
     }
@@ -332,8 +337,8 @@ export class Outbox extends EventTarget {
     this.#retryTimer = null;
   }
 
-  #announce({ clientId, body, createdAt }) {
-    this.#emit("pending", { clientId, body, createdAt });
+  #announce({ clientId, body, createdAt, kind }) {
+    this.#emit("pending", { clientId, body, createdAt, ...(kind ? { kind } : {}) });
   }
 
   #emit(type, detail) {
@@ -350,6 +355,7 @@ export class Outbox extends EventTarget {
       attempts: 0,
       failed: entry.failed === true || entry.refused === true,
       refused: entry.refused === true,
+      ...(entry.kind === "note" ? { kind: "note" } : {}),
     }));
     for (const item of items) this.#known.add(item.clientId);
     // Refused messages wait apart (the rest went on without them); the others, in order.
@@ -369,10 +375,11 @@ export class Outbox extends EventTarget {
   }
 
   #save() {
-    const mine = [...this.#queue, ...this.#refused.values()].map(({ clientId, body, createdAt, failed, refused }) => ({
+    const mine = [...this.#queue, ...this.#refused.values()].map(({ clientId, body, createdAt, failed, refused, kind }) => ({
       client_id: clientId,
       body,
       created_at: createdAt,
+      ...(kind ? { kind } : {}),
       ...(failed ? { failed: true } : {}),
       ...(refused ? { refused: true } : {}),
     }));

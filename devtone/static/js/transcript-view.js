@@ -2,7 +2,8 @@
  * TranscriptView: the dashboard's open conversation — its header (visitor, status, agent),
  * the actions (assign to me; for admins assign to another agent; close), the messages
  * (a MessageList seen from the agent's side), the visitor's typing line and the reply
- * composer (Enter sends, Shift+Enter is a newline).
+ * composer (Enter sends, Shift+Enter is a newline), whose toggle switches between a reply
+ * and a private note (only agents see it; it may be written in a closed conversation).
  *
  * Never touches the network: it reports what the agent does through callbacks, and the
  * page decides. User text only through textContent.
@@ -27,7 +28,7 @@ export class TranscriptView {
   onfinish = null;
   /** Called when the agent dismisses the panel (its close button). */
   ondismiss = null;
-  /** Called with the body when the agent sends a reply. */
+  /** Called with the body and its kind ("text" or "note") when the agent sends. */
   onreply = null;
   /** Called with the composer's text on every change (typing out). */
   oninput = null;
@@ -39,6 +40,7 @@ export class TranscriptView {
 
   #el;
   #isAdmin;
+  #closed = false;
 
   /** `document` holds the transcript's elements (by id); `isAdmin` shows the assign-to select. */
   constructor(document, { isAdmin = false } = {}) {
@@ -59,6 +61,7 @@ export class TranscriptView {
       form: byId("reply-form"),
       body: byId("reply-body"),
       replyError: byId("reply-error"),
+      noteToggle: byId("reply-as-note"),
     };
     this.#isAdmin = isAdmin;
     const navigator = document.defaultView?.navigator;
@@ -104,12 +107,31 @@ export class TranscriptView {
     el.assign.hidden = mine || closed;
     if (el.assignOther) el.assignOther.hidden = !this.#isAdmin || closed;
     el.finish.hidden = closed;
-    // The server refuses replies to a closed conversation (409); say so before typing.
-    el.body.disabled = closed;
-    el.form.querySelector("[type=submit]").disabled = closed;
-    el.body.placeholder = closed
-      ? _("This conversation is closed")
-      : _("Reply… (Enter sends, Shift+Enter for a new line)");
+    this.#closed = closed;
+    this.#showMode();
+  }
+
+  /** Whether the composer writes a private note (the toggle is on). */
+  get writingNote() {
+    return Boolean(this.#el.noteToggle?.checked);
+  }
+
+  // The composer's look and state for a reply or a note. The server refuses replies to a
+  // closed conversation (409), so say so before typing; a note may still be written there.
+  #showMode() {
+    const el = this.#el;
+    const note = this.writingNote;
+    const blocked = this.#closed && !note;
+    el.form.classList.toggle("composer--note", note);
+    el.body.disabled = blocked;
+    const submit = el.form.querySelector("[type=submit]");
+    submit.disabled = blocked;
+    submit.textContent = note ? _("Add note") : _("Send");
+    el.body.placeholder = note
+      ? _("Private note: only agents see it. @name alerts a teammate.")
+      : blocked
+        ? _("This conversation is closed")
+        : _("Reply… (Enter sends, Shift+Enter for a new line)");
   }
 
   /** Hide the panel and forget its conversation. */
@@ -196,7 +218,13 @@ export class TranscriptView {
       event.preventDefault();
       this.#reply();
     });
-    el.body.addEventListener("input", () => this.oninput?.(el.body.value));
+    // Typing a note is nothing the visitor may hear of.
+    el.body.addEventListener("input", () => this.oninput?.(this.writingNote ? "" : el.body.value));
+    el.noteToggle?.addEventListener("change", () => {
+      this.#showMode();
+      this.oninput?.(this.writingNote ? "" : el.body.value);
+      if (!el.body.disabled) el.body.focus();
+    });
   }
 
   #reply() {
@@ -204,7 +232,7 @@ export class TranscriptView {
     if (this.#el.body.disabled || !body.trim()) return;
     this.#el.replyError.hidden = true;
     // A reply the page cannot take (the session ended) stays in the composer.
-    if (this.onreply?.(body) === false) return;
+    if (this.onreply?.(body, this.writingNote ? "note" : "text") === false) return;
     this.#el.body.value = "";
     this.#el.body.focus();
   }
