@@ -87,3 +87,10 @@ $(BENCH_STAMP): setup.cfg pyproject.toml | $(BIN)/pip
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench --profile $(or $(BENCH),quick) $(BENCH_ARGS)
+
+## bench-search: search p50/p95 on 100,000 messages in 10,000 conversations, on SQLite and
+##               on PostgreSQL (a database devtone_bench_search it creates and drops;
+##               DEVTONE_BENCH_PG_ADMIN_URL names the server); figures in docs/performance.md
+.PHONY: bench-search
+bench-search: $(TEST_STAMP)
+	$(BIN)/python -m bench.search $(BENCH_SEARCH_ARGS)

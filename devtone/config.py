@@ -50,6 +50,13 @@ def _longpoll_wait(key: str, raw: str) -> int:
     return value
 
 
+def _search_language(key: str, raw: str) -> str:
+    # A regconfig name goes into SQL as a literal: letters and "_" only.
+    if not re.fullmatch(r"[a-z_]{1,63}", raw.strip()):
+        raise ConfigError(f"{key}={raw!r} is not a text search configuration name.")
+    return raw.strip()
+
+
 def _tiers(key: str, raw: str) -> tuple[str, ...]:
     known = ("sse", "longpoll", "poll")
     tiers = tuple(t.strip() for t in raw.split(",") if t.strip())
@@ -278,6 +285,10 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     # files go to (unset: instance/attachments; several hosts: a shared mount, docs/deploy.md).
     "DEVTONE_UPLOAD_MAX_MB": ("UPLOAD_MAX_MB", _positive_int, "10"),
     "DEVTONE_UPLOAD_FOLDER": ("UPLOAD_FOLDER", lambda k, v: v.strip() or None, None),
+    # PostgreSQL's text search configuration for GET /api/search (domain/search.py):
+    # "portuguese" stems Brazilian Portuguese and still matches English words as written.
+    # The index is built with the value at `flask db upgrade`; change both together.
+    "DEVTONE_SEARCH_LANGUAGE": ("SEARCH_LANGUAGE", _search_language, "portuguese"),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }

@@ -316,6 +316,10 @@ class AgentClient:
         headers = {"X-CSRFToken": self.csrf_token, **kwargs.pop("headers", {})}
         return self.client.post(path, json=json, headers=headers, **kwargs)
 
+    def put(self, path: str, json: object = None, **kwargs):
+        headers = {"X-CSRFToken": self.csrf_token, **kwargs.pop("headers", {})}
+        return self.client.put(path, json=json, headers=headers, **kwargs)
+
 
 @pytest.fixture
 def sign_in(app):

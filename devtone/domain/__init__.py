@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from devtone.domain import announce, presence, team
+from devtone.domain import announce, presence, search_index, team
 from devtone.domain.announce import Publisher
 
 
@@ -18,3 +18,4 @@ def init_app(app: Flask, broker: Publisher) -> None:
     announce.init_app(app, broker)
     presence.init_app(app)
     team.init_app(app)
+    search_index.register()

@@ -18,8 +18,14 @@ from devtone import metrics
 from devtone.domain import announce, availability, fields, log_writer, notes, visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
-from devtone.domain.models import Conversation, Message, utcnow
-from devtone.domain.shapes import WrittenJson, conversation_json, message_json, written_json
+from devtone.domain.models import AGENTS_ONLY_KINDS, Conversation, Message, utcnow
+from devtone.domain.shapes import (
+    WrittenJson,
+    conversation_json,
+    message_json,
+    seen_by_visitor,
+    written_json,
+)
 from devtone.errors import Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
@@ -89,7 +95,8 @@ def start_conversation(
 def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """The conversation, for a caller allowed to see it."""
     try:
-        return shape(load(conversation_id, caller))
+        shaped = shape(load(conversation_id, caller))
+        return shaped if isinstance(caller, AgentIdentity) else seen_by_visitor(shaped)
     finally:
         db.session.close()
 
@@ -208,9 +215,10 @@ def messages_after(
     """The entries with seq > `after`, oldest first, at most `limit` of them.
 
     `caller=None` is for a reader that authorised its caller when it opened; it says
-    `visitor_view` (otherwise the caller's side does). The visitor's view skips notes in
-    SQL, and its cursor moves past them (up to the head read before the entries), so the
-    visitor's next read starts after them and no gap ever shows.
+    `visitor_view` (otherwise the caller's side does). The visitor's view skips the
+    entries only agents read (notes, label changes) in SQL, and its cursor moves past
+    them (up to the head read before the entries), so the visitor's next read starts
+    after them and no gap ever shows; nor does it carry the conversation's labels.
     """
     if after < 0:
         raise Invalid("The cursor must be zero or more.", field="after")
@@ -228,13 +236,15 @@ def messages_after(
             Message.conversation_id == conversation_id, Message.seq > after
         )
         if visitor_view:
-            query = query.where(Message.kind != "note")
+            query = query.where(Message.kind.not_in(AGENTS_ONLY_KINDS))
         rows = db.session.scalars(query.order_by(Message.seq).limit(limit)).all()
         messages = [message_json(row) for row in rows]
         cursor = messages[-1]["seq"] if messages else after
-        if visitor_view and len(messages) < limit:
+        if not visitor_view:
+            return Page(messages, cursor, shape(conversation))
+        if len(messages) < limit:
             cursor = max(cursor, head)
-        return Page(messages, cursor, shape(conversation))
+        return Page(messages, cursor, seen_by_visitor(shape(conversation)))
     finally:
         db.session.close()
 

@@ -156,6 +156,19 @@ def close(conversation_id: int, caller: object) -> Written:
     return Written(row, [entry], last_text=_last_text(row))
 
 
+def append(conversation_id: int, entry: dict[str, Any], **also: Any) -> Written:
+    """Append one entry that is not a text message (a label change), setting `also` on
+    the row in the same locked UPDATE."""
+    row = _take_seq(conversation_id, text=False, from_visitor=False, **also)
+    return Written(row, [_insert(row, entry)], last_text=_last_text(row))
+
+
+def unchanged(conversation_id: int) -> Written:
+    """The row under the lock, for a write that decides on it and may change nothing."""
+    row = _lock(conversation_id)
+    return Written(row, last_text=_last_text(row), changed=False)
+
+
 def move_marks(
     conversation_id: int,
     caller: object,

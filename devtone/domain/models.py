@@ -23,7 +23,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from devtone.extensions import db
 
 STATUSES = ("waiting", "active", "closed")
-KINDS = ("text", "status", "note")
+KINDS = ("text", "status", "note", "label")
+#: Entries of the log only agents read (private notes, label changes): the visitor's
+#: view of the log skips them (their cursor moves past them without a gap).
+AGENTS_ONLY_KINDS = ("note", "label")
 SENDERS = ("visitor", "agent", "system")
 ROLES = ("agent", "admin")
 
@@ -199,6 +202,10 @@ class Conversation(db.Model):
     email_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # sha256 of the token of the browser that last reopened it from an e-mailed link.
     link_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # Its labels' names, a sorted JSON list, written under the row lock with the entry
+    # that changed them: every shape of the conversation carries them without a join.
+    # `conversation_labels` holds the same set for the queries that filter by label.
+    labels: Mapped[str] = mapped_column(Text, default="[]")
     # The agents its private notes mentioned, as JSON {"<agent id>": seq of the newest note
     # that did}: their dashboards alert them (notes.py). Never in the visitor's view.
     mentions: Mapped[str | None] = mapped_column(Text)
@@ -217,9 +224,44 @@ class Conversation(db.Model):
     )
 
 
+class Label(db.Model):
+    """A label admins define (name, colour) and agents put on conversations."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    # The name case-folded: "VIP" and "vip" are one label.
+    name_key: Mapped[str] = mapped_column(String(40), unique=True)
+    # A palette name ("teal") or "#rrggbb" (domain/labels.py).
+    colour: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversationLabel(db.Model):
+    """A label on a conversation (the set `Conversation.labels` names)."""
+
+    __tablename__ = "conversation_labels"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey(
+            "conversations.id", ondelete="CASCADE", name="fk_conversation_labels_conversation_id"
+        ),
+        primary_key=True,
+    )
+    label_id: Mapped[int] = mapped_column(
+        ForeignKey("labels.id", ondelete="CASCADE", name="fk_conversation_labels_label_id"),
+        primary_key=True,
+    )
+
+    # Search filters by label: from the label to its conversations.
+    __table_args__ = (Index("ix_conversation_labels_label_id", "label_id"),)
+
+
 class Message(db.Model):
-    """One entry of a conversation's log: a text message, a status change, or an agent's
-    private note (kind "note": the visitor's view of the log skips it)."""
+    """One entry of a conversation's log: a text message, a status change, an agent's
+    private note or a label change (kinds "note" and "label": the visitor's view of the
+    log skips them)."""
 
     __tablename__ = "messages"
 

@@ -79,7 +79,16 @@ def conversation_json(
             },
         },
         "last_message": message_json(last_text) if last_text is not None else None,
+        # Agents' own classification: `seen_by_visitor` takes it out of what visitors read.
+        "labels": json.loads(conversation.labels or "[]"),
     }
+
+
+def seen_by_visitor(conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as its visitor reads it: without the agents' labels."""
+    if "labels" not in conversation:
+        return conversation
+    return {name: value for name, value in conversation.items() if name != "labels"}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from flask import Flask
 from devtone import metrics
 from devtone.domain import announce, conversations
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.models import AGENTS_ONLY_KINDS
+from devtone.domain.shapes import seen_by_visitor
 from devtone.feeds import connection_log
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
@@ -119,14 +121,14 @@ class ConversationReader:
         or news that is not in the log (a mark, typing), passed on as it is."""
         message = item.get("message")
         if message is None:
-            yield from _news(item)
+            yield from _news(item, self.visitor_view)
             return
         seq = message["seq"]
         if seq <= self.cursor:
             return
         if seq == self.cursor + 1:
             self.cursor = seq
-            if self.visitor_view and message["kind"] == "note":
+            if self.visitor_view and message["kind"] in AGENTS_ONLY_KINDS:
                 return  # never sent to the visitor; the cursor moves past it all the same
             self.connection.delivered += 1
             metrics.DELIVERED_SSE.inc()
@@ -134,7 +136,7 @@ class ConversationReader:
             # Every local subscriber shares this item: encode it once, not once each.
             yield shared_frame(item, "frame", "message", message, id=seq)
             if message["kind"] == "status":
-                yield shared_frame(item, "conversation_frame", "conversation", item["conversation"])
+                yield _conversation_frame(item, self.visitor_view)
         else:
             yield from self.read("gap")
 
@@ -152,13 +154,22 @@ def _observe_commit(item: dict[str, Any], histogram: Any) -> None:
         histogram.observe(max(0.0, time.time() - committed_at))
 
 
-def _news(item: dict[str, Any]) -> Iterator[bytes]:
+def _news(item: dict[str, Any], visitor_view: bool) -> Iterator[bytes]:
     """The frame of a change outside the log; no `id:`, so a resume never replays it."""
-    for event in ("typing", "conversation"):
-        if event in item:
-            # Shared by every local subscriber, like an entry's frame.
-            yield shared_frame(item, f"{event}_frame", event, item[event])
-            return
+    if "typing" in item:
+        # Shared by every local subscriber, like an entry's frame.
+        yield shared_frame(item, "typing_frame", "typing", item["typing"])
+    elif "conversation" in item:
+        yield _conversation_frame(item, visitor_view)
+
+
+def _conversation_frame(item: dict[str, Any], visitor_view: bool) -> bytes:
+    """The item's conversation as its reader may see it (a visitor's, without the labels);
+    one frame per kind of reader, shared by every local subscriber of that kind."""
+    if visitor_view:
+        shaped = seen_by_visitor(item["conversation"])
+        return shared_frame(item, "visitor_conversation_frame", "conversation", shaped)
+    return shared_frame(item, "conversation_frame", "conversation", item["conversation"])
 
 
 def wait_for_messages(
@@ -271,12 +282,13 @@ def _woken_by(
         # The entry after the cursor, or a mark ("Seen" need not wait), answered from the
         # published item without a query.
         message = item.get("message")
+        conversation = seen_by_visitor(item["conversation"]) if visitor else item["conversation"]
         if message is None:
-            return conversations.Page([], after, item["conversation"])
-        if visitor and message["kind"] == "note":
-            return conversations.Page([], message["seq"], item["conversation"])
+            return conversations.Page([], after, conversation)
+        if visitor and message["kind"] in AGENTS_ONLY_KINDS:
+            return conversations.Page([], message["seq"], conversation)
         _observe_commit(item, metrics.COMMIT_TO_WRITE_LONGPOLL)
-        return conversations.Page([message], message["seq"], item["conversation"])
+        return conversations.Page([message], message["seq"], conversation)
     if item is not MISSED and "message" not in item:
         return None  # the caller's own marks
     if item is MISSED or item["message"]["seq"] > after:  # a repair, or a gap

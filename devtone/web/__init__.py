@@ -16,6 +16,7 @@ from devtone.web import (
     doctor,
     errors,
     i18n,
+    labels,
     limits,
     mail_inbound,
     monitor,
@@ -24,6 +25,7 @@ from devtone.web import (
     password_reset,
     presence,
     request,
+    search,
     security_headers,
     visitor_email,
     widget,
@@ -43,6 +45,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
     app.register_blueprint(presence.bp)
+    app.register_blueprint(labels.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(password_reset.bp)
     auth.init_app(app)
     app.register_blueprint(chat.bp)

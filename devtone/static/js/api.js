@@ -193,6 +193,23 @@ export class ApiClient {
     return this.#request("POST", "/dashboard/alerts", { body: changes });
   }
 
+  /** GET /labels → {labels: [{id, name, colour}]}. */
+  listLabels() {
+    return this.#request("GET", "/labels", { retry: true });
+  }
+
+  /** PUT /conversations/<id>/labels {labels} → {conversation}: exactly these labels. */
+  setLabels(id, names) {
+    return this.#request("PUT", `/conversations/${encodeURIComponent(id)}/labels`, { body: { labels: names } });
+  }
+
+  /** GET /search?q&label&page → {results: [{conversation, message?, snippet}], next_page}. */
+  search({ q = "", label = "", page = 1 } = {}) {
+    const query = new URLSearchParams({ q, page: String(page) });
+    if (label) query.set("label", label);
+    return this.#request("GET", `/search?${query}`, { retry: true });
+  }
+
   /** POST /doctor/findings {observations} → {passed, findings} (administrators). */
   judgeDoctorFindings(observations) {
     return this.#request("POST", "/doctor/findings", { body: observations });

@@ -12,6 +12,7 @@
  * per id and only moved when the order changes, so focus and selection survive updates.
  */
 
+import { labelChips } from "./labels-view.js";
 import { _, language, ngettext } from "./texts.js";
 
 const PREVIEW_CHARS = 80;
@@ -70,6 +71,7 @@ export class ConversationListView {
   #order = []; // String(id) in the order shown
   #selected = null; // String(id) of the selected item
   #emptyText;
+  #colourOf = () => null; // a label's colour, by name
 
   /** `list` is the <ul>, `filterButtons` the `[data-filter]` buttons; `formatTime(iso)` is injectable. */
   constructor({ list, filterButtons, document = list.ownerDocument, formatTime = shortTime } = {}) {
@@ -100,7 +102,8 @@ export class ConversationListView {
    * Show `conversations` (in order, each with its `unread`), the filter `counts`, the
    * current `filter` and the `openId`.
    */
-  render({ conversations, counts, filter, openId = null, isMine = () => false }) {
+  render({ conversations, counts, filter, openId = null, isMine = () => false, colourOf = () => null }) {
+    this.#colourOf = colourOf;
     for (const button of this.#buttons) {
       button.setAttribute("aria-pressed", String(button.dataset.filter === filter));
       const count = button.querySelector("[data-count]");
@@ -155,6 +158,8 @@ export class ConversationListView {
       reply,
       badge,
     );
+    const chips = labelChips(this.#document, conversation.labels, this.#colourOf);
+    if (chips) li.append(chips);
   }
 
   /** Put the items for `ids` in that order, moving only what is out of place. */

@@ -15,15 +15,18 @@ import { ApiClient, ApiError } from "./api.js";
 import { ConversationListView } from "./conversation-list.js";
 import { ConversationSession } from "./conversation-session.js";
 import { DashboardAlerts } from "./dashboard-alerts.js";
+import { DashboardSearch } from "./dashboard-search.js";
 import { DashboardStore } from "./dashboard-store.js";
 import { Drafts } from "./drafts.js";
 import { ConnectionIndicator, DASHBOARD_LABELS, DASHBOARD_MEANINGS } from "./indicator.js";
+import { LabelsView } from "./labels-view.js";
 import { MarkSender } from "./mark-sender.js";
 import { DAY_CHECK_MS } from "./message-list.js";
 import { AGENT_OUTBOX_KEY_PREFIX } from "./outbox.js";
 import { DashboardFeed } from "./realtime/feeds.js";
 import { feedNegotiator } from "./realtime/shared-feed.js";
 import { reportTierChanges } from "./realtime/tier-report.js";
+import { SearchView } from "./search-view.js";
 import { StatsView } from "./stats-view.js";
 import { TeamPresence } from "./team-presence.js";
 import { _ } from "./texts.js";
@@ -51,6 +54,10 @@ class DashboardPage {
   #ended = false; // the agent's session ended: nothing more is sent
   #drafts; // what the agent was typing when their session ended, per conversation
   #presence; // the agent's presence beat and the team's statuses
+  #labels; // the open conversation's labels, the picker and the list's label filter
+  #label = ""; // the list's label filter ("" for all)
+  #search; // the search box and its results
+  #reveal = null; // the seq a search result opens its conversation at
 
   constructor(root) {
     const data = root.dataset;
@@ -81,6 +88,8 @@ class DashboardPage {
       isAdmin: this.#me.role === "admin",
       loadFile: (url) => this.#api.fetchFile(url),
     });
+    this.#labels = new LabelsView(document);
+    this.#search = new SearchView(document);
     this.#presence = new TeamPresence({
       beat: (active, away) => this.#api.beat(active, away),
       list: byId("team-list"),
@@ -95,8 +104,12 @@ class DashboardPage {
       this.#filter = filter;
       this.#render();
     };
-    this.#list.onopen = (id) => this.#open(id);
+    this.#list.onopen = (id) => {
+      this.#reveal = null;
+      this.#open(id);
+    };
     this.#bindTranscript();
+    this.#bindLabelsAndSearch();
     this.#alerts.start();
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || event.defaultPrevented || !this.#session) return;
@@ -181,10 +194,11 @@ class DashboardPage {
   #render() {
     const store = this.#store;
     this.#list.render({
-      conversations: store.list(this.#filter).map((conversation) => ({
-        conversation,
-        unread: store.unread(conversation),
-      })),
+      conversations: store
+        .list(this.#filter)
+        .filter((conversation) => !this.#label || (conversation.labels ?? []).includes(this.#label))
+        .map((conversation) => ({ conversation, unread: store.unread(conversation) })),
+      colourOf: this.#labels.colourOf,
       counts: store.counts(),
       filter: this.#filter,
       openId: this.#session?.id ?? null,
@@ -195,11 +209,46 @@ class DashboardPage {
     const open = this.#session ? store.get(this.#session.id) : null;
     if (open) {
       this.#transcript.render(open, { mine: store.isMine(open) });
+      this.#labels.render(open.labels ?? []);
       this.#session.reader.acknowledge(open.marks?.agent);
       // The agent's replies: sent, delivered, seen, as the visitor's client reports them.
       this.#transcript.messages.markStates(open.marks?.visitor);
       this.#transcript.messages.markSeen(open.marks?.visitor?.seen);
     }
+  }
+
+  // ── labels and search ─────────────────────────────────────────────────────────────────
+
+  #bindLabelsAndSearch() {
+    this.#api
+      .listLabels()
+      .then(({ labels }) => {
+        this.#labels.setLabels(labels ?? []);
+        this.#render();
+      })
+      .catch(() => {}); // without them the list still shows each conversation's names
+    this.#labels.onfilter = (name) => {
+      this.#label = name;
+      this.#render();
+    };
+    this.#labels.onchange = (names) => this.#act((id) => this.#api.setLabels(id, names));
+    new DashboardSearch({
+      api: this.#api,
+      view: this.#search,
+      label: () => this.#label,
+      ended: () => this.#sessionEnded(),
+      open: (conversation, seq) => {
+        this.#upsert(conversation); // the list may not hold it (closed long ago)
+        this.#reveal = seq;
+        if (this.#session?.id === String(conversation.id)) this.#revealFound();
+        else this.#open(conversation.id);
+      },
+    });
+  }
+
+  /** Scroll the open transcript to the message a search result named. */
+  #revealFound() {
+    if (this.#reveal !== null && this.#transcript.messages.reveal(this.#reveal)) this.#reveal = null;
   }
 
   // ── the open transcript ──────────────────────────────────────────────────────────────
@@ -264,7 +313,8 @@ class DashboardPage {
     if (this.#session !== session) return;
     session.conversation.follow(this.#transcript.messages.lastSeq);
     this.#markReadIfUnread();
-    this.#transcript.focusComposer();
+    if (this.#reveal !== null) this.#revealFound();
+    else this.#transcript.focusComposer();
   }
 
   /** The open transcript's conversation: history, its feed, and the agent's outbox. */

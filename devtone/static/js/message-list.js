@@ -52,20 +52,41 @@ const TEXTS = Object.freeze({
   note: _("Private note"),
 });
 
+/** Entries shown as a line of the log, not a bubble: status and label changes. */
+const LOG_LINES = new Set(["status", "label"]);
+
 /**
- * CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`,
- * or `message--note` for an agent's private note (only agents ever receive one).
+ * CSS classes of a rendered entry: `message message--<sender>`, plus `message--status`
+ * (status and label changes), or `message--note` for an agent's private note (only
+ * agents ever receive one).
  */
 export function messageClasses(message) {
-  const status = message?.kind === "status";
+  const status = LOG_LINES.has(message?.kind);
   const sender = status ? "system" : SENDERS.has(message?.sender) ? message.sender : "system";
   if (status) return ["message", `message--${sender}`, "message--status"];
   if (message?.kind === "note") return ["message", `message--${sender}`, "message--note"];
   return ["message", `message--${sender}`];
 }
 
+/** The line of a label entry (its body: JSON `{added, removed}`): who changed what. */
+export function labelChangeText(message) {
+  let change = {};
+  try {
+    change = JSON.parse(message?.body ?? "{}") ?? {};
+  } catch {
+    change = {};
+  }
+  const name = message?.author?.name ?? "";
+  const list = (names) => (Array.isArray(names) ? names.map(String).join(", ") : "");
+  const lines = [];
+  if (list(change.added)) lines.push(_("{name} added the labels: {labels}.", { name, labels: list(change.added) }));
+  if (list(change.removed)) lines.push(_("{name} removed the labels: {labels}.", { name, labels: list(change.removed) }));
+  return lines.join(" ");
+}
+
 /** The line shown for a status entry: its body, or a text for its status. */
 export function statusText(message) {
+  if (message?.kind === "label") return labelChangeText(message);
   const body = message?.body ?? "";
   const joined = JOINED.exec(body);
   if (joined) return _("{name} joined the conversation.", { name: joined[1] });
@@ -265,6 +286,18 @@ export class MessageList {
     this.#showEmpty();
   }
 
+  /** Scroll to the entry `seq` and mark it (a search opened the conversation at it). */
+  reveal(seq) {
+    for (const li of this.#ul.querySelectorAll(".message--found")) li.classList.remove("message--found");
+    const li = this.#items[this.#seqs.indexOf(seq)];
+    if (!li) return false;
+    li.classList.add("message--found");
+    li.tabIndex = -1;
+    li.scrollIntoView({ block: "center" });
+    li.focus({ preventScroll: true });
+    return true;
+  }
+
   /** Write the day lines again if the viewer's day changed since ("Today" → "Yesterday"). */
   refreshDays() {
     if (dayNumber(this.#now(), this.#timeZone) === this.#labelledOn) return;
@@ -272,7 +305,7 @@ export class MessageList {
   }
 
   #isOwnText(li) {
-    // Notes never reach the visitor: no "delivered" or "seen" on them.
+    // Notes and label changes never reach the visitor: no "delivered" or "seen" on them.
     return li.dataset.sender === this.#self && li.dataset.kind === "text";
   }
 
@@ -284,7 +317,7 @@ export class MessageList {
     li.dataset.kind = message.kind ?? "text";
     this.#facts.set(li, { ...entryFacts(message, this.#timeZone), iso: message.created_at });
 
-    if (message.kind === "status") {
+    if (LOG_LINES.has(message.kind)) {
       li.append(this.#element("span", "message__body", statusText(message)));
     } else if (message.kind === "note") {
       // Any agent's note, with its author: the team reads who wrote it.
