@@ -9,6 +9,7 @@ from devtone.web import (
     api_realtime,
     assets,
     auth,
+    canned_replies,
     chat,
     contract,
     dashboard,
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
+    app.register_blueprint(canned_replies.bp)
     app.register_blueprint(presence.bp)
     app.register_blueprint(password_reset.bp)
     auth.init_app(app)

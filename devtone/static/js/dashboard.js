@@ -12,6 +12,7 @@
  * rendered from the store.
  */
 import { ApiClient, ApiError } from "./api.js";
+import { CannedPicker } from "./canned-picker.js";
 import { ConversationListView } from "./conversation-list.js";
 import { ConversationSession } from "./conversation-session.js";
 import { DashboardAlerts } from "./dashboard-alerts.js";
@@ -51,6 +52,7 @@ class DashboardPage {
   #ended = false; // the agent's session ended: nothing more is sent
   #drafts; // what the agent was typing when their session ended, per conversation
   #presence; // the agent's presence beat and the team's statuses
+  #picker; // the reply box's "/" list of canned replies
 
   constructor(root) {
     const data = root.dataset;
@@ -77,6 +79,15 @@ class DashboardPage {
       filterButtons: root.querySelectorAll("[data-filter]"),
     });
     this.#transcript = new TranscriptView(document, { isAdmin: this.#me.role === "admin" });
+    this.#picker = new CannedPicker({
+      field: byId("reply-body"),
+      list: byId("canned-picker"),
+      load: () => this.#api.listCannedReplies().then((answer) => answer?.canned_replies ?? []),
+      variables: () => {
+        const open = this.#session ? this.#store.get(this.#session.id) : null;
+        return { visitorName: open?.visitor?.name, agentName: this.#me.name, conversationId: open?.id };
+      },
+    });
     this.#presence = new TeamPresence({
       beat: (active, away) => this.#api.beat(active, away),
       list: byId("team-list"),
@@ -352,6 +363,7 @@ class DashboardPage {
     const session = this.#session;
     if (!session) return;
     this.#session = null;
+    this.#picker.close();
     session.conversation.close(); // unsent replies stay stored and go when it is opened again
     session.typing.stop();
     this.#transcript.close();
