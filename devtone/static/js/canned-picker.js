@@ -95,14 +95,16 @@ export class CannedPicker {
       )
       .finally(() => {
         this.#loading = null;
-        if (this.#query !== null) this.#render();
+        if (this.#query !== null) this.#render({ keep: true });
       });
   }
 
-  #render() {
-    const previous = this.#shown[this.#active];
+  /** List the replies the query matches; the first is highlighted, or (`keep`: the same
+   *  query, the replies read again) the one that was. */
+  #render({ keep = false } = {}) {
+    const previous = this.#shown[this.#active]?.id;
     this.#shown = matchReplies(this.#replies, this.#query.query);
-    const kept = this.#shown.indexOf(previous);
+    const kept = keep ? this.#shown.findIndex((reply) => reply.id === previous) : -1;
     this.#active = this.#shown.length ? Math.max(kept, 0) : -1;
     const document = this.#list.ownerDocument;
     const items = this.#shown.map((reply, index) => {
