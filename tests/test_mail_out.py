@@ -291,3 +291,46 @@ def test_the_e_mailed_transcript_holds_no_note(app, agent, sender, mail_server):
     body = received.get_content()
     assert "My parcel is late" in body and "Let me look" in body
     assert "Carrier" not in body
+
+
+def test_a_transcript_of_a_closed_unrated_conversation_asks_for_a_rating(
+    app, agent, sender, mail_server
+):
+    from devtone.domain import ratings
+
+    conversation_id, visitor = start(app)
+    with app.app_context():
+        conversations.post_message(conversation_id, visitor, "Thanks, that was all")
+        conversations.close_conversation(conversation_id, agent.identity)
+        reply_mail.queue_transcript(conversation_id, visitor)
+    assert sender.round() == 1
+    [received] = mail_server.wait_for(1)
+    body = received.get_content()
+    assert "Rate it from 1 to 5 at the same link." in body
+    assert "https://support.example.com/chat#reopen=" in body
+    # Rated: the next e-mail no longer asks.
+    with app.app_context():
+        ratings.rate_conversation(conversation_id, visitor, 5)
+        reply_mail.queue_transcript(conversation_id, visitor)
+    assert sender.round() == 1
+    assert "Rate it" not in mail_server.wait_for(2)[1].get_content()
+
+
+def test_a_transcript_of_an_open_conversation_asks_for_no_rating(app, sender, mail_server):
+    conversation_id, visitor = start(app)
+    with app.app_context():
+        conversations.post_message(conversation_id, visitor, "Still waiting")
+        reply_mail.queue_transcript(conversation_id, visitor)
+    assert sender.round() == 1
+    assert "Rate it" not in mail_server.wait_for(1)[0].get_content()
+
+
+def test_a_pt_br_visitor_is_asked_for_a_rating_in_portuguese(app, agent, sender, mail_server):
+    conversation_id, visitor = start(app, language="pt-BR")
+    with app.app_context():
+        conversations.post_message(conversation_id, visitor, "Obrigada!")
+        conversations.close_conversation(conversation_id, agent.identity)
+        reply_mail.queue_transcript(conversation_id, visitor)
+    assert sender.round() == 1
+    body = mail_server.wait_for(1)[0].get_content()
+    assert "Como foi este atendimento? Dê uma nota de 1 a 5 no mesmo link." in body

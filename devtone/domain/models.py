@@ -209,6 +209,11 @@ class Conversation(db.Model):
     # The agents its private notes mentioned, as JSON {"<agent id>": seq of the newest note
     # that did}: their dashboards alert them (notes.py). Never in the visitor's view.
     mentions: Mapped[str | None] = mapped_column(Text)
+    # The visitor's rating of the newest closing (ratings.py); it is that closing's only
+    # while rated_at >= closed_at, so a reopened conversation can be rated again.
+    rating_score: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
@@ -318,6 +323,55 @@ class Attachment(db.Model):
     # Found from the bytes, never from the name or the uploader's word.
     content_type: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Rating(db.Model):
+    """A visitor's satisfaction rating (1-5) of one closing of a conversation, kept for the
+    statistics after the conversation is reopened and rated again."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE", name="fk_ratings_conversation_id")
+    )
+    # The closing rated (the conversation's closed_at then): one rating per closing.
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who had the conversation when it closed: the per-agent statistics.
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", name="fk_ratings_agent_id")
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "closed_at", name="uq_ratings_closing"),
+        Index("ix_ratings_rated_at", "rated_at"),
+    )
+
+
+class CannedReply(db.Model):
+    """A saved reply an agent inserts from the composer: the team's (scope "team", kept by
+    admins) or one agent's own (scope "agent:<id>")."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # NULL for the team's; an agent's own go with them.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE", name="fk_canned_replies_owner_id")
+    )
+    # "team" or "agent:<id>": a shortcut is unique within its scope (NULLs never clash).
+    scope: Mapped[str] = mapped_column(String(80))
+    shortcut: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("scope", "shortcut", name="uq_canned_replies_scope_shortcut"),
+    )
 
 
 class OutgoingMail(db.Model):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from devtone.domain.models import Conversation, Message, OutgoingMail, utcnow
+from devtone.domain.shapes import rating_json
 from devtone.extensions import db
 
 #: The longest wait between two tries of one e-mail.
@@ -43,6 +44,8 @@ class Letter:
     language: str
     attempts: int
     entries: list[Entry]
+    #: The conversation is closed and that closing not rated: the e-mail asks for a rating.
+    rating_due: bool = False
 
 
 def queue(conversation: Conversation, kind: str, after_seq: int, through_seq: int) -> None:
@@ -117,6 +120,7 @@ def _letter(mail: OutgoingMail, conversation: Conversation) -> Letter:
         mail.language,
         mail.attempts,
         entries,
+        rating_due=conversation.status == "closed" and rating_json(conversation) is None,
     )
 
 

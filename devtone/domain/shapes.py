@@ -81,6 +81,20 @@ def conversation_json(
         "last_message": message_json(last_text) if last_text is not None else None,
         # Agents' own classification: `seen_by_visitor` takes it out of what visitors read.
         "labels": json.loads(conversation.labels or "[]"),
+        "rating": rating_json(conversation),
+    }
+
+
+def rating_json(conversation: Conversation | Row) -> dict[str, Any] | None:
+    """The visitor's rating of the current closing (ratings.py): None while the
+    conversation is open (a reopened one is rated afresh) or that closing is unrated."""
+    rated_at, closed_at = conversation.rated_at, conversation.closed_at
+    if rated_at is None or closed_at is None or rated_at < closed_at:
+        return None
+    return {
+        "score": conversation.rating_score,
+        "comment": conversation.rating_comment,
+        "rated_at": isoformat(rated_at),
     }
 
 

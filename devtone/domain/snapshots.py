@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, tuple_
 
-from devtone.domain import notes
+from devtone.domain import notes, ratings
 from devtone.domain.models import Conversation, Message, utcnow
 from devtone.domain.shapes import conversation_json
 from devtone.extensions import db
@@ -119,6 +119,7 @@ def _stats(now: datetime) -> dict[str, Any]:
         "closed_today": counts[2],
         "messages_today": messages_today,
         "median_first_reply_seconds": _median_first_reply_seconds(today),
+        "ratings": ratings.rating_stats(today, now),
     }
 
 

@@ -10,6 +10,7 @@ from devtone.web import (
     api_realtime,
     assets,
     auth,
+    canned_replies,
     chat,
     contract,
     dashboard,
@@ -44,6 +45,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
+    app.register_blueprint(canned_replies.bp)
     app.register_blueprint(presence.bp)
     app.register_blueprint(labels.bp)
     app.register_blueprint(search.bp)

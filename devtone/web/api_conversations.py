@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from devtone.domain import conversations, presence
+from devtone.domain import conversations, presence, ratings
 from devtone.domain.agents import AgentIdentity
 from devtone.feeds import conversation as conversation_feed
 from devtone.feeds import heads_of, loop, typing_board_of
@@ -139,6 +139,17 @@ def assign(conversation_id: int) -> dict[str, Any]:
 def close(conversation_id: int) -> dict[str, Any]:
     """Close the conversation (the visitor may reopen it by writing again)."""
     return {"conversation": conversations.close_conversation(conversation_id, agent())}
+
+
+@bp.post("/conversations/<id:conversation_id>/rating")
+def rate(conversation_id: int) -> tuple[dict[str, Any], int]:
+    """The visitor rates the closed conversation 1-5 (once per closing)."""
+    who = caller()
+    fields = json_object()
+    rated = ratings.rate_conversation(
+        conversation_id, who, fields.get("score"), fields.get("comment")
+    )
+    return {"conversation": rated}, 201
 
 
 def _text(value: object) -> str | None:

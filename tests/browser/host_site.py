@@ -92,6 +92,15 @@ class AgentSession:
         ]
         return found
 
+    def close(self, conversation_id: int) -> dict:
+        answer = self.session.post(
+            f"{self.url}/api/conversations/{conversation_id}/close",
+            headers={"X-CSRFToken": self.csrf},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["conversation"]
+
     def say(self, conversation_id: int, body: str) -> dict:
         import uuid
 

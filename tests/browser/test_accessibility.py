@@ -132,11 +132,54 @@ def test_the_agents_pages(app, live_server, axe_page, admin, start_visitor, them
     for path in (
         "/dashboard/account",
         "/dashboard/agents",
+        "/dashboard/canned-replies",
         "/dashboard/monitor",
         "/dashboard/office-hours",
     ):
         page.goto(f"{server.url}{path}")
         assert_accessible(page, path)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_rating_form_the_ratings_and_the_canned_replies(
+    app, live_server, axe_page, admin, theme
+):
+    from devtone.domain import canned_replies
+
+    with app.app_context():
+        canned_replies.create_reply(
+            admin.identity, {"shortcut": "thanks", "text": "Thank you!", "shared": True}
+        )
+    server = live_server()
+    page = axe_page(theme, locale="pt-BR")
+    visitor = start_chat(page, server.url, "Ana", first="Olá, meu pedido atrasou")
+    desk = AgentSession(server.url, admin)
+    desk.close(visitor["conversationId"])
+    expect(page.locator("#rating-form")).to_be_visible(timeout=15_000)
+    page.locator("label[for='rating-4']").click()
+    assert_accessible(page, "/chat, the rating form (pt-BR)")
+    page.locator("#rating-form button[type=submit]").click()
+    expect(page.locator("#rating-thanks")).to_be_visible(timeout=15_000)
+    assert_accessible(page, "/chat, rated (pt-BR)")
+
+    agents = axe_page(theme)
+    sign_in(agents, server.url, admin)
+    agents.click("[data-filter='closed']")
+    agents.locator(
+        f"#conversation-list li[data-conversation-id='{visitor['conversationId']}']"
+    ).click()
+    expect(agents.locator("#transcript-rating")).to_be_visible(timeout=15_000)
+    assert_accessible(agents, "dashboard, a rated conversation")
+    agents.click("[data-filter='open']")
+    # The "/" list, over an open conversation's reply box.
+    start = axe_page(theme)
+    other = start_chat(start, server.url, "Bia")
+    agents.locator(
+        f"#conversation-list li[data-conversation-id='{other['conversationId']}']"
+    ).click()
+    agents.locator("#reply-body").press("/")
+    expect(agents.locator("#canned-picker [role=option]")).to_have_count(1, timeout=15_000)
+    assert_accessible(agents, "dashboard, the canned replies list open")
 
 
 @pytest.mark.parametrize("theme", THEMES)

@@ -83,7 +83,12 @@ def test_the_agents_pages_have_no_english_left_in_portuguese(
     english, portuguese = read_both(new_page, visit_dashboard)
     assert untranslated(english, portuguese, typed) == set()
 
-    for path in ("/dashboard/account", "/dashboard/monitor", "/dashboard/office-hours"):
+    for path in (
+        "/dashboard/account",
+        "/dashboard/monitor",
+        "/dashboard/office-hours",
+        "/dashboard/canned-replies",
+    ):
 
         def visit(page, path=path):
             sign_in(page, server.url, admin)

@@ -9,6 +9,14 @@ from tests.conftest import CLOCK_START as NOW
 YESTERDAY = NOW - timedelta(days=1)
 
 
+#: The statistics' ratings before anyone rated (tests/domain/test_ratings.py has the rest).
+NO_RATINGS = {
+    "today": {"count": 0, "average": None},
+    "week": {"count": 0, "average": None},
+    "agents": [],
+}
+
+
 def _visitor_says(visitor, body):
     conversations.post_message(visitor["id"], Visitor(visitor["token"]), body)
 
@@ -64,6 +72,7 @@ def test_statistics_match_hand_computed_values(app, clock, agent):
         "messages_today": 7,
         # First replies today: 120, 600, 5400 s (Old's was yesterday) → median 600 s.
         "median_first_reply_seconds": 600.0,
+        "ratings": NO_RATINGS,
     }
 
 
@@ -115,6 +124,7 @@ def test_statistics_on_an_empty_day(app):
         "closed_today": 0,
         "messages_today": 0,
         "median_first_reply_seconds": None,
+        "ratings": NO_RATINGS,
     }
 
 

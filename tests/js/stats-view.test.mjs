@@ -19,3 +19,14 @@ test("counts are whole numbers; nothing yet is a dash", () => {
   assert.equal(statText(null, "median_first_reply_seconds"), "—");
   assert.equal(statText(undefined, "waiting"), "—");
 });
+
+test("a rating figure reads as its average and count, and none as a dash", async () => {
+  const { ratingText, statValue } = await import("../../devtone/static/js/stats-view.js");
+  assert.equal(ratingText({ count: 2, average: 4.5 }), "4.5 · 2 ratings");
+  assert.equal(ratingText({ count: 1, average: 5 }), "5.0 · 1 rating");
+  assert.equal(ratingText({ count: 0, average: null }), "—");
+  assert.equal(statText({ count: 3, average: 3.667 }, "ratings.week"), "3.7 · 3 ratings");
+  const stats = { ratings: { today: { count: 1, average: 4 } } };
+  assert.deepEqual(statValue(stats, "ratings.today"), { count: 1, average: 4 });
+  assert.equal(statValue(stats, "ratings.week.count"), undefined);
+});

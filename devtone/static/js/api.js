@@ -173,6 +173,17 @@ export class ApiClient {
     return this.#request("POST", `/conversations/${encodeURIComponent(id)}/close`, { body: {} });
   }
 
+  /** POST /conversations/<id>/rating {score, comment?} → {conversation} (the visitor, once per closing). */
+  rateConversation(id, score, comment = "") {
+    const body = comment.trim() ? { score, comment } : { score };
+    return this.#request("POST", `/conversations/${encodeURIComponent(id)}/rating`, { body });
+  }
+
+  /** GET /canned-replies → {canned_replies: [{id, shortcut, text, shared, editable}]}. */
+  listCannedReplies() {
+    return this.#request("GET", "/canned-replies", { retry: true });
+  }
+
   /** GET /agents → {agents: [{id, name, email, role, active}]} (the admin's assign list). */
   listAgents() {
     return this.#request("GET", "/agents", { retry: true });

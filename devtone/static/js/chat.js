@@ -40,6 +40,7 @@ import { ConnectionIndicator } from "./indicator.js";
 import { DAY_CHECK_MS, MessageList } from "./message-list.js";
 import { FilePicker } from "./file-picker.js";
 import { pageLocale } from "./message-times.js";
+import { RatingForm } from "./rating-form.js";
 import { StartStep } from "./start-step.js";
 import { _ } from "./texts.js";
 import { TranscriptRequest } from "./transcript-request.js";
@@ -77,6 +78,7 @@ class ChatPage {
   #startStep; // the pre-chat form (start-step.js)
   #greeting; // the empty conversation's greeting (greeting.js)
   #transcript; // "E-mail me this conversation" (transcript-request.js)
+  #rating; // the rating asked once the conversation is closed (rating-form.js)
   #switcher; // "New conversation" and the earlier ones (earlier-conversations.js)
   #starting = false;
   #panelOpen; // embedded: is the widget's panel open (focus only then)
@@ -114,6 +116,7 @@ class ChatPage {
     this.#startStep = new StartStep(byId("start-form"), byId("start-notice"), byId("start-away"));
     this.#startStep.onidentify = (who) => this.#identified(who);
     this.#transcript = new TranscriptRequest(byId("email-transcript"), byId("transcript-notice"), this.#api);
+    this.#rating = new RatingForm(byId("rating-form"), byId("rating-thanks"));
     this.#switcher = new ConversationSwitcher(document, STARTED);
     this.#switcher.onnew = () => this.#leaveForNew();
     this.#switcher.onresume = (id) => this.#resume(id);
@@ -213,6 +216,8 @@ class ChatPage {
     this.#typing = null;
     this.#list.clear();
     this.#view.leave();
+    this.#rating.render(null);
+    this.#rating.onrate = null;
     this.#transcript.hide();
     this.#api.token = null;
   }
@@ -326,10 +331,15 @@ class ChatPage {
       new MarkSender({
         send: async (marks) => {
           const answer = await this.#api.moveMarks(visitor.conversationId, marks);
-          if (this.#visitor === visitor) this.#view.apply(answer?.conversation);
+          if (this.#visitor === visitor) this.#apply(answer?.conversation);
         },
       }),
     );
+    this.#rating.onrate = async (score, comment) => {
+      const answer = await this.#api.rateConversation(visitor.conversationId, score, comment);
+      if (this.#visitor === visitor) this.#view.apply(answer?.conversation);
+      return answer;
+    };
     // What a previous page left unsent shows at once and is sent again with the same
     // client_id; a copy the server already stored turns up in the history (or the POST
     // answer) and confirms it, so nothing is shown or stored twice.
@@ -373,8 +383,8 @@ class ChatPage {
         // conversation says who joined. Every history page and long-poll or poll answer
         // brings it; SSE sends it after each status entry and on each change outside the
         // log (a read mark). The page never asks for it again.
-        conversation: (conversation) => this.#view.apply(conversation),
-        hello: (detail) => this.#view.apply(detail?.conversation),
+        conversation: (conversation) => this.#apply(conversation),
+        hello: (detail) => this.#apply(detail?.conversation),
         typing: (detail) => this.#view.typing(detail),
         state: (detail) => this.#indicator.render(detail),
         denied: () => {
@@ -384,6 +394,13 @@ class ChatPage {
         failed: (detail) => this.#failed(detail),
       },
     });
+  }
+
+  /** A conversation state: the agent's side of it, and the rating it may ask for. */
+  #apply(conversation) {
+    if (!conversation) return;
+    this.#view.apply(conversation);
+    this.#rating.render(conversation);
   }
 
   /** The token no longer opens `visitor`'s conversation: let it go, keep who they are. */

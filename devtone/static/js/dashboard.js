@@ -12,6 +12,7 @@
  * rendered from the store.
  */
 import { ApiClient, ApiError } from "./api.js";
+import { CannedPicker } from "./canned-picker.js";
 import { ConversationListView } from "./conversation-list.js";
 import { ConversationSession } from "./conversation-session.js";
 import { DashboardAlerts } from "./dashboard-alerts.js";
@@ -58,6 +59,7 @@ class DashboardPage {
   #label = ""; // the list's label filter ("" for all)
   #search; // the search box and its results
   #reveal = null; // the seq a search result opens its conversation at
+  #picker; // the reply box's "/" list of canned replies
 
   constructor(root) {
     const data = root.dataset;
@@ -90,6 +92,15 @@ class DashboardPage {
     });
     this.#labels = new LabelsView(document);
     this.#search = new SearchView(document);
+    this.#picker = new CannedPicker({
+      field: byId("reply-body"),
+      list: byId("canned-picker"),
+      load: () => this.#api.listCannedReplies().then((answer) => answer?.canned_replies ?? []),
+      variables: () => {
+        const open = this.#session ? this.#store.get(this.#session.id) : null;
+        return { visitorName: open?.visitor?.name, agentName: this.#me.name, conversationId: open?.id };
+      },
+    });
     this.#presence = new TeamPresence({
       beat: (active, away) => this.#api.beat(active, away),
       list: byId("team-list"),
@@ -411,6 +422,7 @@ class DashboardPage {
     const session = this.#session;
     if (!session) return;
     this.#session = null;
+    this.#picker.close();
     session.conversation.close(); // unsent replies stay stored and go when it is opened again
     session.typing.stop();
     this.#transcript.close();

@@ -59,6 +59,7 @@ export class TranscriptView {
       email: byId("transcript-email"),
       status: byId("transcript-status"),
       agent: byId("transcript-agent"),
+      rating: byId("transcript-rating"),
       assign: byId("assign-button"),
       assignOther: byId("assign-other"),
       assignSelect: byId("assign-select"),
@@ -123,6 +124,7 @@ export class TranscriptView {
     el.status.dataset.status = conversation.status ?? "";
     const agent = conversation.agent?.name;
     el.agent.textContent = !agent ? _("Unassigned") : mine ? _("Assigned to you") : _("Assigned to {name}", { name: agent });
+    this.#renderRating(conversation.rating);
     el.assign.hidden = mine || closed;
     if (el.assignOther) el.assignOther.hidden = !this.#isAdmin || closed;
     el.finish.hidden = closed;
@@ -154,6 +156,25 @@ export class TranscriptView {
       : blocked
         ? _("This conversation is closed")
         : _("Reply… (Enter sends, Shift+Enter for a new line)");
+  }
+
+  /** The visitor's rating of this closing: stars, "Rated 4 out of 5", and their comment. */
+  #renderRating(rating) {
+    const line = this.#el.rating;
+    if (!line) return;
+    const text = rating ? _("Rated {score} out of 5", { score: rating.score }) : "";
+    const comment = rating?.comment ? ` — “${rating.comment}”` : "";
+    line.dataset.score = String(rating?.score ?? "");
+    line.hidden = !rating;
+    if (!rating) {
+      line.replaceChildren();
+      return;
+    }
+    const stars = line.ownerDocument.createElement("span");
+    stars.className = "transcript__rating-stars";
+    stars.setAttribute("aria-hidden", "true");
+    stars.textContent = `${"★".repeat(rating.score)}${"☆".repeat(5 - rating.score)} `;
+    line.replaceChildren(stars, text + comment);
   }
 
   /** Hide the panel and forget its conversation. */
