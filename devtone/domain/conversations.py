@@ -95,10 +95,15 @@ def start_conversation(
 def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """The conversation, for a caller allowed to see it."""
     try:
-        shaped = shape(load(conversation_id, caller))
-        return shaped if isinstance(caller, AgentIdentity) else seen_by_visitor(shaped)
+        return seen_by(caller, shape(load(conversation_id, caller)))
     finally:
         db.session.close()
+
+
+def seen_by(caller: Caller, conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as `caller` may read it: a visitor never gets the agents' labels.
+    Every answer that hands a conversation to a caller goes through here."""
+    return conversation if isinstance(caller, AgentIdentity) else seen_by_visitor(conversation)
 
 
 def authorize(conversation_id: int, caller: Caller) -> None:
@@ -177,7 +182,7 @@ def assign_conversation(
 
 def close_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
     """Close the conversation, logging a status entry every reader will replay."""
-    return write(conversation_id, log_writer.close, caller)[0].conversation
+    return seen_by(caller, write(conversation_id, log_writer.close, caller)[0].conversation)
 
 
 def write(

@@ -34,7 +34,7 @@ def mark_read(conversation_id: int, caller: conversations.Caller, seq: object) -
     written = conversations.write(
         conversation_id, log_writer.move_marks, caller, None, seq, {"seen": "seq"}
     )
-    return written[0].conversation
+    return conversations.seen_by(caller, written[0].conversation)
 
 
 def move_marks(
@@ -53,7 +53,7 @@ def move_marks(
         for name in ("delivered", "seen")
     )
     written = conversations.write(conversation_id, log_writer.move_marks, caller, delivered, seen)
-    return written[0].conversation
+    return conversations.seen_by(caller, written[0].conversation)
 
 
 def announce_typing(conversation_id: int, caller: conversations.Caller, typing: object) -> None:

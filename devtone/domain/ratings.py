@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from devtone.domain import announce, fields, visitors
 from devtone.domain.models import Agent, Conversation, Message, Rating, utcnow
-from devtone.domain.shapes import conversation_json
+from devtone.domain.shapes import conversation_json, seen_by_visitor
 from devtone.errors import BadRequest, Conflict, Forbidden, NotFound
 from devtone.extensions import db
 
@@ -89,7 +89,7 @@ def rate_conversation(
     finally:
         db.session.close()
     announce.changes(conversation_id, shaped, [])
-    return shaped
+    return seen_by_visitor(shaped)  # the agents' labels stay theirs
 
 
 def _refusal(row: Any) -> Conflict:

@@ -80,3 +80,23 @@ def test_the_label_change_is_in_the_agents_log_not_the_visitors(
     assert [m["kind"] for m in visitors_view["messages"]] == ["text"]
     assert visitors_view["cursor"] == 2
     assert "labels" not in visitors_view["conversation"]
+
+
+def test_no_answer_a_visitor_gets_carries_the_labels(app, client, agent, sign_in, visitor, vip):
+    # The review found /read, /marks and /rating answering the visitor with the labels.
+    with app.app_context():
+        conversations.post_message(visitor.id, Visitor(visitor.token), "Oi")
+    maria = sign_in(agent)
+    maria.put(f"/api/conversations/{visitor.id}/labels", json={"labels": ["VIP"]})
+    base = f"/api/conversations/{visitor.id}"
+    answers = {
+        "conversation": client.get(base, headers=visitor.headers),
+        "read": client.post(f"{base}/read", json={"seq": 1}, headers=visitor.headers),
+        "marks": client.post(f"{base}/marks", json={"delivered": 2}, headers=visitor.headers),
+    }
+    maria.post(f"{base}/close")
+    answers["rating"] = client.post(f"{base}/rating", json={"score": 5}, headers=visitor.headers)
+    for name, answer in answers.items():
+        assert answer.status_code in (200, 201), (name, answer.get_data())
+        assert "labels" not in answer.get_json()["conversation"], name
+    assert maria.get(base).get_json()["conversation"]["labels"] == ["VIP"]
