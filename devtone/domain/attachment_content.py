@@ -25,6 +25,9 @@ from devtone.errors import Invalid, TooLarge, UnsupportedMediaType
 PIXEL_LIMIT = 40_000_000
 #: Frames of an animated image, for the same reason.
 FRAME_LIMIT = 200
+#: Pixels of every frame together: redrawing an animation costs all of them, on the
+#: worker's one thread (a few KB of GIF may declare 200 frames of a 6000 × 6000 canvas).
+ANIMATION_PIXEL_LIMIT = 100_000_000
 #: The longest file name kept, in characters (the extension stays).
 NAME_MAX = 120
 
@@ -140,7 +143,12 @@ def _opened(data: bytes) -> Image.Image:
 
 def _check_dimensions(image: Image.Image) -> None:
     width, height = image.size
-    if width * height > PIXEL_LIMIT or getattr(image, "n_frames", 1) > FRAME_LIMIT:
+    frames = getattr(image, "n_frames", 1)
+    if (
+        width * height > PIXEL_LIMIT
+        or frames > FRAME_LIMIT
+        or width * height * frames > ANIMATION_PIXEL_LIMIT
+    ):
         raise _too_many_pixels(width, height)
 
 

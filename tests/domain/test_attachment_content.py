@@ -72,6 +72,23 @@ def test_an_animated_gif_keeps_its_frames():
         assert image.n_frames == 3
 
 
+def test_a_small_animation_on_a_huge_canvas_is_refused_before_it_is_drawn():
+    # 40 frames of 1,600 × 1,600: each under the per-frame limit, 102 megapixels in all.
+    # The GIF writer stores only what changes, so the file is a few KB.
+    canvas = Image.new("P", (1600, 1600), 0)
+    frames = []
+    for index in range(40):
+        frame = canvas.copy()
+        frame.putpixel((index, index), 1)
+        frames.append(frame)
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:])
+    assert len(out.getvalue()) < 64 * 1024
+    with pytest.raises(TooLarge) as refused:
+        examine(out.getvalue(), "spin.gif", LIMIT)
+    assert refused.value.code == "image_too_large"
+
+
 def test_a_photo_is_turned_upright_by_its_exif_rotation_before_the_exif_goes():
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
