@@ -249,3 +249,28 @@ def test_a_reply_being_typed_when_the_session_ends_waits_in_the_composer_after_s
     desk.press("#reply-body", "Enter")  # never sent by itself: the agent sends it
     _sent_once(app, desk, conversation_id, "Let me check your order…")
     assert desk.errors == []
+
+
+@ON_SQLITE  # a form, a toggle, a key: the same on both stacks
+def test_a_note_being_typed_when_the_session_ends_comes_back_as_a_note_never_a_reply(
+    app, following, agent
+):
+    url, conversation_id, desk = following
+    desk.check("#reply-as-note")
+    desk.fill("#reply-body", "Customer is lying about the delivery")
+
+    desk.context.clear_cookies()
+    desk.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(desk.locator("#session-ended")).to_be_visible(timeout=15_000)
+
+    sign_in(desk, url, agent)
+    list_item(desk, conversation_id).click()
+    expect(desk.locator("#reply-body")).to_have_value("Customer is lying about the delivery")
+    expect(desk.locator("#reply-as-note")).to_be_checked()
+    desk.press("#reply-body", "Enter")
+    note = desk.locator("#transcript .message--note", has_text="Customer is lying")
+    expect(note).to_have_count(1, timeout=15_000)
+    with app.app_context():
+        log = conversations.messages_after(conversation_id, None, 0).messages
+    assert [m["kind"] for m in log if m["body"].startswith("Customer is lying")] == ["note"]
+    assert desk.errors == []

@@ -433,7 +433,10 @@ class DashboardPage {
     if (this.#ended) return;
     this.#ended = true;
     // What the agent was typing waits for them in that conversation after they sign in.
-    if (this.#session && this.#transcript.hasDraft) this.#drafts.keep(this.#session.id, this.#transcript.draft);
+    if (this.#session && this.#transcript.hasDraft) {
+      const { text, kind } = this.#transcript.draft;
+      this.#drafts.keep(this.#session.id, text, kind);
+    }
     this.#closeSession();
     for (const marker of this.#markers.values()) marker.close();
     this.#alerts.close();

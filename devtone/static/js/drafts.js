@@ -20,27 +20,41 @@ export class Drafts {
     this.#storage = storage;
   }
 
-  /** Keep `text` for `conversationId` (blank text keeps nothing). */
-  keep(conversationId, text) {
+  /**
+   * Keep `text` for `conversationId` (blank text keeps nothing), with its `kind`: a private
+   * note must come back as a note, never as a reply the next Enter sends to the visitor.
+   */
+  keep(conversationId, text, kind = "text") {
     if (!String(text ?? "").trim()) return;
     try {
-      this.#storage?.setItem(`${this.#prefix}${conversationId}`, text);
+      this.#storage?.setItem(`${this.#prefix}${conversationId}`, JSON.stringify({ text, kind }));
     } catch {
       // Without storage the draft is lost with the page, as it was before.
     }
   }
 
-  /** The draft kept for `conversationId`, removed from storage, or "" if none. */
+  /** `{text, kind}` kept for `conversationId`, removed from storage; text "" if none. */
   take(conversationId) {
     const key = `${this.#prefix}${conversationId}`;
     try {
-      const text = this.#storage?.getItem(key) ?? "";
+      const kept = this.#storage?.getItem(key) ?? "";
       this.#storage?.removeItem(key);
-      return text;
+      return parseDraft(kept);
     } catch {
-      return "";
+      return { text: "", kind: "text" };
     }
   }
+}
+
+/** A stored draft: `{text, kind}` JSON, or the plain text drafts were kept as before notes. */
+export function parseDraft(kept) {
+  try {
+    const draft = JSON.parse(kept);
+    if (typeof draft?.text === "string") return { text: draft.text, kind: draft.kind === "note" ? "note" : "text" };
+  } catch {
+    // plain text, kept by an earlier version of the page
+  }
+  return { text: typeof kept === "string" ? kept : "", kind: "text" };
 }
 
 function defaultStorage() {

@@ -228,14 +228,19 @@ export class TranscriptView {
     return this.#el.body.value.trim() !== "";
   }
 
-  /** The text in the composer, not sent. */
+  /** What the composer holds, not sent: `{text, kind}` ("note" while the toggle is on). */
   get draft() {
-    return this.#el.body.value;
+    return { text: this.#el.body.value, kind: this.writingNote ? "note" : "text" };
   }
 
-  /** Put `text` back into the composer (a draft kept from an ended session). */
-  restoreDraft(text) {
-    if (text) this.#el.body.value = text;
+  /** Put a draft kept from an ended session back, a note as a note. */
+  restoreDraft({ text, kind }) {
+    if (!text) return;
+    this.#el.body.value = text;
+    if (this.#el.noteToggle) {
+      this.#el.noteToggle.checked = kind === "note";
+      this.#showMode();
+    }
   }
 
   /** Put the cursor in the composer. */
