@@ -326,14 +326,15 @@ def _moment(raw: object, field: str, end: bool) -> datetime | None:
             moment = datetime.combine(day, time.min, tzinfo=UTC)
             return moment + timedelta(days=1) if end else moment
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise BadRequest(
-            "{field} must be a date (2026-03-10) or a time with its zone.",
-            field=field, code="invalid_date",
-        )  # fmt: skip
-    return moment.astimezone(UTC)
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+    # OverflowError: the day after 9999-12-31, or 0001-01-01 in a zone east of UTC.
+    except (ValueError, OverflowError):
+        pass
+    raise BadRequest(
+        "{field} must be a date (2026-03-10) or a time with its zone.",
+        field=field, code="invalid_date",
+    )  # fmt: skip
 
 
 def _text(value: object) -> str | None:

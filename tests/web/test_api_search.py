@@ -38,7 +38,16 @@ def test_visitors_and_strangers_may_not_search(app, client, visitor):
     assert client.get("/api/search?q=x", headers=visitor.headers).status_code == 403
 
 
-@pytest.mark.parametrize("query", ["from=ontem", "to=2026-02-30", "from=2026-03-10T10:00"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=ontem",
+        "to=2026-02-30",
+        "from=2026-03-10T10:00",
+        "to=9999-12-31",  # its end, the next day, is past the last date there is
+        "from=0001-01-01T00:00:00%2B01:00",  # before the first moment there is, in UTC
+    ],
+)
 def test_a_bad_date_is_400(app, agent, sign_in, query):
     answer = sign_in(agent).get(f"/api/search?q=x&{query}")
     assert answer.status_code == 400
