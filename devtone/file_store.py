@@ -46,8 +46,16 @@ class FolderStore:
     def put(self, key: str, data: bytes) -> None:
         """Write to a temporary file, then rename: a reader sees the whole file or none."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        for attempt in range(3):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+                break
+            except FileNotFoundError:
+                # A delete in the same conversation removed the folder, empty a moment,
+                # between our mkdir and mkstemp: make it again.
+                if attempt == 2:
+                    raise
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(data)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from devtone import create_app
@@ -32,6 +35,24 @@ def test_deleting_one_file_keeps_the_others_of_its_conversation(tmp_path):
 def test_opening_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         FolderStore(tmp_path).open("1/missing")
+
+
+def test_a_put_survives_a_delete_removing_its_folder_between_mkdir_and_write(tmp_path, monkeypatch):
+    # Review: a refused upload's delete emptied and removed the conversation's folder
+    # between another upload's mkdir and mkstemp, which then failed (a 500).
+    store = FolderStore(tmp_path / "files")
+    real_mkstemp = tempfile.mkstemp
+    raced = []
+
+    def mkstemp_after_a_delete(**kwargs):
+        if not raced:
+            raced.append(True)
+            os.rmdir(kwargs["dir"])  # what delete() does to an empty folder
+        return real_mkstemp(**kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_after_a_delete)
+    store.put("7/abc", b"bytes")
+    assert raced and (tmp_path / "files" / "7" / "abc").read_bytes() == b"bytes"
 
 
 @pytest.mark.parametrize("key", ["../x", "1/../../etc/passwd", "/etc/passwd", "1/a/b", "a/b", "1/"])
