@@ -63,13 +63,25 @@ def attach_file(
             conversation_id, _post_file, caller, examined.name, client_id, attachment
         )
     except BaseException:
-        store.delete(key)
+        # Only a file no committed row names goes: the write may have failed after its
+        # commit (a worker killed while it announced), and then the message holds the file.
+        if not _committed(attachment_id):
+            store.delete(key)
         raise
     if not written.changed:  # the same upload, stored by a racing retry: keep only that one
         store.delete(key)
         return shaped.answer, False
     metrics.MESSAGES_POSTED.inc()
     return shaped.answer, True
+
+
+def _committed(attachment_id: str) -> bool:
+    try:
+        return db.session.get(Attachment, attachment_id) is not None
+    except Exception:
+        return True  # the database cannot say: keep the file rather than risk a dead link
+    finally:
+        db.session.close()
 
 
 def open_file(

@@ -338,3 +338,22 @@ def test_the_domain_refuses_an_agent_reusing_another_agents_client_id(
                 "b.pdf", "k-1", files_of(app), 10**6,
             )  # fmt: skip
     assert len(files_in(app)) == 1
+
+
+def test_a_failure_after_the_commit_keeps_the_file_its_message_names(
+    app, visitor, agent, monkeypatch
+):
+    # Review: a worker killed while it announced (after the commit) deleted the file, and
+    # the stored message pointed at a 404 for ever.
+    from devtone.domain import announce
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("the worker was stopped while it announced")
+
+    monkeypatch.setattr(announce, "changes", killed)
+    with app.app_context(), pytest.raises(RuntimeError):
+        attachments.attach_file(
+            visitor.id, agent.identity, PDF, "a.pdf", "k-1", files_of(app), 10**6
+        )
+    assert attachment_rows(app) == 1
+    assert len(files_in(app)) == 1
