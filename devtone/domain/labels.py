@@ -75,7 +75,8 @@ def set_conversation_labels(
 def clean_label_name(name: object, field: str = "name") -> str:
     """A label's name: one line of text, not blank, at most NAME_MAX characters."""
     name = fields.clean_name(name, field)
-    if len(name) > NAME_MAX:
+    # Its key is the casefolded name, which may be longer ("ß" folds to "ss"): both fit.
+    if len(name.casefold()) > NAME_MAX:
         raise Invalid(
             "The name is longer than {count} characters.",
             field=field,

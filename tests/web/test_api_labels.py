@@ -36,6 +36,17 @@ def test_a_duplicate_name_is_409(app, admin, sign_in, vip):
     assert answer.get_json()["error"]["code"] == "label_exists"
 
 
+def test_a_name_whose_folded_form_is_too_long_is_422_and_stores_nothing(app, admin, sign_in):
+    # 40 × "ß" is 40 characters, but its key (casefolded) is 80 "s": PostgreSQL's
+    # varchar(40) refused it with a 500.
+    before = stored_counts(app)
+    answer = sign_in(admin).post("/api/labels", json={"name": "ß" * 40, "colour": "red"})
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["code"] == "too_long"
+    assert stored_counts(app) == before
+    assert sign_in(admin).get("/api/labels").get_json()["labels"] == []
+
+
 def test_visitors_and_strangers_may_not_read_labels(app, client, visitor, vip):
     assert client.get("/api/labels").status_code == 401
     assert client.get("/api/labels", headers=visitor.headers).status_code == 403

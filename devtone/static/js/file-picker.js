@@ -23,8 +23,14 @@ export class FilePicker {
       this.#hand(files);
     });
     dropZone.addEventListener("dragover", (event) => {
-      if (!this.#enabled || !hasFiles(event.dataTransfer)) return;
-      event.preventDefault(); // allow the drop
+      if (!hasFiles(event.dataTransfer)) return;
+      // Taken even while disabled: a file let through would open in place of the page
+      // (and its unsent uploads); disabled, the pointer says "no drop" instead.
+      event.preventDefault();
+      if (!this.#enabled) {
+        event.dataTransfer.dropEffect = "none";
+        return;
+      }
       dropZone.classList.add("drop-target");
     });
     dropZone.addEventListener("dragleave", (event) => {
@@ -32,9 +38,9 @@ export class FilePicker {
     });
     dropZone.addEventListener("drop", (event) => {
       dropZone.classList.remove("drop-target");
-      if (!this.#enabled || !hasFiles(event.dataTransfer)) return;
+      if (!hasFiles(event.dataTransfer)) return;
       event.preventDefault(); // never let the browser open the file in place of the page
-      this.#hand([...event.dataTransfer.files]);
+      if (this.#enabled) this.#hand([...event.dataTransfer.files]);
     });
     field.addEventListener("paste", (event) => {
       const files = [...(event.clipboardData?.files ?? [])].filter((file) => file.type.startsWith("image/"));
