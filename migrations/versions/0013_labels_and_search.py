@@ -14,7 +14,9 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-# Written beside 0011 and 0012 (issue 19); chained after 0011 (notes) when main was merged in.
+# After 0012 (attachments), which alters messages: on SQLite a batch copy of messages
+# would drop the FTS triggers made here, so no later migration may rebuild that table
+# without making them again.
 down_revision = '0012'
 branch_labels = None
 depends_on = None
