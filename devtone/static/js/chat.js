@@ -7,10 +7,9 @@
  * sent live in the Outbox (`devtone.outbox.<conversationId>`), so a reload while offline
  * loses none of them.
  *
- * A conversation starts with its first message: the pre-chat form (or the host page's
- * identify()) only says who the visitor is, and the first send creates the conversation.
- * "New conversation" asks first, and the one left stays reachable under "Earlier
- * conversations" for as long as its token is kept.
+ * The pre-chat form (or the host page's identify()) only says who the visitor is; the first
+ * send starts the conversation (conversation-start.js). "New conversation" asks first, and
+ * the one left stays under "Earlier conversations" for as long as its token is kept.
  *
  * The agent side shows as: the header's status line and the closed notice (from status
  * entries and every conversation state: history, long-poll/poll answers, SSE `conversation`
@@ -29,6 +28,7 @@ import { ApiClient, ApiError } from "./api.js";
 import { applyBrand } from "./brand.js";
 import { AttachmentRenderer } from "./attachments.js";
 import { Composer } from "./composer.js";
+import { ConversationStarter } from "./conversation-start.js";
 import { ConversationSession } from "./conversation-session.js";
 import { ConversationView } from "./conversation-view.js";
 import { MarkSender } from "./mark-sender.js";
@@ -51,7 +51,6 @@ import {
   resumingConversation,
   validVisitor,
   visitorStore,
-  withConversation,
   withoutConversation,
 } from "./visitor-store.js";
 
@@ -80,7 +79,7 @@ class ChatPage {
   #transcript; // "E-mail me this conversation" (transcript-request.js)
   #rating; // the rating asked once the conversation is closed (rating-form.js)
   #switcher; // "New conversation" and the earlier ones (earlier-conversations.js)
-  #starting = false;
+  #starter; // the first message starts the conversation (conversation-start.js)
   #panelOpen; // embedded: is the widget's panel open (focus only then)
   /** Told every new entry that arrives live (not the history); set by the embed wiring. */
   onlivemessage = null;
@@ -123,6 +122,12 @@ class ChatPage {
     this.#composer = new Composer(messageForm);
     this.#composer.onsend = (body) => this.#send(body);
     this.#composer.oninput = (text) => this.#typing?.input(text);
+    const save = (record) => this.#store.save(record);
+    this.#starter = new ConversationStarter({ api: this.#api, composer: this.#composer, save, couldNotSend: COULD_NOT_SEND });
+    this.#starter.onrefused = (record, apiError) => {
+      this.#showStartForm();
+      this.#startStep.refused(record, apiError);
+    };
     const files = new FilePicker({
       button: byId("attach-button"),
       input: byId("attach-input"),
@@ -274,36 +279,11 @@ class ChatPage {
 
   /** The first message (or file): create the conversation, then `send(session)` through it. */
   async #startWith(send, { clear = true } = {}) {
-    if (this.#starting) return;
-    const record = this.#visitor;
-    this.#composer.clearErrors();
-    this.#starting = true;
-    this.#composer.hold(true); // what is being sent stays put until it is queued
-    let opened = null;
-    try {
-      const language = document.documentElement.lang;
-      const { conversation, token } = await this.#api.startConversation({ ...record, language });
-      if (this.#visitor !== record) return; // reset meanwhile
-      opened = withConversation(record, {
-        id: conversation.id,
-        token,
-        name: conversation.visitor?.name,
-        startedAt: conversation.created_at,
-      });
-      this.#store.save(opened);
-    } catch (error) {
-      const apiError = ApiError.from(error);
-      if (apiError.field === "name" || apiError.field === "email") {
-        this.#showStartForm();
-        this.#startStep.refused(record, apiError);
-      } else {
-        this.#composer.showError(apiError.message || COULD_NOT_SEND);
-      }
-      return;
-    } finally {
-      this.#starting = false;
-      this.#composer.hold(false);
-    }
+    const opened = await this.#starter.start(this.#visitor, {
+      language: document.documentElement.lang,
+      stillCurrent: (record) => this.#visitor === record,
+    });
+    if (!opened) return;
     if (clear) this.#composer.clear();
     this.#typing?.stop();
     await this.#openConversation(opened);

@@ -1,0 +1,60 @@
+/**
+ * The first message starts the conversation (chat page and widget): create it on the server
+ * with who the visitor is, keep its token with the visitor, and say why when it cannot be.
+ *
+ * The composer is held meanwhile, so the text being sent stays put until it is queued; one
+ * start at a time. A name or e-mail the server refuses goes back to the pre-chat form
+ * (`onrefused`); anything else shows under the composer, and the text stays there to retry.
+ */
+import { ApiError } from "./api.js";
+import { withConversation } from "./visitor-store.js";
+
+export class ConversationStarter {
+  /** Told `(record, apiError)` when the server refused the visitor's name or e-mail. */
+  onrefused = null;
+
+  #api;
+  #composer;
+  #save;
+  #couldNotSend;
+  #starting = false;
+
+  /** `save(record)` keeps the visitor; `couldNotSend` is the notice of a failed start. */
+  constructor({ api, composer, save, couldNotSend }) {
+    this.#api = api;
+    this.#composer = composer;
+    this.#save = save;
+    this.#couldNotSend = couldNotSend;
+  }
+
+  /**
+   * Start `record`'s conversation; the visitor record that holds it, or null when it was not
+   * started (refused, failed, already starting, or `stillCurrent(record)` no longer holds).
+   */
+  async start(record, { language, stillCurrent }) {
+    if (this.#starting) return null;
+    this.#composer.clearErrors();
+    this.#starting = true;
+    this.#composer.hold(true);
+    try {
+      const { conversation, token } = await this.#api.startConversation({ ...record, language });
+      if (!stillCurrent(record)) return null; // reset meanwhile
+      const opened = withConversation(record, {
+        id: conversation.id,
+        token,
+        name: conversation.visitor?.name,
+        startedAt: conversation.created_at,
+      });
+      this.#save(opened);
+      return opened;
+    } catch (error) {
+      const apiError = ApiError.from(error);
+      if (apiError.field === "name" || apiError.field === "email") this.onrefused?.(record, apiError);
+      else this.#composer.showError(apiError.message || this.#couldNotSend);
+      return null;
+    } finally {
+      this.#starting = false;
+      this.#composer.hold(false);
+    }
+  }
+}
