@@ -23,9 +23,11 @@ $(TEST_STAMP): setup.cfg pyproject.toml | $(BIN)/pip
 run: $(RUN_STAMP)
 	$(BIN)/python wsgi.py
 
-## test: the whole suite (Python, then the browser modules' unit tests under Node)
+## test: the whole suite (Python, then the browser modules' unit tests under Node), on
+##       TEST_WORKERS pytest processes (pytest-xdist; 2 by default, TEST_WORKERS=1 for one)
+TEST_WORKERS ?= 2
 test: $(TEST_STAMP) test-js
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
 
 ## test-fast: the edit-test loop: no live server, no browser, no Node, SQLite + in-process broker only
 test-fast: $(TEST_STAMP)
