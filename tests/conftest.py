@@ -130,6 +130,7 @@ def app_on(database_url: str, redis_url: str | None, redis_channel: str, **overr
         yield app
     finally:
         app.extensions["devtone.heads"].close()
+        app.extensions["devtone.monitor_history"].close()
         app.extensions["devtone.broker"].close()
         with app.app_context():
             db.session.remove()

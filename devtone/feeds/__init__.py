@@ -2,8 +2,8 @@
 
 The feeds read the domain and wait on the transport. `init_app` builds what the
 process's readers share: the head watcher that repairs conversation readers, the
-dashboard's snapshot cache, the typing board of poll answers, and the connection log's
-output.
+dashboard's snapshot cache, the typing board of poll answers, the monitor's history and
+the connection log's output.
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ from flask import Flask
 from devtone.feeds import connection_log
 from devtone.feeds.dashboard import SnapshotCache
 from devtone.feeds.heads import HeadWatcher
+from devtone.feeds.monitor_history import MonitorHistory
 from devtone.feeds.typing_board import TypingBoard
 from devtone.realtime import broker_of
 
 HEADS_KEY = "devtone.heads"
 SNAPSHOTS_KEY = "devtone.snapshots"
 TYPING_KEY = "devtone.typing_board"
+MONITOR_HISTORY_KEY = "devtone.monitor_history"
 
 
 def init_app(app: Flask) -> None:
-    """Give `app` its readers' shared parts; starts nothing (the watcher starts lazily)."""
+    """Give `app` its readers' shared parts; starts nothing (the samplers start lazily)."""
     app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
     app.extensions[SNAPSHOTS_KEY] = SnapshotCache(app)
     app.extensions[TYPING_KEY] = TypingBoard(broker_of(app))
+    app.extensions[MONITOR_HISTORY_KEY] = MonitorHistory()
     connection_log.init_app(app)
 
 
@@ -44,6 +47,11 @@ def typing_board_of(app: Flask) -> TypingBoard:
     return app.extensions[TYPING_KEY]
 
 
+def monitor_history_of(app: Flask) -> MonitorHistory:
+    """The monitor's last ten minutes, as `app`'s process sampled them."""
+    return app.extensions[MONITOR_HISTORY_KEY]
+
+
 def end_streams(app: Flask) -> None:
     """Graceful shutdown: finish every open stream and long-poll of this process now.
 
@@ -51,4 +59,5 @@ def end_streams(app: Flask) -> None:
     cursor, instead of being cut off when the server's graceful timeout runs out.
     """
     heads_of(app).close()
+    monitor_history_of(app).close()
     broker_of(app).end_all()

@@ -1,9 +1,12 @@
-"""The admin monitor's feed: the metrics' figures and the latest connection events.
+"""The admin monitor's feed: the metrics' figures, their last ten minutes and the latest
+connection events.
 
-A snapshot reads the metrics (every worker's, in multiprocess mode) and this process's
-recent connection events; its etag changes when any of them does. The SSE stream and
-the long-poll both look again every `interval` seconds: the figures are counters with
-no publish of their own, and an admin's page needs to be about as fresh as a second.
+A snapshot reads the metrics (every worker's, in multiprocess mode), this process's
+history of them (monitor_history.py) and its recent connection events; its etag changes
+when any of them does, so a new point of the history reaches long-poll too. The SSE
+stream and the long-poll both look again every `interval` seconds: the figures are
+counters with no publish of their own, and an admin's page needs to be about as fresh as
+a second.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from devtone import metrics
 from devtone.feeds import connection_log
 from devtone.feeds.loop import frame
+from devtone.feeds.monitor_history import MonitorHistory
 from devtone.realtime.broker import ENDED, Broker, Subscription
 
 #: Seconds between two looks at the figures.
@@ -29,8 +33,8 @@ CHANNEL = "monitor"
 _TIERS = ("sse", "longpoll")
 
 
-def take_snapshot() -> dict[str, Any]:
-    """The figures, this process's recent connection events, and an etag of both."""
+def take_snapshot(history: MonitorHistory) -> dict[str, Any]:
+    """The figures, their history, this process's recent connection events, and an etag."""
     found = metrics.samples()
     figures = {
         # Conversations' streams by tier; the agents' dashboards apart (all tiers).
@@ -47,8 +51,16 @@ def take_snapshot() -> dict[str, Any]:
         "closed_by_reason": _labelled(found, "devtone_connections_closed_total", "reason"),
     }
     events = connection_log.recent()
-    digest = hashlib.sha256(json.dumps([figures, events], sort_keys=True).encode()).hexdigest()
-    return {"figures": figures, "events": events, "process": os.getpid(), "etag": digest[:16]}
+    history.start()  # with the first look at the monitor, and kept going after it
+    points = {"step_s": history.step, "span_s": history.span, "points": history.points()}
+    seen = json.dumps([figures, events, points], sort_keys=True).encode()
+    return {
+        "figures": figures,
+        "history": points,
+        "events": events,
+        "process": os.getpid(),
+        "etag": hashlib.sha256(seen).hexdigest()[:16],
+    }
 
 
 class MonitorReader:
@@ -60,10 +72,15 @@ class MonitorReader:
     channels = [CHANNEL]
 
     def __init__(
-        self, hello: dict[str, Any], clock: Callable[[], float], interval: float = INTERVAL
+        self,
+        hello: dict[str, Any],
+        clock: Callable[[], float],
+        history: MonitorHistory,
+        interval: float = INTERVAL,
     ):
         self.hello = hello
         self.clock = clock
+        self.history = history
         self.interval = interval
         self.due_at: float | None = None
         self.sent: str | None = None
@@ -88,7 +105,7 @@ class MonitorReader:
     def due(self, now: float) -> Iterator[bytes]:
         """A look at the figures: a snapshot if they changed since the last one sent."""
         self.due_at = now + self.interval
-        snapshot = take_snapshot()
+        snapshot = take_snapshot(self.history)
         if snapshot["etag"] != self.sent:
             self.sent = snapshot["etag"]
             self.connection.delivered += 1
@@ -101,6 +118,7 @@ class MonitorReader:
 
 def wait_for_monitor(
     broker: Broker,
+    history: MonitorHistory,
     etag: str | None,
     wait: float,
     caller: object = None,
@@ -108,7 +126,7 @@ def wait_for_monitor(
     interval: float = INTERVAL,
 ) -> dict[str, Any]:
     """Long-poll: the snapshot as soon as its etag differs from `etag`, or after `wait` s."""
-    snapshot = take_snapshot()
+    snapshot = take_snapshot(history)
     if wait <= 0 or snapshot["etag"] != etag:
         return snapshot
     subscription = broker.subscribe([CHANNEL])
@@ -119,7 +137,7 @@ def wait_for_monitor(
             if subscription.get(timeout=min(interval, remaining)) is ENDED:
                 connection.reason = connection_log.SERVER_SHUTDOWN
                 break
-            snapshot = take_snapshot()
+            snapshot = take_snapshot(history)
         changed = snapshot["etag"] != etag
         connection.delivered += changed
         if connection.reason is None:

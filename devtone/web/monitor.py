@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from devtone import errors
 from devtone.domain.agents import AgentIdentity
-from devtone.feeds import loop
+from devtone.feeds import loop, monitor_history_of
 from devtone.feeds import monitor as monitor_feed
 from devtone.realtime import broker_of, stream_slots_of
 from devtone.realtime.stream_slots import given_back_if_never_run
@@ -26,7 +26,8 @@ def page() -> str:
     """Connections and delivery, live: for administrators."""
     if not current_user.is_admin:
         abort(403)
-    return render_template("dashboard/monitor.html", agent=current_user)
+    step = round(monitor_history_of(current_app).step)
+    return render_template("dashboard/monitor.html", agent=current_user, step=step)
 
 
 @bp.get("/api/monitor/snapshot")
@@ -36,7 +37,9 @@ def snapshot() -> dict[str, Any]:
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
     with stream_slots_of(current_app).acquire_for_wait(None, wait, reserved=True):
-        return monitor_feed.wait_for_monitor(broker_of(current_app), etag, wait, caller=me)
+        return monitor_feed.wait_for_monitor(
+            broker_of(current_app), monitor_history_of(current_app), etag, wait, caller=me
+        )
 
 
 @bp.get("/api/monitor/events")
@@ -45,7 +48,7 @@ def events() -> Response:
     me = _admin()
     app = current_app._get_current_object()
     settings = stream_settings(app, agent_still_active(app, me))
-    reader = monitor_feed.MonitorReader({}, settings.clock)
+    reader = monitor_feed.MonitorReader({}, settings.clock, monitor_history_of(app))
     slot = stream_slots_of(app).acquire(None, reserved=True)  # agents' pool; given back at the end
     stream = loop.stream(reader, broker_of(app), settings, me, slot)
     return event_stream(given_back_if_never_run(slot, stream))

@@ -1,6 +1,7 @@
 """What a page costs to load, measured as Chromium transfers it: the requests it makes and
 the compressed bytes of each answer's body. Sizes and counts only, never times."""
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -96,6 +97,25 @@ def test_the_dashboard_loads_compressed_script_and_style_within_budget(
         connection = desk.locator("#connection")
         expect(connection).to_have_attribute("data-state", "live", timeout=15_000)
         _assert_light(transfers, "/dashboard", DASHBOARD_BUDGET)
+    finally:
+        context.close()
+
+
+def test_the_monitor_and_its_charts_load_within_the_dashboards_budget(
+    live_server, new_page, browser, admin
+):
+    """Its charts are the page's own SVG, drawn by a class of its own: no chart library."""
+    server = live_server(**FAST_TIMINGS)
+    signing_in = new_page()
+    sign_in(signing_in, server.url, admin)
+    context = browser.new_context(storage_state=signing_in.context.storage_state())
+    try:
+        monitor = context.new_page()
+        transfers = Transfers(monitor)
+        monitor.goto(f"{server.url}/dashboard/monitor")
+        drawn = monitor.locator("[data-chart='open_streams'] svg")
+        expect(drawn).to_have_attribute("data-points", re.compile(r"[1-9]"), timeout=15_000)
+        _assert_light(transfers, "/dashboard/monitor", DASHBOARD_BUDGET)
     finally:
         context.close()
 
