@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import report
 from bench.procs import Process, raise_fd_limit
-from bench.run import PHASES, PROFILES, RESULTS, Runner, log
+from bench.run import PACED_PHASES, PHASES, PROFILES, RESULTS, Profile, Runner, log
 from bench.servers import Source
 
 
@@ -48,8 +48,8 @@ async def _cancel_on_sigterm(main: asyncio.Task) -> None:
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run a profile; print the tables; the JSON lines stay under bench/results/."""
+def _profile(args: argparse.Namespace) -> Profile:
+    """The profile asked for, with the command line's overrides."""
     profile = PROFILES[args.profile]
     if args.n:
         profile = replace(profile, sizes=tuple(args.n))
@@ -63,8 +63,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile = replace(profile, only=tuple(args.only))
     if args.pairs_seconds:
         profile = replace(profile, plan=replace(profile.plan, pairs_seconds=args.pairs_seconds))
+    if args.paced_seconds:
+        profile = replace(profile, plan=replace(profile.plan, paced_seconds=args.paced_seconds))
     if args.idle_seconds is not None:
         profile = replace(profile, plan=replace(profile.plan, idle_seconds=args.idle_seconds))
+    return profile
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a profile; print the tables; the JSON lines stay under bench/results/."""
+    profile = _profile(args)
     run_id = time.strftime("%Y%m%d-%H%M%S")
     RESULTS.mkdir(exist_ok=True)
     output = Path(args.output) if args.output else RESULTS / f"{run_id}-{profile.name}.jsonl"
@@ -166,10 +174,15 @@ def parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--n", type=int, action="append", help="stream count (repeatable)")
         p.add_argument("--stacks", help="embedded,postgres")
-        p.add_argument("--no-reference", action="store_true", help="skip flask-sse")
+        p.add_argument(
+            "--no-reference", action="store_true", help="skip the references (flask-sse, nchan)"
+        )
         p.add_argument("--no-longpoll", action="store_true", help="skip long-poll pairs")
-        p.add_argument("--only", action="append", choices=PHASES, help="run only this phase")
+        p.add_argument(
+            "--only", action="append", choices=PHASES + PACED_PHASES, help="run only this phase"
+        )
         p.add_argument("--pairs-seconds", type=float, help="length of the pairs load")
+        p.add_argument("--paced-seconds", type=float, help="length of the few-publishers load")
         p.add_argument("--idle-seconds", type=float, help="idle CPU window (0 skips it)")
         p.add_argument("--output", help="JSON-lines file (default bench/results/<run>.jsonl)")
         p.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto")
