@@ -4,6 +4,7 @@ python -m bench                       # the quick profile (what `make bench` run
 BENCH=full python -m bench            # the full one; or --profile full
 python -m bench --n 500 --no-reference --only sse_pairs
 python -m bench report bench/results/*.jsonl   # medians over several runs
+python -m bench report FILES --charts DIR      # and PNG charts of them (matplotlib)
 python -m bench profile --shape pairs --rate 500 --seconds 20
 python -m bench profile --shape broadcast --rate 20 --seconds 20 [--idle]
 """
@@ -101,7 +102,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     print(report.markdown(records))
     print(report.broadcast_steps(records))
+    _charts(records, output.parent / f"{output.stem}-charts")
     return 0
+
+
+def _charts(records: list[report.Record], folder: Path) -> None:
+    """Draw the charts into `folder`, or say why not (matplotlib comes with the bench extra)."""
+    try:
+        from bench.charts import draw
+
+        written = draw(records, folder)
+    except ImportError as error:
+        log(f"charts skipped: {error} (pip install -e '.[bench]')")
+        return
+    log(f"{len(written)} charts in {folder}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -112,6 +126,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(report.markdown(records))
     if args.steps:
         print(report.broadcast_steps(records))
+    if args.charts:
+        _charts(records, Path(args.charts))
     return 0
 
 
@@ -198,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("files", nargs="+")
     rep.add_argument("--steps", action="store_true", help="also the broadcast ramps")
     rep.add_argument("--overview", action="store_true", help="first, one row per server and N")
+    rep.add_argument("--charts", metavar="DIR", help="also draw PNG charts into DIR")
     prof = sub.add_parser("profile", help="py-spy on devtone's worker under load")
     prof.add_argument("--shape", choices=("pairs", "broadcast", "longpoll"), default="pairs")
     prof.add_argument("--n", type=int, default=1000)

@@ -32,9 +32,9 @@ def nginx_binary() -> Path | None:
     return Path(found) if Path(found).exists() else None
 
 
-def nchan_module(dirs: tuple[Path, ...] = MODULE_DIRS) -> Path | None:
+def nchan_module(dirs: tuple[Path, ...] | None = None) -> Path | None:
     """Where Debian's libnginx-mod-nchan put the module, if it is installed."""
-    for folder in dirs:
+    for folder in dirs or MODULE_DIRS:
         if (folder / MODULE_NAME).exists():
             return folder / MODULE_NAME
     return None
