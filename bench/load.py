@@ -39,7 +39,7 @@ class Plan:
     # conversation; broadcast wants 50 msg/s but at most 50,000 deliveries/s (5,000
     # streams: 10 msg/s).
     paced_rate: float = 500.0
-    paced_seconds: float = 8.0
+    paced_seconds: float = 6.0
     paced_broadcast_rate: float = 50.0
     paced_broadcast_deliveries: float = 50_000.0
     paced_posters: int = 4

@@ -239,6 +239,10 @@ class Runner:
             with_nchan = self.nchan and stack == self.first_stack
             return NchanServer(self.workdir, connections) if with_nchan else None
 
+        # nchan sends no heartbeat (none is configured): its idle window would be 15 s of
+        # nothing, and the quick profile must stay under six minutes.
+        nchan_plan = replace(plan, idle_seconds=0.0)
+
         only = self.profile.only
         for name in ("sse_pairs", "sse_broadcast"):
             if name in only:
@@ -246,7 +250,7 @@ class Runner:
                 if reference:
                     await self.phase(flask_sse(), plan, getattr(phases, name))
                 if server := nchan():
-                    await self.phase(server, plan, getattr(phases, name))
+                    await self.phase(server, nchan_plan, getattr(phases, name))
         if self.profile.longpoll and "longpoll_pairs" in only:
             await self.phase(devtone(), plan, phases.longpoll_pairs)
             if server := nchan():
