@@ -80,7 +80,6 @@ http {{
     nchan_max_reserved_memory 128M;
     nchan_message_buffer_length {BUFFER_LENGTH};
     nchan_message_timeout 10m;
-    nchan_subscriber_timeout {LONGPOLL_TIMEOUT}s;
 
     server {{
         listen {HOST}:{port} reuseport backlog=4096;
@@ -99,6 +98,8 @@ http {{
         location ~ ^/lp/(\\w+)$ {{
             nchan_subscriber longpoll;
             nchan_channel_id $1;
+            # Here only: an EventSource subscriber would be cut off after it too.
+            nchan_subscriber_timeout {LONGPOLL_TIMEOUT}s;
         }}
     }}
 }}

@@ -43,6 +43,14 @@ def test_it_publishes_and_subscribes_over_eventsource_and_long_poll(tmp_path):
     assert BUFFER_LENGTH >= 100
 
 
+def test_only_long_poll_requests_time_out_not_the_event_streams(tmp_path):
+    text = config(tmp_path)
+    longpoll = text[text.index("location ~ ^/lp/") :]
+
+    assert text.count("nchan_subscriber_timeout") == 1
+    assert "nchan_subscriber_timeout 25s;" in longpoll[: longpoll.index("}")]
+
+
 def test_as_root_the_worker_keeps_roots_user_to_use_the_work_folder(tmp_path):
     assert "user root;" in config(tmp_path, root=True)
     assert "user " not in config(tmp_path, root=False)
