@@ -158,6 +158,8 @@ def draw(records: list[Record], folder: Path) -> list[Path]:
 
 
 def _figure(pyplot: Any, shape: Shape, n: int, bars: list[Bar]) -> Any:
+    from matplotlib import ticker
+
     figure, (left, right) = pyplot.subplots(
         1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [3, 2]}
     )
@@ -185,11 +187,17 @@ def _figure(pyplot: Any, shape: Shape, n: int, bars: list[Bar]) -> Any:
     if wanted:
         right.axvline(max(wanted), color="#444444", linestyle="--", linewidth=1)
         right.text(max(wanted), -0.5, " wanted", fontsize=8, va="top")
+    right.xaxis.set_major_locator(ticker.MaxNLocator(nbins=5))
+    right.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _thousands(v)))
     right.set_xlabel(f"achieved, {shape.unit}")
     right.set_xlim(0, max([*rates, *wanted, 1.0]) * 1.25)
     right.grid(axis="x", alpha=0.3)
     right.set_ylim(len(bars) - 0.5, -0.7)
     return figure
+
+
+def _thousands(value: float) -> str:
+    return f"{value / 1000:g}k" if abs(value) >= 1000 else f"{value:g}"
 
 
 def _short(value: float | None) -> str:
