@@ -1,10 +1,10 @@
 """Profiles: which servers, stacks, sizes and phases; each phase on a fresh server.
 
-`quick` (make bench): N = 1,000; devtone on the embedded stack and the flask-sse
-reference; SSE pairs, SSE broadcast, and long-poll pairs for devtone. Under 5 minutes.
+`quick` (make bench): N = 1,000; devtone on the embedded stack beside the flask-sse
+reference and nchan (bench/nchan.py, when nginx and its module are installed); SSE pairs,
+SSE broadcast, long-poll pairs (devtone and nchan), and the few-publishers shape of
+bench/paced.py. Under 6 minutes.
 `full` (BENCH=full make bench): N = 100, 1,000, 5,000, 10,000; devtone on both stacks.
-Both profiles also run the few-publishers shape (bench/paced.py), and nchan (bench/nchan.py)
-beside flask-sse when nginx and its nchan module are installed.
 """
 
 from __future__ import annotations
