@@ -79,7 +79,8 @@ assets: $(NODE_DEPS)
 screenshots: $(TEST_STAMP)
 	$(BIN)/python tools/screenshots.py
 
-## bench: one gevent worker against the flask-sse reference (BENCH=full: every size and stack;
+## bench: one gevent worker against flask-sse and nchan (when installed), tables and PNG
+##        charts (BENCH=full: every size and stack;
 ##        BENCH_ARGS="--devtone-ref REF" measures a commit instead of the work tree)
 .PHONY: bench
 BENCH_STAMP := $(VENV)/.installed-bench

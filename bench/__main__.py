@@ -4,6 +4,7 @@ python -m bench                       # the quick profile (what `make bench` run
 BENCH=full python -m bench            # the full one; or --profile full
 python -m bench --n 500 --no-reference --only sse_pairs
 python -m bench report bench/results/*.jsonl   # medians over several runs
+python -m bench report FILES --charts DIR      # and PNG charts of them (matplotlib)
 python -m bench profile --shape pairs --rate 500 --seconds 20
 python -m bench profile --shape broadcast --rate 20 --seconds 20 [--idle]
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from bench import report
 from bench.procs import Process, raise_fd_limit
-from bench.run import PHASES, PROFILES, RESULTS, Runner, log
+from bench.run import PACED_PHASES, PHASES, PROFILES, RESULTS, Profile, Runner, log
 from bench.servers import Source
 
 
@@ -48,8 +49,8 @@ async def _cancel_on_sigterm(main: asyncio.Task) -> None:
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run a profile; print the tables; the JSON lines stay under bench/results/."""
+def _profile(args: argparse.Namespace) -> Profile:
+    """The profile asked for, with the command line's overrides."""
     profile = PROFILES[args.profile]
     if args.n:
         profile = replace(profile, sizes=tuple(args.n))
@@ -63,8 +64,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile = replace(profile, only=tuple(args.only))
     if args.pairs_seconds:
         profile = replace(profile, plan=replace(profile.plan, pairs_seconds=args.pairs_seconds))
+    if args.paced_seconds:
+        profile = replace(profile, plan=replace(profile.plan, paced_seconds=args.paced_seconds))
     if args.idle_seconds is not None:
         profile = replace(profile, plan=replace(profile.plan, idle_seconds=args.idle_seconds))
+    return profile
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a profile; print the tables; the JSON lines stay under bench/results/."""
+    profile = _profile(args)
     run_id = time.strftime("%Y%m%d-%H%M%S")
     RESULTS.mkdir(exist_ok=True)
     output = Path(args.output) if args.output else RESULTS / f"{run_id}-{profile.name}.jsonl"
@@ -93,7 +102,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     print(report.markdown(records))
     print(report.broadcast_steps(records))
+    _charts(records, output.parent / f"{output.stem}-charts")
     return 0
+
+
+def _charts(records: list[report.Record], folder: Path) -> None:
+    """Draw the charts into `folder`, or say why not (matplotlib comes with the bench extra)."""
+    try:
+        from bench.charts import draw
+
+        written = draw(records, folder)
+    except ImportError as error:
+        log(f"charts skipped: {error} (pip install -e '.[bench]')")
+        return
+    log(f"{len(written)} charts in {folder}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -104,6 +126,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(report.markdown(records))
     if args.steps:
         print(report.broadcast_steps(records))
+    if args.charts:
+        _charts(records, Path(args.charts))
     return 0
 
 
@@ -166,10 +190,15 @@ def parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--n", type=int, action="append", help="stream count (repeatable)")
         p.add_argument("--stacks", help="embedded,postgres")
-        p.add_argument("--no-reference", action="store_true", help="skip flask-sse")
+        p.add_argument(
+            "--no-reference", action="store_true", help="skip the references (flask-sse, nchan)"
+        )
         p.add_argument("--no-longpoll", action="store_true", help="skip long-poll pairs")
-        p.add_argument("--only", action="append", choices=PHASES, help="run only this phase")
+        p.add_argument(
+            "--only", action="append", choices=PHASES + PACED_PHASES, help="run only this phase"
+        )
         p.add_argument("--pairs-seconds", type=float, help="length of the pairs load")
+        p.add_argument("--paced-seconds", type=float, help="length of the few-publishers load")
         p.add_argument("--idle-seconds", type=float, help="idle CPU window (0 skips it)")
         p.add_argument("--output", help="JSON-lines file (default bench/results/<run>.jsonl)")
         p.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto")
@@ -185,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("files", nargs="+")
     rep.add_argument("--steps", action="store_true", help="also the broadcast ramps")
     rep.add_argument("--overview", action="store_true", help="first, one row per server and N")
+    rep.add_argument("--charts", metavar="DIR", help="also draw PNG charts into DIR")
     prof = sub.add_parser("profile", help="py-spy on devtone's worker under load")
     prof.add_argument("--shape", choices=("pairs", "broadcast", "longpoll"), default="pairs")
     prof.add_argument("--n", type=int, default=1000)

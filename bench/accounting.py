@@ -183,6 +183,22 @@ class Ledger:
         """Events read with `start` <= t_read < `end` (throughput over a window)."""
         return sum(1 for times in self._times.values() for t in times if start <= t < end)
 
+    def first_reads(self) -> Latency:
+        """Per message, the time until its *first* reader had it (a broadcast's best case).
+
+        Over every acknowledged message some subscriber read; the others are `missing`
+        in `summary()`.
+        """
+        first: dict[tuple[Hashable, int], float] = {}
+        for subscriber, channel in self._channel_of.items():
+            sent = self._sent[channel]
+            for key, t_read in zip(self._keys[subscriber], self._times[subscriber], strict=True):
+                if key in sent:
+                    seen = first.get((channel, key))
+                    if seen is None or t_read < seen:
+                        first[(channel, key)] = t_read
+        return Latency.of(t - self._sent[channel][key] for (channel, key), t in first.items())
+
     def summary(self, sent_from: float = -math.inf, sent_until: float = math.inf) -> Summary:
         """Resolve every read; only messages sent in [sent_from, sent_until) are judged.
 

@@ -7,6 +7,7 @@ A message's *key* is its per-channel sequence number as the server assigned it (
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,10 +178,108 @@ class FlaskSseAdapter(Adapter):
         return int(json.loads(payload)["id"]), sent
 
 
+class NchanAdapter(Adapter):
+    """nchan (bench/nchan.py): `POST /pub/<c>`, `GET /sub/<c>` (SSE), `GET /lp/<c>` (long-poll).
+
+    nchan's event ids are its own (`<time>:<tag>`), so the key travels at the front of the
+    data (`{"seq": k, …}`). The adapter numbers each channel's messages and holds a
+    channel's lock until nchan has acknowledged the post, so the keys are published in
+    order (as the reference app does under its lock), even from 32 connections at once.
+    """
+
+    name = "nchan"
+    supports_longpoll = True
+
+    def __init__(self, host: str, port: int, run_id: str):
+        super().__init__(host, port, run_id)
+        self._next: dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        # (channel, key) -> (Last-Modified, Etag) of that message: where a long-poll
+        # that has read up to `key` resumes.
+        self._marks: dict[tuple[str, int], tuple[str, str]] = {}
+
+    async def create_channel(self, connection: HttpConnection, index: int) -> Channel:
+        """A channel is created by its first message; here it is only a name."""
+        return Channel(key=str(index), id=f"c{index}")
+
+    def stream_request(self, channel: Channel) -> bytes:
+        """`GET /sub/<channel>` (nchan_subscriber eventsource)."""
+        return request_bytes(
+            "GET", f"/sub/{channel.id}", self.authority, {"Accept": "text/event-stream"}
+        )
+
+    async def post(self, connection: HttpConnection, channel: Channel, n: int) -> tuple[int, float]:
+        """`POST /pub/<channel>` with a message shaped like devtone's, its key first."""
+        lock = self._locks.setdefault(channel.key, asyncio.Lock())
+        async with lock:
+            key = self._next.get(channel.key, 0) + 1
+            message = {
+                "seq": key,
+                "conversation_id": channel.key,
+                "kind": "text",
+                "sender": "visitor",
+                "author": {"name": f"Bench visitor {channel.key}"},
+                "body": BODY.format(n=n),
+                "status": None,
+                "client_id": f"bench-{self.run_id}-{n}",
+                "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            }
+            head, payload, sent = await connection.request(
+                "POST",
+                f"/pub/{channel.id}",
+                {"Content-Type": "application/json", "Accept": "text/plain"},
+                json.dumps(message, separators=(",", ":")).encode(),
+            )
+            if head.status not in (200, 201, 202):
+                raise PostFailed(f"HTTP {head.status} {payload[:200]!r}")
+            self._next[channel.key] = key
+        return key, sent
+
+    def key_of(self, event: Event) -> int | None:
+        """The `seq` at the front of the data: `{"seq":12,…}`."""
+        return seq_of(event.data)
+
+    async def poll(
+        self, connection: HttpConnection, channel: Channel, cursor: int, wait: int
+    ) -> Page:
+        """`GET /lp/<channel>` after the message `cursor` (nchan waits up to 25 s, then 408)."""
+        headers = {"Accept": "application/json"}
+        mark = self._marks.get((channel.key, cursor))
+        if mark is not None:
+            headers["If-Modified-Since"], headers["If-None-Match"] = mark
+        head, payload, _ = await connection.request(
+            "GET", f"/lp/{channel.id}", headers, timeout=wait + 15
+        )
+        if head.status in (304, 408):
+            return Page([], cursor)
+        if head.status != 200:
+            raise PostFailed(f"long-poll: HTTP {head.status} {payload[:200]!r}")
+        key = seq_of(payload)
+        if key is None:
+            raise PostFailed(f"long-poll: no seq in {payload[:200]!r}")
+        self._marks[(channel.key, key)] = (
+            head.headers.get("last-modified", ""),
+            head.headers.get("etag", ""),
+        )
+        return Page([key], key)
+
+
+def seq_of(data: bytes) -> int | None:
+    """The key of a message whose JSON starts `{"seq":<key>,`; None for anything else."""
+    if not data.startswith(b'{"seq":'):
+        return None
+    end = data.find(b",", 7)
+    try:
+        return int(data[7:end] if end > 0 else data[7:-1])
+    except ValueError:
+        return None
+
+
 def adapter_for(kind: str, host: str, port: int, run_id: str) -> Adapter:
     """The adapter of a server kind."""
     adapters: dict[str, type[Adapter]] = {
         "devtone": DevtoneAdapter,
         "flask-sse": FlaskSseAdapter,
+        "nchan": NchanAdapter,
     }
     return adapters[kind](host, port, run_id)

@@ -35,6 +35,18 @@ class Plan:
     posters: int = 32
     open_concurrency: int = 200
     settle_seconds: float = 2.0
+    # The few-publishers shape (bench/paced.py): 4 connections, one post in flight per
+    # conversation; broadcast wants 50 msg/s but at most 50,000 deliveries/s (5,000
+    # streams: 10 msg/s).
+    paced_rate: float = 500.0
+    paced_seconds: float = 6.0
+    paced_broadcast_rate: float = 50.0
+    paced_broadcast_deliveries: float = 50_000.0
+    paced_posters: int = 4
+
+    def paced_broadcast_wanted(self) -> float:
+        """Broadcast messages a second wanted at N streams."""
+        return min(self.paced_broadcast_rate, self.paced_broadcast_deliveries / max(1, self.n))
 
     def ramp(self) -> list[int]:
         """Broadcast steps in deliveries per second: doubling, from max(first, N)."""

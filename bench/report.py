@@ -1,21 +1,21 @@
-"""Results: JSON lines in, Markdown tables out (devtone, the reference, the ratio, the target).
+"""Results: JSON lines in, Markdown tables out (devtone, the references, the ratios, targets).
 
 One JSON line per phase (see bench/run.py). Several runs of the same profile are
-summarised by the median of each figure over the runs.
+summarised by the median of each figure over the runs. The references are flask-sse and
+nchan; each row gives devtone ÷ each of them.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-Record = dict[str, Any]
+from bench.figures import FAULT_KINDS, FIGURES, PACED_FIGURES, Figure, Record, faults, get
+
+REFERENCES = ("flask-sse", "nchan")  # server kinds measured beside devtone, in column order
 
 
 def read_records(paths: Iterable[Path]) -> list[Record]:
@@ -26,162 +26,6 @@ def read_records(paths: Iterable[Path]) -> list[Record]:
             if line.strip():
                 records.append(json.loads(line))
     return records
-
-
-def _get(record: Record | None, *path: str) -> Any:
-    value: Any = record
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One row of the table: where its number comes from and how it reads."""
-
-    name: str
-    phase: tuple[str, str]  # (transport, shape)
-    path: tuple[str, ...]
-    unit: str
-    better: str  # "higher" or "lower"
-    target: str
-    meets: Callable[[float, int], bool] | None = None  # (value, n) -> target met?
-    digits: int = 1
-
-    def value(self, record: Record | None) -> float | None:
-        """The figure in one phase record, or None."""
-        value = _get(record, *self.path)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return None
-        return float(value)
-
-
-FIGURES: tuple[Figure, ...] = (
-    Figure(
-        "open SSE streams held, all receiving",
-        ("sse", "pairs"),
-        ("streams", "ready"),
-        "",
-        "higher",
-        "all N (10,000)",
-        lambda v, n: v >= n,
-        0,
-    ),
-    Figure(
-        "server memory per open stream (PSS, incl. Redis)",
-        ("sse", "pairs"),
-        ("memory", "per_stream_kib"),
-        " KiB",
-        "lower",
-        "≤ 20 KB",
-        lambda v, n: v <= 20,
-    ),
-    Figure(
-        "pairs, N/2 conversations, 500 msg/s: achieved rate",
-        ("sse", "pairs"),
-        ("pairs", "posts", "achieved_rate"),
-        " msg/s",
-        "higher",
-        "500",
-        lambda v, n: v >= 490,
-        0,
-    ),
-    Figure(
-        "pairs latency p50",
-        ("sse", "pairs"),
-        ("pairs", "delivery", "latency", "p50"),
-        " ms",
-        "lower",
-        "≤ 5 ms",
-        lambda v, n: v <= 5,
-        2,
-    ),
-    Figure(
-        "pairs latency p99",
-        ("sse", "pairs"),
-        ("pairs", "delivery", "latency", "p99"),
-        " ms",
-        "lower",
-        "≤ 25 ms",
-        lambda v, n: v <= 25,
-        2,
-    ),
-    Figure(
-        "server CPU during pairs (% of one core)",
-        ("sse", "pairs"),
-        ("pairs", "cpu", "server_pct"),
-        " %",
-        "lower",
-        "",
-        None,
-        0,
-    ),
-    Figure(
-        "broadcast fan-out ceiling",
-        ("sse", "broadcast"),
-        ("ceiling_deliveries_per_s",),
-        " deliveries/s",
-        "higher",
-        "≥ 25k",
-        lambda v, n: v >= 25_000,
-        0,
-    ),
-    Figure(
-        "long-poll pairs, 500 msg/s: achieved rate",
-        ("longpoll", "pairs"),
-        ("pairs", "posts", "achieved_rate"),
-        " msg/s",
-        "higher",
-        "500",
-        lambda v, n: v >= 490,
-        0,
-    ),
-    Figure(
-        "long-poll pairs latency p99",
-        ("longpoll", "pairs"),
-        ("pairs", "delivery", "latency", "p99"),
-        " ms",
-        "lower",
-        "≤ 30 ms",
-        lambda v, n: v <= 30,
-        2,
-    ),
-    Figure(
-        "idle CPU between heartbeats, N idle streams (median 1 s sample)",
-        ("sse", "pairs"),
-        ("idle", "median_pct"),
-        " %",
-        "lower",
-        "≤ 5 %",
-        lambda v, n: v <= 5,
-        2,
-    ),
-    Figure(
-        "idle CPU averaged over a heartbeat period",
-        ("sse", "pairs"),
-        ("idle", "mean_pct"),
-        " %",
-        "lower",
-        "",
-        None,
-        2,
-    ),
-)
-
-FAULT_KINDS = ("missing", "duplicate", "out_of_order")
-
-
-def faults(record: Record) -> dict[str, int]:
-    """Missing / duplicate / out-of-order (and unexpected) over every measured delivery."""
-    totals = dict.fromkeys((*FAULT_KINDS, "unexpected"), 0)
-    deliveries = [_get(record, "pairs", "delivery"), _get(record, "delivery")]
-    for delivery in deliveries:
-        if isinstance(delivery, dict):
-            for kind in totals:
-                totals[kind] += int(delivery.get(kind) or 0)
-    return totals
 
 
 def _fmt(value: float | None, digits: int, unit: str = "") -> str:
@@ -238,7 +82,7 @@ class Results:
         return {k: statistics.median(t[k] for t in per_run.values()) for k in FAULT_KINDS}
 
     def labels(self, kind: str) -> list[str]:
-        """Server labels of one kind (devtone stacks, or the reference)."""
+        """Server labels of one kind (devtone stacks, or a reference)."""
         return sorted({r["label"] for r in self.records if r["server"] == kind})
 
     def sizes(self) -> list[int]:
@@ -253,48 +97,59 @@ def ratio(mine: float | None, theirs: float | None) -> str:
     return f"{mine / theirs:.2f}×"
 
 
-def table(results: Results, devtone: str, reference: str | None, n: int) -> str:
-    """The Markdown table of one devtone stack against the reference at one N."""
+def table(results: Results, devtone: str, references: Sequence[str | None], n: int) -> str:
+    """The Markdown table of one devtone stack at one N, beside each reference (label or None).
+
+    One column per reference kind (REFERENCES) whether it ran or not, then devtone ÷ each.
+    """
     runs = results.repeats
-    ref_name = reference or "reference"
+    names = [label or kind for label, kind in zip(references, REFERENCES, strict=True)]
     header = (
-        f"| figure (N = {n:,}) | {devtone} | {ref_name} | devtone ÷ {ref_name.split(' ')[0]}"
-        " | target | met |"
+        f"| figure (N = {n:,}) | {devtone} | "
+        + " | ".join(names)
+        + " | "
+        + " | ".join(f"devtone ÷ {kind}" for kind in REFERENCES)
+        + " | target | met |"
     )
-    lines = [header, "|---|---:|---:|---:|---|:-:|"]
+    lines = [header, "|---|" + "---:|" * (1 + 2 * len(REFERENCES)) + "---|:-:|"]
     held_figure = FIGURES[0]
     short: dict[str, float] = {}  # servers that held fewer than N streams
-    for label in (devtone, reference):
+    for label in (devtone, *references):
         held = results.figure(held_figure, label, n) if label else None
-        if held is not None and held < n:
+        if label and held is not None and held < n:
             short[label] = held
-    for figure in FIGURES:
+    for figure in (*FIGURES, *PACED_FIGURES):
         mine = results.figure(figure, devtone, n)
-        theirs = results.figure(figure, reference, n) if reference else None
-        if figure.phase == ("longpoll", "pairs") and reference:
-            theirs = None  # the reference has no long-poll tier
+        theirs = [results.figure(figure, label, n) if label else None for label in references]
+        if mine is None and all(t is None for t in theirs):
+            continue  # a phase this run did not measure
         arrow = "↑" if figure.better == "higher" else "↓"
         met = ""
         if figure.meets is not None and mine is not None:
             met = "✅" if figure.meets(mine, n) else "❌"
-        mine_text = _fmt(mine, figure.digits, figure.unit)
-        theirs_text = _fmt(theirs, figure.digits, figure.unit)
-        if figure.path == ("streams", "ready"):
-            mine_text = _held(results, devtone, n, mine)
-            theirs_text = _held(results, reference, n, theirs) if reference else "–"
-        elif figure.phase[0] == "sse":
-            mine_text += " †" if devtone in short and mine is not None else ""
-            theirs_text += " †" if reference in short and theirs is not None else ""
+        cells = []
+        for label, value in ((devtone, mine), *zip(references, theirs, strict=True)):
+            if figure.path == ("streams", "ready"):
+                cells.append(_held(results, label, n, value))
+                continue
+            text = _fmt(value, figure.digits, figure.unit)
+            if figure.phase == ("sse", "pairs") and label in short and value is not None:
+                text += " †"
+            cells.append(text)
+        ratios = [ratio(mine, value) for value in theirs]
         lines.append(
-            f"| {figure.name} {arrow} | {mine_text} | {theirs_text} | {ratio(mine, theirs)}"
-            f" | {figure.target} | {met} |"
+            f"| {figure.name} {arrow} | "
+            + " | ".join(cells + ratios)
+            + f" | {figure.target} | {met} |"
         )
     mine_faults = results.fault_counts(devtone, n)
-    theirs_faults = results.fault_counts(reference, n) if reference else {}
+    theirs_faults = [results.fault_counts(label, n) if label else {} for label in references]
     clean = mine_faults and all(v == 0 for v in mine_faults.values())
     lines.append(
-        f"| missing / duplicate / out of order (all phases) | {_faults_text(mine_faults)}"
-        f" | {_faults_text(theirs_faults)} | – | 0 / 0 / 0 | {'✅' if clean else '❌'} |"
+        "| missing / duplicate / out of order (all phases) | "
+        + " | ".join(_faults_text(f) for f in (mine_faults, *theirs_faults))
+        + " | –" * len(REFERENCES)
+        + f" | 0 / 0 / 0 | {'✅' if clean else '❌'} |"
     )
     note = f"median of {runs} runs" if runs > 1 else "one run"
     footnotes = "".join(
@@ -302,7 +157,11 @@ def table(results: Results, devtone: str, reference: str | None, n: int) -> str:
         " (its memory per stream also counts what the failed ones left behind)."
         for label, held in short.items()
     )
-    return "\n".join(lines) + f"\n\n({note}; ↑ higher is better, ↓ lower is better){footnotes}\n"
+    return (
+        "\n".join(lines)
+        + f"\n\n({note}; ↑ higher is better, so a ratio above 1× is devtone ahead; ↓ lower is"
+        f" better, so a ratio below 1× is devtone ahead; – not measured){footnotes}\n"
+    )
 
 
 def _held(results: Results, label: str | None, n: int, ready: float | None) -> str:
@@ -318,17 +177,14 @@ def _faults_text(counts: dict[str, float]) -> str:
 
 
 def markdown(records: Iterable[Record]) -> str:
-    """Every table the records allow: one per devtone stack and N, against the reference."""
+    """Every table the records allow: one per devtone stack and N, beside the references."""
     results = Results(records)
-    references = results.labels("flask-sse")
-    reference = references[0] if references else None
+    references = [next(iter(results.labels(kind)), None) for kind in REFERENCES]
     parts = []
     for label in results.labels("devtone"):
         for n in results.sizes():
-            if results.group(label, n, "sse", "pairs") or results.group(
-                label, n, "longpoll", "pairs"
-            ):
-                parts.append(table(results, label, reference, n))
+            if any(r["label"] == label and r["n"] == n for r in results.records):
+                parts.append(table(results, label, references, n))
     return "\n".join(parts) if parts else "(no results)\n"
 
 
@@ -350,7 +206,7 @@ def broadcast_steps(records: Iterable[Record]) -> str:
             lines.append(
                 f"| {record['label']} | {record['n']:,} | {step['target_deliveries_per_s']:,}"
                 f" | {step['deliveries_per_s']:,.0f}{' (behind)' if step['behind'] else ''}"
-                f" | {_fmt(_get(step, 'delivery', 'latency', 'p99'), 1)}"
+                f" | {_fmt(get(step, 'delivery', 'latency', 'p99'), 1)}"
                 f" | {step['cpu']['server_pct']:.0f} % | {step['cpu']['client_pct']:.0f} % |"
             )
     return "\n".join(lines) + "\n"
@@ -388,7 +244,7 @@ def overview(records: Iterable[Record]) -> str:
         "| server | N | " + " | ".join(SHORT) + " | missing / dup / out of order |",
         "|---|---:|" + "---:|" * len(SHORT) + ":-:|",
     ]
-    labels = results.labels("devtone") + results.labels("flask-sse")
+    labels = results.labels("devtone") + [x for k in REFERENCES for x in results.labels(k)]
     for label in labels:
         for n in results.sizes():
             if not any(r["label"] == label and r["n"] == n for r in results.records):

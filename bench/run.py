@@ -1,7 +1,9 @@
 """Profiles: which servers, stacks, sizes and phases; each phase on a fresh server.
 
-`quick` (make bench): N = 1,000; devtone on the embedded stack and the flask-sse
-reference; SSE pairs, SSE broadcast, and long-poll pairs for devtone. Under 5 minutes.
+`quick` (make bench): N = 1,000; devtone on the embedded stack beside the flask-sse
+reference and nchan (bench/nchan.py, when nginx and its module are installed); SSE pairs,
+SSE broadcast, long-poll pairs (devtone and nchan), and the few-publishers shape of
+bench/paced.py. Under 6 minutes.
 `full` (BENCH=full make bench): N = 100, 1,000, 5,000, 10,000; devtone on both stacks.
 """
 
@@ -20,9 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import phases
+from bench import paced, phases
 from bench.adapters import adapter_for
 from bench.load import Plan
+from bench.nchan import NchanServer, nchan_missing
 from bench.procs import Process, raise_fd_limit
 from bench.servers import (
     HOST,
@@ -40,6 +43,8 @@ Phase = Callable[
     [Server, Any, Plan, Callable[[str], None], dict[str, Any]], Awaitable[dict[str, Any]]
 ]
 PHASES = ("sse_pairs", "sse_broadcast", "longpoll_pairs")
+# The few-publishers shape (issue 20), on lines of their own.
+PACED_PHASES = ("paced_pairs", "paced_broadcast", "paced_longpoll")
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class Profile:
     plan: Plan
     reference: bool = True
     longpoll: bool = True
-    only: tuple[str, ...] = PHASES
+    only: tuple[str, ...] = PHASES + PACED_PHASES
 
 
 PROFILES = {
@@ -110,6 +115,8 @@ class Runner:
         self.output = output
         self.run_id = run_id
         self.workdir = Path(tempfile.mkdtemp(prefix="devtone-bench-"))
+        self.nchan = False  # whether nchan runs (beside flask-sse, at the first stack)
+        self.first_stack = ""
         if ref:
             self.source = Source.at(ref, self.workdir)
         elif root:
@@ -203,6 +210,10 @@ class Runner:
         """Every size, stack and phase of the profile, servers alternating."""
         header = self.header()
         reference, stacks, skipped = self.available()
+        if self.profile.reference and (why := nchan_missing()):
+            skipped["nchan"] = why
+        self.nchan = self.profile.reference and "nchan" not in skipped
+        self.first_stack = stacks[0] if stacks else ""
         header["skipped"] = skipped
         self.write(header)
         for label, why in skipped.items():
@@ -224,14 +235,47 @@ class Runner:
         def flask_sse() -> Server:
             return FlaskSseServer(self.workdir, connections)
 
+        def nchan() -> Server | None:
+            with_nchan = self.nchan and stack == self.first_stack
+            return NchanServer(self.workdir, connections) if with_nchan else None
+
+        # nchan sends no heartbeat (none is configured): its idle window would be 15 s of
+        # nothing, and the quick profile must stay under six minutes.
+        nchan_plan = replace(plan, idle_seconds=0.0)
+
         only = self.profile.only
         for name in ("sse_pairs", "sse_broadcast"):
             if name in only:
                 await self.phase(devtone(), plan, getattr(phases, name))
                 if reference:
                     await self.phase(flask_sse(), plan, getattr(phases, name))
+                if server := nchan():
+                    await self.phase(server, nchan_plan, getattr(phases, name))
         if self.profile.longpoll and "longpoll_pairs" in only:
             await self.phase(devtone(), plan, phases.longpoll_pairs)
+            if server := nchan():
+                await self.phase(server, plan, phases.longpoll_pairs)
+        await self.paced(plan, devtone, flask_sse if reference else None, nchan)
+
+    async def paced(
+        self,
+        plan: Plan,
+        devtone: Callable[[], Server],
+        flask_sse: Callable[[], Server] | None,
+        nchan: Callable[[], Server | None],
+    ) -> None:
+        """The few-publishers phases: devtone, then each reference that has the transport."""
+        for name in PACED_PHASES:
+            if name not in self.profile.only:
+                continue
+            if name == "paced_longpoll" and not self.profile.longpoll:
+                continue
+            run_phase = getattr(paced, name)
+            await self.phase(devtone(), plan, run_phase)
+            if flask_sse is not None and name != "paced_longpoll":  # no long-poll tier
+                await self.phase(flask_sse(), plan, run_phase)
+            if server := nchan():
+                await self.phase(server, plan, run_phase)
 
     def close(self) -> None:
         """Stop anything still running (Ctrl-C) and remove the work folder."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import http.client
 import io
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -414,10 +413,3 @@ def pg_available() -> str | None:
     except Exception as error:
         return f"{type(error).__name__}: {str(error).strip()}"
     return None
-
-
-def nginx_nchan() -> str | None:
-    """The nginx binary if nginx and libnginx-mod-nchan are both installed, else None."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    module = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")
-    return binary if Path(binary).exists() and module.exists() else None
