@@ -76,6 +76,10 @@ class Subscription:
                 return None
             self._wake.wait(remaining)
 
+    def holds(self, test: Callable[[dict[str, Any]], bool]) -> bool:
+        """Whether an item still queued (not yet read) passes `test`."""
+        return any(test(item) for item in self._items)
+
     def deliver(self, item: dict[str, Any]) -> None:
         """Queue `item`, or remember that this reader missed something if it is full."""
         if self.ended:

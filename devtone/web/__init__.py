@@ -28,6 +28,7 @@ from devtone.web import (
     request,
     search,
     security_headers,
+    session_cookie,
     visitor_email,
     widget,
 )
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(password_reset.bp)
     auth.init_app(app)
+    session_cookie.init_app(app)
     app.register_blueprint(chat.bp)
     app.register_blueprint(monitor.bp)
     app.register_blueprint(doctor.bp)

@@ -78,3 +78,32 @@ def test_the_watcher_ticks_by_itself_once_someone_watches(app, broker, visitor):
         assert subscription.get(timeout=5) is not None  # the broker's own copy
         assert subscription.get(timeout=5) is MISSED  # the watcher's repair
     watcher.close()
+
+
+def test_a_reader_whose_queue_holds_the_head_is_slow_not_woken(app, broker, start_visitor):
+    watcher = HeadWatcher(app, interval=3600)
+    ada = start_visitor("Ada")
+    post(app, ada)
+    settle(broker)
+    slow = broker.subscribe([f"conversation:{ada.id}"])
+    post(app, ada)  # published to `slow`, which has not read it yet
+    settle(broker)
+    with watcher.watching(ada.id, slow, lambda: 1):
+        assert watcher.tick() == 0
+    watcher.close()
+    assert slow.get(timeout=5)["message"]["seq"] == 2  # it reads the head from its queue
+    assert slow.get(timeout=0) is None  # and nothing else: no database read owed
+
+
+def test_a_reader_holding_only_older_entries_is_woken(app, broker, start_visitor):
+    watcher = HeadWatcher(app, interval=3600)
+    ada = start_visitor("Ada")
+    post(app, ada)
+    post(app, ada)
+    settle(broker)
+    behind = broker.subscribe([f"conversation:{ada.id}"])
+    behind.deliver({"message": {"seq": 1}})  # seq 2's publish was lost
+    with watcher.watching(ada.id, behind, lambda: 0):
+        assert watcher.tick() == 1
+    watcher.close()
+    assert behind.get(timeout=0) is MISSED

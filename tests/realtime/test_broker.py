@@ -135,6 +135,19 @@ def test_items_arrive_in_the_order_they_were_published(any_broker):
     assert [subscription.get(timeout=5) for _ in range(20)] == [{"n": n} for n in range(20)]
 
 
+def test_holds_looks_only_at_what_is_still_unread(make_broker):
+    broker = make_broker()
+    subscription = broker.subscribe(["c"])
+    broker.publish("c", {"n": 1})
+    broker.publish("c", {"n": 2})
+    flush(broker)
+    assert subscription.holds(lambda item: item["n"] == 2)
+    assert not subscription.holds(lambda item: item["n"] == 3)
+    subscription.get(timeout=0)
+    subscription.get(timeout=0)
+    assert not subscription.holds(lambda item: item["n"] == 2)
+
+
 def test_get_returns_none_after_the_timeout_when_nothing_is_published(any_broker):
     subscription = any_broker.subscribe(["c"])
     assert subscription.get(timeout=0.01) is None

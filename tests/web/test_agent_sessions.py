@@ -96,3 +96,17 @@ def test_a_deactivated_agent_reactivated_signs_in_again(app, agent, admin, sign_
         agents.set_active(agent.id, True, admin.identity)
     assert maria.get("/api/dashboard/snapshot").status_code == 401  # that session is over
     assert sign_in(agent).get("/api/dashboard/snapshot").status_code == 200
+
+
+def test_the_session_signer_is_made_once_and_again_when_the_key_changes(app, agent, sign_in):
+    sessions = app.session_interface
+    maria = sign_in(agent)
+    signer = sessions.get_signing_serializer(app)
+    assert maria.get("/api/dashboard/snapshot").status_code == 200
+    assert sessions.get_signing_serializer(app) is signer  # kept across requests
+    old_key = app.secret_key
+    app.secret_key = "another key, rotated in"
+    assert sessions.get_signing_serializer(app) is not signer
+    assert maria.get("/api/dashboard/snapshot").status_code == 401  # old cookie: unsigned
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert maria.get("/api/dashboard/snapshot").status_code == 200  # the old key, kept

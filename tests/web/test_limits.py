@@ -8,11 +8,13 @@ import uuid
 
 import pytest
 import requests
+from flask_limiter.util import get_qualified_name
 
 from devtone import config, create_app
 from devtone.domain import conversations
-from devtone.extensions import db
+from devtone.extensions import db, limiter
 from devtone.feeds import end_streams
+from devtone.web import limits
 from tests.conftest import app_on, counted_in_redis, stored_counts
 
 RETRY_AFTER_S = 2  # one poll interval, below
@@ -183,6 +185,35 @@ def test_strangers_cannot_use_up_a_conversations_message_allowance(client, start
     refusals = [post(client, visitor, headers=stranger.headers).status_code for _ in range(5)]
     assert refusals == [404, 404, 404, 429, 429]
     assert post(client, visitor).status_code == 201
+
+
+def test_the_hot_endpoints_skip_flask_limiters_search_for_route_limits(
+    app, client, visitor, monkeypatch
+):
+    searched = []
+    resolve = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(
+        limiter.limit_manager,
+        "resolve_limits",
+        lambda app, endpoint, *args, **kwargs: (
+            searched.append(endpoint) or resolve(app, endpoint, *args, **kwargs)
+        ),
+    )
+    assert post(client, visitor).status_code == 201
+    poll = client.get(f"/api/conversations/{visitor.id}/messages", headers=visitor.headers)
+    assert poll.status_code == 200
+    assert searched == []
+    client.get(f"/api/conversations/{visitor.id}", headers=visitor.headers)
+    assert searched == ["api_conversations.get_conversation"]  # any other endpoint is
+
+
+def test_no_hot_endpoint_carries_a_route_limit_the_skip_would_hide(app):
+    for endpoint in limits.NO_ROUTE_LIMITS:
+        view = app.view_functions[endpoint]
+        assert get_qualified_name(view) not in limiter._marked_for_limiting
+        assert not limiter.limit_manager.has_hints(endpoint)
+    assert not app.config.get("RATELIMIT_DEFAULT")
+    assert not app.config.get("RATELIMIT_APPLICATION")
 
 
 def test_sign_in_attempts_past_the_limit_get_429_with_retry_after(app, client, agent):
