@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench import report
+from bench import report, storm
 from bench.procs import Process, raise_fd_limit
 from bench.run import PHASES, PROFILES, RESULTS, Runner, log
 from bench.servers import Source
@@ -93,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     print(report.markdown(records))
     print(report.broadcast_steps(records))
+    print(storm.table(records))
     return 0
 
 
@@ -104,6 +105,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(report.markdown(records))
     if args.steps:
         print(report.broadcast_steps(records))
+    print(storm.table(records))
     return 0
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import phases
+from bench import phases, storm
 from bench.adapters import adapter_for
 from bench.load import Plan
 from bench.procs import Process, raise_fd_limit
@@ -40,6 +40,9 @@ Phase = Callable[
     [Server, Any, Plan, Callable[[str], None], dict[str, Any]], Awaitable[dict[str, Any]]
 ]
 PHASES = ("sse_pairs", "sse_broadcast", "longpoll_pairs")
+#: The reconnect storm (bench/storm.py), devtone only; in `full` at one size, not at each.
+PHASES += ("reconnect_storm",)
+STORM_SIZES = {"full": (5_000,)}
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,8 @@ class Runner:
                     await self.phase(flask_sse(), plan, getattr(phases, name))
         if self.profile.longpoll and "longpoll_pairs" in only:
             await self.phase(devtone(), plan, phases.longpoll_pairs)
+        if "reconnect_storm" in only and plan.n in STORM_SIZES.get(self.profile.name, (plan.n,)):
+            await self.phase(devtone(), plan, storm.reconnect_storm)
 
     def close(self) -> None:
         """Stop anything still running (Ctrl-C) and remove the work folder."""
