@@ -21,6 +21,7 @@ import os
 import random
 import re
 import signal
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -111,6 +112,11 @@ async def reconnect_storm(
             "back_s": back_s if back else None,
             "complete_s": complete_s if complete else None,
             "failed": sum(1 for s in reconnected if s.error and not s.hello),
+            "failures": dict(
+                Counter(s.error[:120] for s in reconnected if s.error and not s.hello).most_common(
+                    3
+                )
+            ),
             "posted_while_down": posted,
             "posted_during": during_stats.as_dict(),
             "distinct_pairs": len(pairs),
