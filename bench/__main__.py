@@ -23,7 +23,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench import report
+from bench import report, storm
 from bench.procs import Process, raise_fd_limit
 from bench.run import PACED_PHASES, PHASES, PROFILES, RESULTS, Profile, Runner, log
 from bench.servers import Source
@@ -103,6 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(report.markdown(records))
     print(report.broadcast_steps(records))
     _charts(records, output.parent / f"{output.stem}-charts")
+    print(storm.table(records))
     return 0
 
 
@@ -128,6 +129,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(report.broadcast_steps(records))
     if args.charts:
         _charts(records, Path(args.charts))
+    print(storm.table(records))
     return 0
 
 

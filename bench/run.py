@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import paced, phases
+from bench import paced, phases, storm
 from bench.adapters import adapter_for
 from bench.load import Plan
 from bench.nchan import NchanServer, nchan_missing
@@ -45,6 +45,9 @@ Phase = Callable[
 PHASES = ("sse_pairs", "sse_broadcast", "longpoll_pairs")
 # The few-publishers shape (issue 20), on lines of their own.
 PACED_PHASES = ("paced_pairs", "paced_broadcast", "paced_longpoll")
+#: The reconnect storm (bench/storm.py), devtone only; in `full` at one size, not at each.
+PHASES += ("reconnect_storm",)
+STORM_SIZES = {"full": (5_000,)}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,15 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", (1_000,), ("embedded",), Plan(n=1_000)),
+    # The storm restarts the worker under 1,000 streams: 1 ½ minutes more, past the quick
+    # run's six; `--only reconnect_storm` runs it at the quick size, `full` at 5,000.
+    "quick": Profile(
+        "quick",
+        (1_000,),
+        ("embedded",),
+        Plan(n=1_000),
+        only=tuple(p for p in PHASES + PACED_PHASES if p != "reconnect_storm"),
+    ),
     "full": Profile(
         "full",
         (100, 1_000, 5_000, 10_000),
@@ -256,6 +267,7 @@ class Runner:
             if server := nchan():
                 await self.phase(server, plan, phases.longpoll_pairs)
         await self.paced(plan, devtone, flask_sse if reference else None, nchan)
+        await self.storm(plan, devtone)
 
     async def paced(
         self,
@@ -276,6 +288,12 @@ class Runner:
                 await self.phase(flask_sse(), plan, run_phase)
             if server := nchan():
                 await self.phase(server, plan, run_phase)
+
+    async def storm(self, plan: Plan, devtone: Callable[[], Server]) -> None:
+        """The reconnect storm, devtone only, at the sizes the profile runs it at."""
+        sizes = STORM_SIZES.get(self.profile.name, (plan.n,))
+        if "reconnect_storm" in self.profile.only and plan.n in sizes:
+            await self.phase(devtone(), plan, storm.reconnect_storm)
 
     def close(self) -> None:
         """Stop anything still running (Ctrl-C) and remove the work folder."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -32,6 +33,8 @@ HOST = "127.0.0.1"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 START_TIMEOUT = 60.0
+#: devtone's /metrics answers this bearer token, made for each benchmark run.
+METRICS_TOKEN = secrets.token_urlsafe(16)
 
 
 def pg_admin_url() -> str:
@@ -305,6 +308,7 @@ class DevtoneServer(Server):
         env["DEVTONE_MESSAGE_RATE_LIMIT"] = "1000000 per minute"
         env["DEVTONE_STREAMS_PER_CONVERSATION"] = str(self.connections)
         env["DEVTONE_MAX_STREAMS"] = str(self.connections)
+        env["DEVTONE_METRICS_TOKEN"] = METRICS_TOKEN  # the storm reads its catch-up counts
         if self.stack == "postgres":
             env["REDIS_URL"] = redis_url()
             env["DEVTONE_REDIS_CHANNEL"] = f"devtone-bench:{self.run_id}:{self.dir.name}"

@@ -90,6 +90,12 @@ CATCH_UP_READS = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+CATCH_UP_QUERIES = Counter(
+    "devtone_catch_up_queries",
+    "Queries run for streams' catch-up pages; streams asking for the same page at once"
+    " share one (feeds/catch_up.py), so a reconnect storm shows far fewer than reads.",
+    registry=REGISTRY,
+)
 
 # Children bound once: `labels()` is a dict lookup under a lock, and these are touched for
 # every entry written to every reader.

@@ -2,8 +2,8 @@
 
 The feeds read the domain and wait on the transport. `init_app` builds what the
 process's readers share: the head watcher that repairs conversation readers, the
-dashboard's snapshot cache, the typing board of poll answers, the monitor's history and
-the connection log's output.
+catch-up reads streams share, the dashboard's snapshot cache, the typing board of poll
+answers, the monitor's history and the connection log's output.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from devtone.feeds import connection_log
+from devtone.feeds.catch_up import CatchUp
 from devtone.feeds.dashboard import SnapshotCache
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.monitor_history import MonitorHistory
@@ -18,6 +19,7 @@ from devtone.feeds.typing_board import TypingBoard
 from devtone.realtime import broker_of
 
 HEADS_KEY = "devtone.heads"
+CATCH_UP_KEY = "devtone.catch_up"
 SNAPSHOTS_KEY = "devtone.snapshots"
 TYPING_KEY = "devtone.typing_board"
 MONITOR_HISTORY_KEY = "devtone.monitor_history"
@@ -26,6 +28,7 @@ MONITOR_HISTORY_KEY = "devtone.monitor_history"
 def init_app(app: Flask) -> None:
     """Give `app` its readers' shared parts; starts nothing (the samplers start lazily)."""
     app.extensions[HEADS_KEY] = HeadWatcher(app, app.config["SSE_HEARTBEAT"])
+    app.extensions[CATCH_UP_KEY] = CatchUp(app, broker_of(app))
     app.extensions[SNAPSHOTS_KEY] = SnapshotCache(app)
     app.extensions[TYPING_KEY] = TypingBoard(broker_of(app))
     app.extensions[MONITOR_HISTORY_KEY] = MonitorHistory()
@@ -35,6 +38,11 @@ def init_app(app: Flask) -> None:
 def heads_of(app: Flask) -> HeadWatcher:
     """The head watcher that repairs `app`'s readers."""
     return app.extensions[HEADS_KEY]
+
+
+def catch_up_of(app: Flask) -> CatchUp:
+    """The catch-up reads `app`'s streams share."""
+    return app.extensions[CATCH_UP_KEY]
 
 
 def snapshots_of(app: Flask) -> SnapshotCache:

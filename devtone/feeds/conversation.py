@@ -25,7 +25,7 @@ from devtone.domain import announce, conversations
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.models import AGENTS_ONLY_KINDS
 from devtone.domain.shapes import seen_by_visitor
-from devtone.feeds import connection_log
+from devtone.feeds import catch_up_of, connection_log
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
 from devtone.feeds.typing_board import TypingBoard
@@ -100,10 +100,8 @@ class ConversationReader:
         metrics.CATCH_UP_READS.labels(reason).inc()
         changed = None
         while True:
-            with self.app.app_context():
-                page = conversations.messages_after(
-                    self.conversation_id, None, self.cursor, visitor_view=self.visitor_view
-                )
+            # Shared with the streams asking for the same page at once (a reconnect storm).
+            page = catch_up_of(self.app).page(self.conversation_id, self.cursor, self.visitor_view)
             for message in page.messages:
                 yield self._frame(message)
                 if message["kind"] == "status":

@@ -48,6 +48,8 @@ def take_snapshot(history: MonitorHistory) -> dict[str, Any]:
         "commit_to_write": _latency(found),
         "broker_reconnects": round(metrics.total(found, "devtone_broker_reconnects_total")),
         "catch_up_reads": round(metrics.total(found, "devtone_catch_up_reads_total")),
+        # Fewer than reads when streams share their catch-up pages (a reconnect storm).
+        "catch_up_queries": round(metrics.total(found, "devtone_catch_up_queries_total")),
         "closed_by_reason": _labelled(found, "devtone_connections_closed_total", "reason"),
     }
     events = connection_log.recent()

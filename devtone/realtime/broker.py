@@ -128,6 +128,11 @@ class Broker(Protocol):
         """Show `observer(channel, item)` every item this process receives, on any channel;
         an observer is no subscription (it is not counted, ended or told it missed)."""
 
+    def losses(self) -> int | None:
+        """A count that moves whenever this process may have lost a publish it should
+        have heard (a listener reconnect, a publish dropped here); None while it hears
+        nothing at all. Lets a shared catch-up read refuse reuse on any broker trouble."""
+
     def end_all(self) -> None:
         """End every open subscription (get() → ENDED) and forget it."""
 
@@ -223,6 +228,11 @@ class MemoryBroker:
     def ping(self) -> bool:
         """Always: the in-process broker cannot be unreachable."""
         return True
+
+    def losses(self) -> int | None:
+        """Always 0: an in-process publish reaches every observer (a full queue drops an
+        item for its subscriber only, who is told it missed)."""
+        return 0
 
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""

@@ -205,6 +205,13 @@ class RedisBroker:
         for subscription in self._fan_out.take_all():
             subscription.end()
 
+    def losses(self) -> int | None:
+        """Listener reconnects plus publishes dropped here; None while the listener is not
+        subscribed (what other processes publish is then lost to this one)."""
+        if not self.connected or self._closed:
+            return None
+        return self.reconnects + self.dropped
+
     def close(self) -> None:
         """Send what is queued (briefly), stop the listener, close the connections, tell
         subscribers they missed; idempotent."""

@@ -472,6 +472,41 @@ def test_a_killed_pubsub_connection_is_replaced_and_subscribers_are_told(redis_u
     assert next_item(subscription) == {"n": 1}
 
 
+def test_losses_move_when_the_listener_comes_back_and_are_unknown_while_it_is_away(
+    redis_url, closing
+):
+    """What lets a shared catch-up page refuse reuse on any broker trouble."""
+    name = f"devtone-test-{uuid.uuid4().hex[:12]}"
+    broker = closing(RedisBroker(with_query(redis_url, client_name=name), channel=unique_channel()))
+    assert broker.losses() is None  # not listening yet
+    subscription = broker.subscribe(["c"])
+    assert broker.losses() == 0
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        [pubsub] = [c for c in admin.client_list() if c["name"] == name and "P" in c["flags"]]
+        admin.client_kill_filter(_id=pubsub["id"])
+    finally:
+        admin.close()
+    assert subscription.get(timeout=5) is MISSED
+    assert broker.losses() == 1
+
+
+def test_a_publish_dropped_here_is_a_loss(redis_url, closing):
+    broker = closing(RedisBroker(redis_url, channel=unique_channel()))
+    broker.subscribe(["c"])
+    for _ in range(BREAKER_THRESHOLD):  # as after failed publishes: the next are dropped
+        broker.breaker.failed()
+    broker.publish("c", {"n": 1})
+    assert broker.losses() == 1
+
+
+def test_the_in_process_broker_never_loses():
+    broker = MemoryBroker()
+    broker.subscribe(["c"])
+    broker.publish("c", {"n": 1})
+    assert broker.losses() == 0
+
+
 def test_a_malformed_envelope_is_dropped_and_the_listener_carries_on(redis_url, closing):
     channel = unique_channel()
     broker = closing(RedisBroker(redis_url, channel=channel))

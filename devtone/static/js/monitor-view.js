@@ -40,6 +40,7 @@ export class MonitorView {
     this.#figure("latency", latency.count ? `≤ ${latency.p50_ms ?? "∞"} / ≤ ${latency.p95_ms ?? "∞"}` : null);
     this.#figure("broker_reconnects", f.broker_reconnects);
     this.#figure("catch_up_reads", f.catch_up_reads);
+    this.#figure("catch_up_queries", f.catch_up_queries);
     const closed = Object.entries(f.closed_by_reason ?? {}).map(([reason, n]) => `${reason} ${n}`);
     this.#text("closed-by-reason", closed.length ? closed.join(", ") : "—");
     this.#text("monitor-process", snapshot?.process ? _("process {id}", { id: snapshot.process }) : "—");
