@@ -228,12 +228,14 @@ def test_a_failing_shared_query_ends_every_waiting_stream_with_its_error(
 
 
 def test_the_monitor_shows_catch_up_queries_beside_reads(app, broker, visitor, catch_up):
+    from devtone.feeds import monitor_history_of
     from devtone.feeds.monitor import take_snapshot
 
+    history = monitor_history_of(app)
     post(app, visitor)
-    before = take_snapshot()["figures"]
+    before = take_snapshot(history)["figures"]
     catch_up.gather = once_all_wait(catch_up, visitor.id, 2)
     storm(app, broker, visitor.id, [0, 0, 0], head=1)
-    after = take_snapshot()["figures"]
+    after = take_snapshot(history)["figures"]
     assert after["catch_up_reads"] - before["catch_up_reads"] == 3
     assert after["catch_up_queries"] - before["catch_up_queries"] == 1
