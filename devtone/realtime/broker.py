@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from devtone.realtime.alarms import alarm_time, process_alarms
+
 
 class _Missed:
     """Returned by `Subscription.get` when published items may have been dropped."""
@@ -45,7 +47,12 @@ class Subscription:
     A plain list and one Event, not a `queue.Queue`: a process holds one of these per
     open stream, and a Queue (a lock and three conditions) costs ten times the memory.
     Under gevent the Event is gevent's; unpatched (tests) it is thread-safe as well.
+    A `get` waits on the Event without a timeout of its own: the process's alarms ring
+    it at its deadline (alarms.py).
     """
+
+    __slots__ = ("channels", "_broker", "_maxsize", "_items", "_wake", "_missed", "_alarm",
+                 "closed", "ended", "__weakref__")  # fmt: skip
 
     def __init__(self, broker: Broker, channels: Iterable[str], maxsize: int):
         self.channels = frozenset(channels)
@@ -54,12 +61,15 @@ class Subscription:
         self._items: list[dict[str, Any]] = []
         self._wake = threading.Event()
         self._missed = False
+        self._alarm: float | None = None  # the alarm set for this reader, not yet rung
         self.closed = False
         self.ended = False
 
     def get(self, timeout: float) -> dict[str, Any] | _Missed | _Ended | None:
-        """The next item, MISSED if some were dropped, ENDED from `end()` on, or None."""
+        """The next item, MISSED if some were dropped, ENDED from `end()` on, or None
+        (after `timeout` seconds, or up to alarms.GRAIN later)."""
         deadline = time.monotonic() + max(0.0, timeout)
+        at = alarm_time(deadline)
         while True:
             # Clear before looking, so a deliver() between the look and the wait still
             # wakes the wait instead of being slept through.
@@ -71,10 +81,20 @@ class Subscription:
                 return MISSED
             if self._items:
                 return self._items.pop(0)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if time.monotonic() >= deadline:
                 return None
-            self._wake.wait(remaining)
+            if self._alarm != at:
+                # Once per deadline (a stream's next heartbeat), not once per get. An
+                # alarm rings at or after `at`, so the check above then sees it passed.
+                self._alarm = at
+                process_alarms().set(at, self)
+            self._wake.wait()
+
+    def ring(self, at: float) -> None:
+        """The alarm for `at` is due: wake the wait, unless it has a later alarm since."""
+        if self._alarm == at:
+            self._alarm = None
+            self._wake.set()
 
     def holds(self, test: Callable[[dict[str, Any]], bool]) -> bool:
         """Whether an item still queued (not yet read) passes `test`."""
@@ -106,6 +126,7 @@ class Subscription:
         """Stop receiving; idempotent."""
         if not self.closed:
             self.closed = True
+            self._alarm = None  # a pending alarm rings nothing now
             self._broker.unsubscribe(self)
 
 
