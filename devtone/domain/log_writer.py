@@ -3,17 +3,21 @@
 Post, assign, close and the marks all write here, on Core rows: the lock is an UPDATE …
 RETURNING on the conversation's row (PostgreSQL takes the row lock, SQLite its write
 lock), and what it returns is the state under the lock (DESIGN.md §1), the only one a
-rule may be decided on. Each function runs inside its caller's transaction and returns
-what it wrote as a `Written`; the caller commits (or rolls back when nothing changed),
-shapes and announces. The statements are log_statements.py's, built once.
+rule may be decided on. Each function runs inside the transaction of `transaction()`
+and returns what it wrote as a `Written`; the caller (conversations.write) commits, or
+rolls back when nothing changed, then shapes and announces. The statements are
+log_statements.py's, built once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, Update
+from sqlalchemy import Connection, Row, Update
 
 from devtone.domain import visitors
 from devtone.domain.agents import AgentIdentity
@@ -136,7 +140,7 @@ def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Writte
 
     Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
     """
-    target = _connection().execute(AGENT, {"id": agent_id}).first()
+    target = connection().execute(AGENT, {"id": agent_id}).first()
     if target is None or not target.active:
         raise Invalid("No active agent has this id.", field="agent_id", code="unknown_agent")
     row = _lock(conversation_id)
@@ -191,8 +195,8 @@ def move_marks(
     when the assigned agent's client reports, or any agent's while nobody is assigned.
     Every move bumps the version and is news: the other side shows it.
     """
-    connection = _connection()
-    row = connection.execute(ROW, {"id": conversation_id}).first()
+    database = connection()
+    row = database.execute(ROW, {"id": conversation_id}).first()
     if row is None:
         raise NotFound("No such conversation.")
     visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
@@ -219,14 +223,36 @@ def move_marks(
     parameters = {"conversation_id": conversation_id, "delivered": delivered, "seen": seen}
     moved = _move_mark(statement, {**parameters, **values})
     if moved is None:  # another request moved them past ours meanwhile: answer with its state
-        row = connection.execute(ROW, {"id": conversation_id}).first()
+        row = database.execute(ROW, {"id": conversation_id}).first()
         return Written(row, last_text=_last_text(row), changed=False)
     return Written(moved, last_text=_last_text(moved), marks_of="agent" if agent else "visitor")
 
 
-def _connection() -> Any:
-    # The connection of the caller's transaction.
-    return db.session.connection()
+#: The connection of the write under way in this request (each greenlet has its own).
+_WRITING: ContextVar[Connection] = ContextVar("devtone.log_writer.connection")
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A pooled connection for one write of the log, on which every statement of the write
+    runs; the caller commits or rolls back, and an error rolls back.
+
+    Core, not the ORM session: a post is three statements, and the session's own
+    bookkeeping around them (its connection per statement, its commit, its close) cost
+    more CPU than SQLite took to run them.
+    """
+    with db.engine.connect() as connection:
+        token = _WRITING.set(connection)
+        try:
+            yield connection
+        finally:
+            _WRITING.reset(token)
+
+
+def connection() -> Connection:
+    """The connection of the write under way: what a write stores beside the log (an
+    attachment's row, a conversation's labels) goes in the same transaction."""
+    return _WRITING.get()
 
 
 # -- entries ----------------------------------------------------------------------------
@@ -248,7 +274,7 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
     Returns the stored entry, or None if its `client_id` is in the log already: the
     idempotency check and the insert are one statement.
     """
-    connection = _connection()
+    database = connection()
     values = {
         "conversation_id": row.id,
         "seq": row.last_seq,
@@ -259,8 +285,8 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
         "attachment": None,
         **entry,
     }
-    statement = insert_statement(connection.dialect.name, values["client_id"] is not None)
-    return connection.execute(statement, values).first()
+    statement = insert_statement(database.dialect.name, values["client_id"] is not None)
+    return database.execute(statement, values).first()
 
 
 def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row | None:
@@ -273,7 +299,7 @@ def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row 
         return None
     from_agent = isinstance(caller, AgentIdentity)
     stored = (
-        _connection()
+        connection()
         .execute(
             BY_CLIENT_ID,
             {
@@ -295,7 +321,7 @@ def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row 
 def _last_text(row: Row) -> Row | None:
     if not row.last_text_seq:
         return None
-    return _connection().execute(ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
+    return connection().execute(ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
 
 
 # -- the conversation's row -------------------------------------------------------------
@@ -303,7 +329,7 @@ def _last_text(row: Row) -> Row | None:
 
 def _move_mark(statement: Update, parameters: dict[str, Any]) -> Row | None:
     """The guarded move of a side's marks: None if the guard no longer held under the lock."""
-    return _connection().execute(statement, parameters).first()
+    return connection().execute(statement, parameters).first()
 
 
 def _lock(conversation_id: int) -> Row:
@@ -333,7 +359,7 @@ def _take_seq(
 def _execute(statement: Update, conversation_id: int, values: dict[str, Any]) -> Row:
     parameters = {f"new_{name}": value for name, value in values.items()}
     parameters["conversation_id"] = conversation_id
-    row = _connection().execute(statement, parameters).first()
+    row = connection().execute(statement, parameters).first()
     if row is None:
         raise NotFound("No such conversation.")
     return row
