@@ -193,9 +193,11 @@ def write(
     Commits what changed, rolls back what did not (a lock taken for nothing), shapes the
     rows (they outlive the transaction) and announces the news after the commit.
     """
-    # Whatever the request read through the session (the signed-in agent) gives its
-    # connection back first: a write holds one pooled connection, never two.
-    db.session.close()
+    # Whatever the request read through the session gives its connection back first: a
+    # write holds one pooled connection, never two. A request that made no session (a
+    # visitor's post) is spared making one to close.
+    if db.session.registry.has():
+        db.session.close()
     with log_writer.transaction() as connection:
         written = write_log(conversation_id, *arguments)
         if written.changed:
