@@ -238,8 +238,8 @@ def transaction() -> Iterator[Connection]:
     runs; the caller commits or rolls back, and an error rolls back.
 
     Core, not the ORM session: a post is three statements, and the session's own
-    bookkeeping around them (its connection per statement, its commit, its close) cost
-    more CPU than SQLite took to run them.
+    bookkeeping around them (its connection per statement, its commit, its close) was
+    a seventh of a post's instructions (callgrind, 2026-12).
     """
     with db.engine.connect() as connection:
         token = _WRITING.set(connection)
@@ -251,7 +251,8 @@ def transaction() -> Iterator[Connection]:
 
 def connection() -> Connection:
     """The connection of the write under way: what a write stores beside the log (an
-    attachment's row, a conversation's labels) goes in the same transaction."""
+    attachment's row, a conversation's labels) goes in the same transaction. Outside a
+    write: LookupError (a log write never runs in a transaction of its own)."""
     return _WRITING.get()
 
 
