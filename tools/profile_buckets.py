@@ -25,6 +25,10 @@ RULES: tuple[tuple[str, str], ...] = (
     ("SQL: UPDATE conversations … RETURNING", "_take_seq (devtone/domain/log_writer.py)"),
     ("SQL: INSERT entry", "_insert (devtone/domain/log_writer.py)"),
     ("SQL: COMMIT (ORM session)", "scoped_session.commit"),
+    ("SQL: the session's close after a write", "scoped_session.close"),
+    # Since the log's writes run on a Core connection of their own (log_writer.transaction).
+    ("SQL: COMMIT (Core connection)", "Connection.commit"),
+    ("SQL: the write's connection: checkout, close", "transaction (devtone/domain/log_writer.py)"),
     ("SQL: long-poll authorized_head", "authorized_head"),
     ("SQL: messages_after (catch-up, long-poll reads)", "messages_after"),
     ("SQL: head watcher tick", "HeadWatcher.tick"),

@@ -141,7 +141,7 @@ def _post_file(
     """The file's message, and its attachment row in the same transaction."""
     written = log_writer.post(conversation_id, caller, body, client_id, json.dumps(attachment))
     if written.changed:
-        db.session.execute(
+        log_writer.connection().execute(
             insert(Attachment).values(
                 id=attachment["id"],
                 conversation_id=conversation_id,

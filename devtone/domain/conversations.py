@@ -193,14 +193,17 @@ def write(
     Commits what changed, rolls back what did not (a lock taken for nothing), shapes the
     rows (they outlive the transaction) and announces the news after the commit.
     """
-    try:
+    # Whatever the request read through the session gives its connection back first: a
+    # write holds one pooled connection, never two. A request that made no session (a
+    # visitor's post) is spared making one to close.
+    if db.session.registry.has():
+        db.session.close()
+    with log_writer.transaction() as connection:
         written = write_log(conversation_id, *arguments)
         if written.changed:
-            db.session.commit()
+            connection.commit()
         else:
-            db.session.rollback()
-    finally:
-        db.session.close()
+            connection.rollback()
     shaped = written_json(written)
     if written.changed:
         mentions = notes.mentions_of(written.conversation.mentions)

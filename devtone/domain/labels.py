@@ -106,7 +106,7 @@ def _relabel(conversation_id: int, caller: AgentIdentity, wanted: dict[str, int]
     written = log_writer.append(
         conversation_id, entry, labels=json.dumps(names, ensure_ascii=False)
     )
-    connection = db.session.connection()
+    connection = log_writer.connection()
     connection.execute(
         delete(ConversationLabel).where(ConversationLabel.conversation_id == conversation_id)
     )

@@ -3,23 +3,35 @@
 Post, assign, close and the marks all write here, on Core rows: the lock is an UPDATE …
 RETURNING on the conversation's row (PostgreSQL takes the row lock, SQLite its write
 lock), and what it returns is the state under the lock (DESIGN.md §1), the only one a
-rule may be decided on. Each function runs inside its caller's transaction and returns
-what it wrote as a `Written`; the caller commits (or rolls back when nothing changed),
-shapes and announces.
+rule may be decided on. Each function runs inside the transaction of `transaction()`
+and returns what it wrote as a `Written`; the caller (conversations.write) commits, or
+rolls back when nothing changed, then shapes and announces. The statements are
+log_statements.py's, built once.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert, Row, Select, Update, and_, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, Update
 
 from devtone.domain import visitors
 from devtone.domain.agents import AgentIdentity
-from devtone.domain.models import Agent, Conversation, Message, utcnow
+from devtone.domain.log_statements import (
+    AGENT,
+    BY_CLIENT_ID,
+    ENTRY,
+    MOVE_AGENT_MARKS,
+    MOVE_VISITOR_MARKS,
+    ROW,
+    insert_statement,
+    update_statement,
+)
+from devtone.domain.models import utcnow
 from devtone.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from devtone.extensions import db
 
@@ -128,7 +140,7 @@ def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Writte
 
     Agents take waiting conversations or keep their own; admins assign anyone's to anyone.
     """
-    target = _connection().execute(_AGENT, {"id": agent_id}).first()
+    target = connection().execute(AGENT, {"id": agent_id}).first()
     if target is None or not target.active:
         raise Invalid("No active agent has this id.", field="agent_id", code="unknown_agent")
     row = _lock(conversation_id)
@@ -183,8 +195,8 @@ def move_marks(
     when the assigned agent's client reports, or any agent's while nobody is assigned.
     Every move bumps the version and is news: the other side shows it.
     """
-    connection = _connection()
-    row = connection.execute(_ROW, {"id": conversation_id}).first()
+    database = connection()
+    row = database.execute(ROW, {"id": conversation_id}).first()
     if row is None:
         raise NotFound("No such conversation.")
     visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
@@ -202,23 +214,46 @@ def move_marks(
         moves = row.agent_id in (None, caller.id) and (
             delivered > row.agent_delivered_seq or seen > row.agent_read_seq
         )
-        statement, values = _MOVE_AGENT_MARKS, {"caller": caller.id}
+        statement, values = MOVE_AGENT_MARKS, {"caller": caller.id}
     else:
         moves = delivered > row.visitor_delivered_seq or seen > row.visitor_read_seq
-        statement, values = _MOVE_VISITOR_MARKS, {}
+        statement, values = MOVE_VISITOR_MARKS, {}
     if not moves:
         return Written(row, last_text=_last_text(row), changed=False)
     parameters = {"conversation_id": conversation_id, "delivered": delivered, "seen": seen}
     moved = _move_mark(statement, {**parameters, **values})
     if moved is None:  # another request moved them past ours meanwhile: answer with its state
-        row = connection.execute(_ROW, {"id": conversation_id}).first()
+        row = database.execute(ROW, {"id": conversation_id}).first()
         return Written(row, last_text=_last_text(row), changed=False)
     return Written(moved, last_text=_last_text(moved), marks_of="agent" if agent else "visitor")
 
 
-def _connection() -> Any:
-    # The connection of the caller's transaction.
-    return db.session.connection()
+#: The connection of the write under way in this request (each greenlet has its own).
+_WRITING: ContextVar[Connection] = ContextVar("devtone.log_writer.connection")
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A pooled connection for one write of the log, on which every statement of the write
+    runs; the caller commits or rolls back, and an error rolls back.
+
+    Core, not the ORM session: a post is three statements, and the session's own
+    bookkeeping around them (its connection per statement, its commit, its close) was
+    a seventh of a post's instructions (callgrind, 2026-12).
+    """
+    with db.engine.connect() as connection:
+        token = _WRITING.set(connection)
+        try:
+            yield connection
+        finally:
+            _WRITING.reset(token)
+
+
+def connection() -> Connection:
+    """The connection of the write under way: what a write stores beside the log (an
+    attachment's row, a conversation's labels) goes in the same transaction. Outside a
+    write: LookupError (a log write never runs in a transaction of its own)."""
+    return _WRITING.get()
 
 
 # -- entries ----------------------------------------------------------------------------
@@ -240,7 +275,7 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
     Returns the stored entry, or None if its `client_id` is in the log already: the
     idempotency check and the insert are one statement.
     """
-    connection = _connection()
+    database = connection()
     values = {
         "conversation_id": row.id,
         "seq": row.last_seq,
@@ -251,8 +286,8 @@ def _insert(row: Row, entry: dict[str, Any]) -> Row | None:
         "attachment": None,
         **entry,
     }
-    statement = _insert_statement(connection.dialect.name, values["client_id"] is not None)
-    return connection.execute(statement, values).first()
+    statement = insert_statement(database.dialect.name, values["client_id"] is not None)
+    return database.execute(statement, values).first()
 
 
 def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row | None:
@@ -265,9 +300,9 @@ def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row 
         return None
     from_agent = isinstance(caller, AgentIdentity)
     stored = (
-        _connection()
+        connection()
         .execute(
-            _BY_CLIENT_ID,
+            BY_CLIENT_ID,
             {
                 "id": conversation_id,
                 "sender": "agent" if from_agent else "visitor",
@@ -287,7 +322,7 @@ def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row 
 def _last_text(row: Row) -> Row | None:
     if not row.last_text_seq:
         return None
-    return _connection().execute(_ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
+    return connection().execute(ENTRY, {"id": row.id, "seq": row.last_text_seq}).first()
 
 
 # -- the conversation's row -------------------------------------------------------------
@@ -295,17 +330,17 @@ def _last_text(row: Row) -> Row | None:
 
 def _move_mark(statement: Update, parameters: dict[str, Any]) -> Row | None:
     """The guarded move of a side's marks: None if the guard no longer held under the lock."""
-    return _connection().execute(statement, parameters).first()
+    return connection().execute(statement, parameters).first()
 
 
 def _lock(conversation_id: int) -> Row:
     """Take the row lock without writing the log; the row under it."""
-    return _execute(_update_statement(()), conversation_id, {})
+    return _execute(update_statement(()), conversation_id, {})
 
 
 def _update(conversation_id: int, **values: Any) -> Row:
     """UPDATE the row (taking its lock) to `values`; all of it under the lock."""
-    return _execute(_update_statement(tuple(values)), conversation_id, values)
+    return _execute(update_statement(tuple(values)), conversation_id, values)
 
 
 def _take_seq(
@@ -316,7 +351,7 @@ def _take_seq(
     The counters of the conversation's shape move in the same statement: the newest text
     entry, and the visitor's text entries (for unread).
     """
-    statement = _update_statement(
+    statement = update_statement(
         tuple(also), advance=True, text=text, from_visitor=from_visitor, closes=closes
     )
     return _execute(statement, conversation_id, {**also, "now": utcnow()})
@@ -325,120 +360,7 @@ def _take_seq(
 def _execute(statement: Update, conversation_id: int, values: dict[str, Any]) -> Row:
     parameters = {f"new_{name}": value for name, value in values.items()}
     parameters["conversation_id"] = conversation_id
-    row = _connection().execute(statement, parameters).first()
+    row = connection().execute(statement, parameters).first()
     if row is None:
         raise NotFound("No such conversation.")
     return row
-
-
-_conversations = Conversation.__table__
-_entries = Message.__table__
-# The assigned agent's name comes back with the row, for the conversation's shape.
-_AGENT_NAME = (
-    select(Agent.name).where(Agent.id == _conversations.c.agent_id).scalar_subquery()
-).label("agent_name")
-
-
-# The statements are built once: building and cache-keying a statement cost more CPU than
-# SQLite took to run it. Core, not the ORM, for the same reason: a post is a handful of
-# statements, and the unit of work cost more than the database.
-@functools.cache
-def _update_statement(
-    names: tuple[str, ...],
-    *,
-    advance: bool = False,
-    text: bool = False,
-    from_visitor: bool = False,
-    closes: bool = False,
-) -> Update:
-    table = _conversations
-    # Bound names must differ from the columns' own ("status" is the SET clause's).
-    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
-    if advance:
-        values["last_seq"] = table.c.last_seq + 1
-        values["version"] = table.c.version + 1
-        # `now` is taken before the lock is granted, possibly while an earlier writer held
-        # it for a while: never let the log's time (entries take it) run backwards.
-        now = bindparam("new_now", type_=table.c.updated_at.type)
-        values["updated_at"] = case((table.c.updated_at > now, table.c.updated_at), else_=now)
-        if closes:  # closed at the time of the entry that says so
-            values["closed_at"] = values["updated_at"]
-        if text:
-            values["last_text_seq"] = table.c.last_seq + 1
-            if from_visitor:
-                values["visitor_messages"] = table.c.visitor_messages + 1
-    if not values:  # the lock alone: the row written to itself
-        values["last_seq"] = table.c.last_seq
-    return (
-        update(table)
-        .where(table.c.id == bindparam("conversation_id"))
-        .values(values)
-        .returning(*table.c, _AGENT_NAME)
-    )
-
-
-@functools.cache
-def _insert_statement(dialect: str, keeps_stored: bool) -> Insert:
-    statement = _entries.insert()
-    if keeps_stored:
-        # Both of devtone's databases say "ON CONFLICT … DO NOTHING", each in its dialect.
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(_entries).on_conflict_do_nothing(
-            index_elements=["conversation_id", "sender", "client_id"]
-        )
-    return statement.returning(*_entries.c)
-
-
-def _raised(column: Any, to: str) -> Any:
-    """`column` raised to the bound `to` if that is higher (marks never move back)."""
-    return case((column < bindparam(to), bindparam(to)), else_=column)
-
-
-def _marks_statement(side: str, *guards: Any, **also: Any) -> Update:
-    """Raise a side's delivered and seen marks to :delivered and :seen where either is
-    below (and `guards` hold), under the lock; the version moves with them."""
-    table = _conversations
-    delivered, seen = table.c[f"{side}_delivered_seq"], table.c[f"{side}_read_seq"]
-    below = or_(delivered < bindparam("delivered"), seen < bindparam("seen"))
-    return (
-        update(table)
-        .where(and_(table.c.id == bindparam("conversation_id"), below, *guards))
-        .values(
-            {
-                delivered: _raised(delivered, "delivered"),
-                seen: _raised(seen, "seen"),
-                table.c.version: table.c.version + 1,
-                **also,
-            }
-        )
-        .returning(*table.c, _AGENT_NAME)
-    )
-
-
-_ROW: Select = select(*_conversations.c, _AGENT_NAME).where(_conversations.c.id == bindparam("id"))
-_AGENT: Select = select(Agent.name, Agent.active).where(Agent.id == bindparam("id"))
-_ENTRY: Select = select(*_entries.c).where(
-    _entries.c.conversation_id == bindparam("id"), _entries.c.seq == bindparam("seq")
-)
-_BY_CLIENT_ID: Select = select(*_entries.c).where(
-    _entries.c.conversation_id == bindparam("id"),
-    _entries.c.sender == bindparam("sender"),
-    _entries.c.client_id == bindparam("client_id"),
-)
-_MOVE_VISITOR_MARKS = _marks_statement("visitor")
-# The agent side's seen mark counts the visitor's text entries it covers, for unread.
-_MOVE_AGENT_MARKS = _marks_statement(
-    "agent",
-    or_(_conversations.c.agent_id.is_(None), _conversations.c.agent_id == bindparam("caller")),
-    agent_read_messages=(
-        select(func.count())
-        .select_from(_entries)
-        .where(
-            _entries.c.conversation_id == _conversations.c.id,
-            _entries.c.kind == "text",
-            _entries.c.sender == "visitor",
-            _entries.c.seq <= _raised(_conversations.c.agent_read_seq, "seen"),
-        )
-        .scalar_subquery()
-    ),
-)

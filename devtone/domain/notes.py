@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from sqlalchemy import Row, select
 
+from devtone.domain import log_writer
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.models import Agent
 from devtone.errors import Forbidden
-from devtone.extensions import db
 
 
 def require_agent(caller: object) -> AgentIdentity:
@@ -68,7 +68,8 @@ def mentions_in(body: str) -> Callable[[Row, int], str | None]:
     def merged(row: Row, seq: int) -> str | None:
         if "@" not in body:
             return None
-        agents = db.session.execute(select(Agent.id, Agent.name).where(Agent.active)).all()
+        query = select(Agent.id, Agent.name).where(Agent.active)
+        agents = log_writer.connection().execute(query).all()
         ids = mentioned(body, [(agent_id, name) for agent_id, name in agents])
         if not ids:
             return None
