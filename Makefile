@@ -26,14 +26,15 @@ run: $(RUN_STAMP)
 ## test: the whole suite (Python, then the browser modules' unit tests under Node), on
 ##       TEST_WORKERS pytest processes (pytest-xdist; 2 by default, TEST_WORKERS=1 for one)
 TEST_WORKERS ?= 2
+XDIST = $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
 test: $(TEST_STAMP) test-js
-	$(BIN)/pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
+	$(BIN)/pytest $(XDIST)
 
 ## test-fast: the edit-test loop: no live server, no browser, no Node, SQLite + in-process broker only
 test-fast: $(TEST_STAMP)
 	@start=$$(date +%s); \
 	env -u DEVTONE_TEST_DATABASE_URL -u DEVTONE_TEST_REDIS_URL -u CI \
-	  $(BIN)/pytest -q -p no:cacheprovider -m "not live and not browser and not node" $(ARGS); status=$$?; \
+	  $(BIN)/pytest -q -p no:cacheprovider $(XDIST) -m "not live and not browser and not node" $(ARGS); status=$$?; \
 	echo "make test-fast: $$(( $$(date +%s) - start )) s"; exit $$status
 
 test-js:
