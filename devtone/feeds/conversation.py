@@ -25,7 +25,7 @@ from devtone.domain import announce, conversations
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.models import AGENTS_ONLY_KINDS
 from devtone.domain.shapes import seen_by_visitor
-from devtone.feeds import catch_up_of, connection_log
+from devtone.feeds import catch_up_of, connection_log, typing_board_of
 from devtone.feeds.heads import HeadWatcher
 from devtone.feeds.loop import frame, shared_frame
 from devtone.feeds.typing_board import TypingBoard
@@ -74,8 +74,14 @@ class ConversationReader:
         return {"cursor": self.cursor}
 
     def opened(self, subscribed_at: float) -> Iterator[bytes]:
-        """The backlog after the cursor."""
-        return self.read()
+        """The backlog after the cursor; then the other side's typing, if they are typing
+        now: a stream that reconnected in the middle of it would otherwise hide it until
+        their next keystroke two seconds on (typing has no `id:`, so no resume replays it)."""
+        yield from self.read()
+        other = "agent" if self.visitor_view else "visitor"
+        typing = typing_board_of(self.app).typing_now(self.conversation_id, other)
+        if typing is not None:
+            yield frame("typing", typing)
 
     def watching(self, subscription: Subscription) -> AbstractContextManager[Any]:
         """A lost publish is repaired by the process's head watcher: at its next tick it

@@ -3,6 +3,7 @@ typing, never with the caller's own, and nothing of it is stored."""
 
 import threading
 import time
+from types import SimpleNamespace
 
 from devtone.domain import conversations, presence
 from devtone.domain.visitors import Visitor
@@ -130,3 +131,31 @@ def test_a_long_poll_starting_just_after_the_other_sides_typing_answers_with_it(
     now[0] += TYPING_JUST_NOW + 0.1  # heard before the client's previous request ended
     answer = client.get(url + "1", headers=visitor.headers).get_json()
     assert (answer["typing"]["sender"], waits) == ("agent", [1]), "waited, then still typing"
+
+
+def test_a_stream_that_opens_while_the_other_side_types_starts_with_their_typing(
+    app, visitor, agent, broker
+):
+    """A visitor's stream that reconnects while the agent types (a network blip, a deploy)
+    shows "Maria is typing…" at once, not after the agent's next keystroke."""
+    from devtone.feeds import heads_of, typing_board_of
+    from devtone.feeds.conversation import ConversationReader
+
+    board = typing_board_of(app)
+    assert board.typing_now(visitor.id, "agent") is None  # attaches: it hears from now on
+    with app.app_context():
+        presence.announce_typing(visitor.id, agent.identity, True)
+    settle(broker)
+
+    def opening(visitor_view):
+        reader = ConversationReader(app, heads_of(app), visitor.id, 0, visitor_view=visitor_view)
+        reader.connection = SimpleNamespace(delivered=0)
+        return b"".join(reader.opened(0.0)).decode()
+
+    typing = f'{{"conversation_id":{visitor.id},"sender":"agent","name":"Maria","typing":true}}'
+    assert opening(visitor_view=True) == f"event: typing\ndata: {typing}\n\n"
+    assert opening(visitor_view=False) == ""  # the agent's own typing is no news to them
+    with app.app_context():
+        presence.announce_typing(visitor.id, agent.identity, False)
+    settle(broker)
+    assert opening(visitor_view=True) == ""  # stopped: nothing to show
