@@ -268,7 +268,10 @@ def test_a_note_being_typed_when_the_session_ends_comes_back_as_a_note_never_a_r
     expect(desk.locator("#reply-body")).to_have_value("Customer is lying about the delivery")
     expect(desk.locator("#reply-as-note")).to_be_checked()
     desk.press("#reply-body", "Enter")
-    note = desk.locator("#transcript .message--note", has_text="Customer is lying")
+    # Stored, not only shown: a pending note shows at once, before the server has it.
+    note = desk.locator(
+        "#transcript .message--note:not(.message--pending)", has_text="Customer is lying"
+    )
     expect(note).to_have_count(1, timeout=15_000)
     with app.app_context():
         log = conversations.messages_after(conversation_id, None, 0).messages
