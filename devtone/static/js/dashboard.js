@@ -11,6 +11,7 @@
  * either goes through the DashboardStore, which keeps the newest version; the views are
  * rendered from the store.
  */
+import { AgentMarks } from "./agent-marks.js";
 import { ApiClient, ApiError } from "./api.js";
 import { CannedPicker } from "./canned-picker.js";
 import { ConversationListView } from "./conversation-list.js";
@@ -21,7 +22,6 @@ import { DashboardStore } from "./dashboard-store.js";
 import { Drafts } from "./drafts.js";
 import { ConnectionIndicator, DASHBOARD_LABELS, DASHBOARD_MEANINGS } from "./indicator.js";
 import { LabelsView } from "./labels-view.js";
-import { MarkSender } from "./mark-sender.js";
 import { DAY_CHECK_MS } from "./message-list.js";
 import { AGENT_OUTBOX_KEY_PREFIX } from "./outbox.js";
 import { DashboardFeed } from "./realtime/feeds.js";
@@ -51,7 +51,7 @@ class DashboardPage {
   #filter = DEFAULT_FILTER;
   #negotiator = null; // the dashboard feed's
   #session = null; // the open transcript: {id, conversation (a ConversationSession), reader, typing}
-  #markers = new Map(); // String(id) → the MarkSender of the agent side's marks on it
+  #marks; // the agent side's marks on each conversation (agent-marks.js)
   #ended = false; // the agent's session ended: nothing more is sent
   #drafts; // what the agent was typing when their session ended, per conversation
   #presence; // the agent's presence beat and the team's statuses
@@ -69,6 +69,13 @@ class DashboardPage {
     this.#api = new ApiClient({ base: this.#base, csrfToken: data.csrfToken });
     this.#store = new DashboardStore({ me: data.agentId });
     this.#drafts = new Drafts({ agentId: data.agentId });
+    this.#marks = new AgentMarks({
+      store: this.#store,
+      send: async (id, marks) => {
+        const answer = await this.#api.moveMarks(id, marks);
+        if (answer?.conversation) this.#upsert(answer.conversation);
+      },
+    });
     const byId = (id) => document.getElementById(id);
     this.#indicator = new ConnectionIndicator(byId("connection"), { labels: DASHBOARD_LABELS, meanings: DASHBOARD_MEANINGS });
     this.#stats = new StatsView(root);
@@ -179,27 +186,7 @@ class DashboardPage {
 
   /** The dashboard holds the conversation's last message: the visitor sees "Delivered". */
   #deliver(id) {
-    const conversation = this.#store.get(id);
-    if (!conversation || this.#ended) return;
-    this.#markers.get(String(id))?.acknowledge(conversation.marks?.agent);
-    const seq = this.#store.deliverable(conversation);
-    if (seq !== null) this.#marker(id).delivered(seq);
-  }
-
-  /** The agent side's marks on one conversation, one POST per burst (one per page). */
-  #marker(id) {
-    let marker = this.#markers.get(String(id));
-    if (!marker) {
-      marker = new MarkSender({
-        marks: this.#store.get(id)?.marks?.agent,
-        send: async (marks) => {
-          const answer = await this.#api.moveMarks(id, marks);
-          if (answer?.conversation) this.#upsert(answer.conversation);
-        },
-      });
-      this.#markers.set(String(id), marker);
-    }
-    return marker;
+    if (!this.#ended) this.#marks.deliver(id);
   }
 
   #render() {
@@ -297,7 +284,7 @@ class DashboardPage {
     }
     this.#closeSession();
     const session = { id: String(id) };
-    session.reader = this.#marker(id); // the list's too: one POST per burst for both
+    session.reader = this.#marks.of(id); // the list's too: one POST per burst for both
     session.typing = new TypingSignal({
       // Typing is a hint: a lost signal costs nothing, so failures are not even reported.
       send: (typing) => this.#api.sendTyping(id, typing).catch(() => {}),
@@ -438,7 +425,7 @@ class DashboardPage {
       this.#drafts.keep(this.#session.id, text, kind);
     }
     this.#closeSession();
-    for (const marker of this.#markers.values()) marker.close();
+    this.#marks.close();
     this.#alerts.close();
     this.#negotiator?.close();
     this.#presence.stop();
