@@ -208,6 +208,9 @@ test("agent actions: assign (to me or to another agent), close, read, typing, ag
     ],
   );
   assert.ok(requests.slice(0, 5).every(({ init }) => init.headers["X-CSRFToken"] === "csrf-1"));
+  // A typing signal is abandoned once stale, so the next one never waits on a hung request.
+  assert.ok(requests[4].init.signal instanceof AbortSignal, "typing carries a time limit");
+  assert.equal(requests[3].init.signal, undefined, "marks do not");
 });
 
 test("a refused assignment is an ApiError with the server's reason", async () => {

@@ -13,12 +13,26 @@ function signal() {
   return { clock, sent, typing };
 }
 
-test("typing goes out at once, then at most once per 2 s while the visitor keeps typing", () => {
+/** A signal whose requests stay unanswered until the test answers them. */
+function signalWithRequests() {
+  const requests = [];
+  const typing = new TypingSignal({
+    send: (value) =>
+      new Promise((resolve, reject) => requests.push({ value, resolve, reject })),
+  });
+  return { requests, typing, sent: () => requests.map((request) => request.value) };
+}
+
+/** Let the answered requests' callbacks run. */
+const answered = () => new Promise((resolve) => setImmediate(resolve));
+
+test("typing goes out at once, then at most once per 2 s while the visitor keeps typing", async () => {
   const { clock, sent, typing } = signal();
   typing.input("h");
   assert.deepEqual(sent, [true]);
   for (let i = 0; i < 19; i += 1) {
     clock.advance(100);
+    await answered();
     typing.input("hello".slice(0, (i % 5) + 1));
   }
   assert.deepEqual(sent, [true], "1.9 s of keystrokes: still one signal");
@@ -27,23 +41,83 @@ test("typing goes out at once, then at most once per 2 s while the visitor keeps
   assert.deepEqual(sent, [true, true]);
 });
 
-test("an emptied composer says false once, and only after true", () => {
+test("an emptied composer says false once, and only after true", async () => {
   const { sent, typing } = signal();
   typing.input("   ");
   typing.stop();
   assert.deepEqual(sent, [], "never typed: nothing to take back");
   typing.input("hi");
+  await answered();
   typing.input("");
+  await answered();
   typing.input("");
+  await answered();
   assert.deepEqual(sent, [true, false]);
 });
 
-test("sending a message says false, and typing again right after is news at once", () => {
+test("sending a message says false, and typing again right after is news at once", async () => {
   const { sent, typing } = signal();
   typing.input("hi");
+  await answered();
   typing.stop(); // the message was sent
+  await answered();
   typing.input("n");
   assert.deepEqual(sent, [true, false, true]);
+});
+
+test("a signal waits for the answer to the one in flight, so the server hears them in order", async () => {
+  // Sent together, `false` could be handled before the `true` it takes back: the other
+  // side would then see "is typing…" after the message, and not when typing resumes.
+  const { requests, sent, typing } = signalWithRequests();
+  typing.input("Sorry! Let me check.");
+  typing.stop(); // Enter: the reply goes
+  assert.deepEqual(sent(), [true], "false waits for true's answer");
+  requests[0].resolve();
+  await answered();
+  assert.deepEqual(sent(), [true, false]);
+  requests[1].resolve();
+  await answered();
+  typing.input("It ships tod");
+  assert.deepEqual(sent(), [true, false, true], "typing again after the answer goes at once");
+});
+
+test("while one is in flight only the latest decision goes out, and none that repeats it", async () => {
+  const { requests, sent, typing } = signalWithRequests();
+  typing.input("hi"); // true in flight
+  typing.stop(); // false waits…
+  typing.input("n"); // …replaced by true, which the server is being told already
+  requests[0].resolve();
+  await answered();
+  assert.deepEqual(sent(), [true], "the server's last word is already true");
+
+  typing.stop(); // false in flight
+  typing.input("m"); // true waits
+  typing.stop(); // false: same as in flight
+  typing.input("mo"); // true again: the latest
+  requests[1].resolve();
+  await answered();
+  assert.deepEqual(sent(), [true, false, true]);
+});
+
+test("a failed or thrown signal does not hold back the next", async () => {
+  const { requests, sent, typing } = signalWithRequests();
+  typing.input("hi");
+  typing.stop();
+  requests[0].reject(new Error("offline"));
+  await answered();
+  assert.deepEqual(sent(), [true, false]);
+
+  const thrown = [];
+  const throwing = new TypingSignal({
+    send: (value) => {
+      thrown.push(value);
+      throw new Error("no network stack");
+    },
+  });
+  throwing.input("a");
+  throwing.stop();
+  await answered();
+  assert.deepEqual(thrown, [true, false]);
 });
 
 test("TypingSignal needs send()", () => {

@@ -45,6 +45,9 @@ export function newClientId(crypto = globalThis.crypto) {
 const RETRIES = 4;
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** A typing signal still unanswered after this long is abandoned: the other side's
+ * "is typing…" has expired by then (typing.js), and the next signal waits on this one. */
+const TYPING_PATIENCE_MS = 5000;
 
 /** Fetch wrapper for /api: JSON, bearer token or CSRF token, error shape, idempotent retries. */
 export class ApiClient {
@@ -150,10 +153,12 @@ export class ApiClient {
     return response.blob();
   }
 
-  /** POST /conversations/<id>/typing {typing} → 204. Never retried: a late signal is a wrong one. */
+  /** POST /conversations/<id>/typing {typing} → 204. Never retried and abandoned after
+   * TYPING_PATIENCE_MS: a late signal is a wrong one. */
   sendTyping(id, typing) {
     return this.#request("POST", `/conversations/${encodeURIComponent(id)}/typing`, {
       body: { typing: Boolean(typing) },
+      signal: AbortSignal.timeout(TYPING_PATIENCE_MS),
     });
   }
 

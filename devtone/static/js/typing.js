@@ -14,15 +14,26 @@ export const TYPING_THROTTLE_MS = 2000;
 /** How long "is typing…" stays up without a new typing event (a lost `false` must not stick). */
 export const TYPING_EXPIRY_MS = 5000;
 
-/** Outgoing typing: `true` at most once per throttle while typing, `false` once when it stops. */
+/**
+ * Outgoing typing: `true` at most once per throttle while typing, `false` once when it stops.
+ *
+ * One signal is in flight at a time. Two requests sent together may be handled in either
+ * order, and a `false` handled after the `true` it took back would leave the other side
+ * without "is typing…" while this side types on (the server drops a repeated `true` for
+ * two seconds). So a signal decided while one is in flight waits for its answer, and
+ * only the latest of those goes out, and only if it says something new.
+ */
 export class TypingSignal {
   #send;
   #now;
   #throttleMs;
   #typing = false; // whether the server was last told `true`
   #sentAt = -Infinity; // when `true` last went out
+  #inFlight = false; // a signal's request is not answered yet
+  #waiting = null; // the latest signal decided meanwhile (true / false), or null
 
-  /** `send(typing)` posts the signal; `now()` is injectable for tests. */
+  /** `send(typing)` posts the signal and returns its request's promise; `now()` is
+   * injectable for tests. */
   constructor({ send, now = () => Date.now(), throttleMs = TYPING_THROTTLE_MS } = {}) {
     if (typeof send !== "function") throw new TypeError("TypingSignal needs send()");
     this.#send = send;
@@ -40,7 +51,7 @@ export class TypingSignal {
     if (this.#typing && now - this.#sentAt < this.#throttleMs) return;
     this.#typing = true;
     this.#sentAt = now;
-    this.#send(true);
+    this.#post(true);
   }
 
   /** The message was sent or the composer emptied: say `false`, once, if `true` was said. */
@@ -48,7 +59,28 @@ export class TypingSignal {
     if (!this.#typing) return;
     this.#typing = false;
     this.#sentAt = -Infinity; // typing again right after a send is news at once
-    this.#send(false);
+    this.#post(false);
+  }
+
+  #post(typing) {
+    if (this.#inFlight) {
+      this.#waiting = typing;
+      return;
+    }
+    this.#inFlight = true;
+    const answered = () => {
+      this.#inFlight = false;
+      const next = this.#waiting;
+      this.#waiting = null;
+      if (next !== null && next !== typing) this.#post(next);
+    };
+    let request;
+    try {
+      request = this.#send(typing);
+    } catch (error) {
+      request = Promise.reject(error);
+    }
+    Promise.resolve(request).then(answered, answered);
   }
 }
 
