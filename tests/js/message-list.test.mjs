@@ -517,3 +517,16 @@ test("the empty element shows while the list has no entry", () => {
   messages.upsert(text(1));
   assert.equal(empty.hidden, true);
 });
+
+test("clearing the list for another conversation gives back its files' blob: URLs", () => {
+  let released = 0;
+  const attachments = {
+    render: () => new FakeElement("a"),
+    releaseAll: () => (released += 1),
+  };
+  const { messages } = list({ attachments });
+  messages.upsert(text(1, { attachment: { name: "a.png", content_type: "image/png", url: "/f/1" } }));
+  assert.equal(released, 0);
+  messages.clear();
+  assert.equal(released, 1);
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { TYPING_EXPIRY_MS, TypingIndicator, TypingSignal } from "../../devtone/static/js/typing.js";
-import { FakeClock } from "./fakes.mjs";
+import { FakeClock, flush } from "./fakes.mjs";
 
 // ── TypingSignal: outgoing, throttled ────────────────────────────────────────────────
 
@@ -23,16 +23,13 @@ function signalWithRequests() {
   return { requests, typing, sent: () => requests.map((request) => request.value) };
 }
 
-/** Let the answered requests' callbacks run. */
-const answered = () => new Promise((resolve) => setImmediate(resolve));
-
 test("typing goes out at once, then at most once per 2 s while the visitor keeps typing", async () => {
   const { clock, sent, typing } = signal();
   typing.input("h");
   assert.deepEqual(sent, [true]);
   for (let i = 0; i < 19; i += 1) {
     clock.advance(100);
-    await answered();
+    await flush();
     typing.input("hello".slice(0, (i % 5) + 1));
   }
   assert.deepEqual(sent, [true], "1.9 s of keystrokes: still one signal");
@@ -47,20 +44,20 @@ test("an emptied composer says false once, and only after true", async () => {
   typing.stop();
   assert.deepEqual(sent, [], "never typed: nothing to take back");
   typing.input("hi");
-  await answered();
+  await flush();
   typing.input("");
-  await answered();
+  await flush();
   typing.input("");
-  await answered();
+  await flush();
   assert.deepEqual(sent, [true, false]);
 });
 
 test("sending a message says false, and typing again right after is news at once", async () => {
   const { sent, typing } = signal();
   typing.input("hi");
-  await answered();
+  await flush();
   typing.stop(); // the message was sent
-  await answered();
+  await flush();
   typing.input("n");
   assert.deepEqual(sent, [true, false, true]);
 });
@@ -73,10 +70,10 @@ test("a signal waits for the answer to the one in flight, so the server hears th
   typing.stop(); // Enter: the reply goes
   assert.deepEqual(sent(), [true], "false waits for true's answer");
   requests[0].resolve();
-  await answered();
+  await flush();
   assert.deepEqual(sent(), [true, false]);
   requests[1].resolve();
-  await answered();
+  await flush();
   typing.input("It ships tod");
   assert.deepEqual(sent(), [true, false, true], "typing again after the answer goes at once");
 });
@@ -87,7 +84,7 @@ test("while one is in flight only the latest decision goes out, and none that re
   typing.stop(); // false waits…
   typing.input("n"); // …replaced by true, which the server is being told already
   requests[0].resolve();
-  await answered();
+  await flush();
   assert.deepEqual(sent(), [true], "the server's last word is already true");
 
   typing.stop(); // false in flight
@@ -95,7 +92,7 @@ test("while one is in flight only the latest decision goes out, and none that re
   typing.stop(); // false: same as in flight
   typing.input("mo"); // true again: the latest
   requests[1].resolve();
-  await answered();
+  await flush();
   assert.deepEqual(sent(), [true, false, true]);
 });
 
@@ -104,7 +101,7 @@ test("a failed or thrown signal does not hold back the next", async () => {
   typing.input("hi");
   typing.stop();
   requests[0].reject(new Error("offline"));
-  await answered();
+  await flush();
   assert.deepEqual(sent(), [true, false]);
 
   const thrown = [];
@@ -116,7 +113,7 @@ test("a failed or thrown signal does not hold back the next", async () => {
   });
   throwing.input("a");
   throwing.stop();
-  await answered();
+  await flush();
   assert.deepEqual(thrown, [true, false]);
 });
 

@@ -6,6 +6,11 @@
  * session) and shown from a `blob:` URL: its address alone opens nothing (see
  * web/api_attachments.py). Images load as they are drawn; another file only when its link
  * is clicked. Never touches anything but the elements it makes; text through textContent.
+ *
+ * A `blob:` URL holds its file in memory until revoked or the page unloads, and an
+ * agent's dashboard stays open all day through hundreds of conversations: `releaseAll()`
+ * (the message list being cleared for another conversation) revokes every URL made, and a
+ * file that arrives after it is not given one.
  */
 import { _ } from "./texts.js";
 
@@ -32,6 +37,8 @@ export class AttachmentRenderer {
   #load;
   #locale;
   #URL;
+  #urls = new Set(); // the blob: URLs made and not revoked yet
+  #generation = 0; // moves on each releaseAll(): a file loaded for an older one is dropped
 
   constructor({ document, load, locale = undefined, URL = globalThis.URL }) {
     this.#document = document;
@@ -45,6 +52,21 @@ export class AttachmentRenderer {
     return isImage(attachment) ? this.#image(attachment) : this.#file(attachment);
   }
 
+  /** Revoke every blob: URL made so far: the elements showing them are gone. */
+  releaseAll() {
+    this.#generation += 1;
+    for (const url of this.#urls) this.#URL.revokeObjectURL(url);
+    this.#urls.clear();
+  }
+
+  /** A blob: URL for `blob` typed `type`, or null when it was loaded before a release. */
+  #urlOf(blob, type, generation) {
+    if (generation !== this.#generation) return null;
+    const url = this.#URL.createObjectURL(blob.slice(0, blob.size, type));
+    this.#urls.add(url);
+    return url;
+  }
+
   #image(attachment) {
     const link = this.#element("a", "attachment attachment--image");
     link.target = "_blank";
@@ -53,10 +75,12 @@ export class AttachmentRenderer {
     const image = this.#element("img", "attachment__image");
     image.alt = attachment.name;
     link.append(image);
+    const generation = this.#generation;
     this.#load(attachment.url)
       .then((blob) => {
         // Typed as the server said (an image): a blob is never read as a page.
-        const url = this.#URL.createObjectURL(blob.slice(0, blob.size, attachment.content_type));
+        const url = this.#urlOf(blob, attachment.content_type, generation);
+        if (url === null) return;
         image.src = url;
         link.href = url;
       })
@@ -77,10 +101,13 @@ export class AttachmentRenderer {
       event.preventDefault();
       if (link.dataset.loading === "true") return;
       link.dataset.loading = "true";
+      const generation = this.#generation;
       this.#load(attachment.url)
         .then((blob) => {
           // A download, never opened here: typed as bytes whatever it holds.
-          link.href = this.#URL.createObjectURL(blob.slice(0, blob.size, "application/octet-stream"));
+          const url = this.#urlOf(blob, "application/octet-stream", generation);
+          if (url === null) return;
+          link.href = url;
           link.dataset.ready = "true";
           link.click();
         })

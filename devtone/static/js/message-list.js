@@ -276,6 +276,7 @@ export class MessageList {
   /** Remove everything (another conversation is starting). */
   clear() {
     this.#ul.replaceChildren();
+    this.#attachments?.releaseAll(); // their blob: URLs would hold the files all day
     this.#seqs = [];
     this.#items = [];
     this.#pending.clear();
