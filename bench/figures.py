@@ -135,6 +135,15 @@ FIGURES: tuple[Figure, ...] = (
         2,
     ),
     Figure(
+        "server memory per waiting long-poll (PSS)",
+        ("longpoll", "pairs"),
+        ("memory", "per_stream_kib"),
+        " KiB",
+        "lower",
+        "≤ 15 KB",
+        lambda v, n: v <= 15,
+    ),
+    Figure(
         "idle CPU between heartbeats, N idle streams (median 1 s sample)",
         ("sse", "pairs"),
         ("idle", "median_pct"),

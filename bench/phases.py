@@ -276,14 +276,22 @@ async def longpoll_pairs(
         LongPollLoop(i, channel, adapter, wait=25)
         for i, channel in enumerate(c for c in channels for _ in (0, 1))
     ][: plan.n]
-    tasks = [asyncio.create_task(loop.run()) for loop in loops]
+    tasks: list[asyncio.Task[None]] = []
     try:
+        await posters.once_each(channels[:1] * 4)  # warm the POST path before the baseline
+        await asyncio.sleep(0.5)
+        before = memory(server)
+        tasks = [asyncio.create_task(loop.run()) for loop in loops]
         await until(lambda: all(loop.requests for loop in loops), plan.open_timeout)
         await asyncio.sleep(plan.settle_seconds)  # let every first request reach its wait
         await warm_up(posters, loops, plan.warmup_timeout, log)
         await asyncio.sleep(0.5)  # every loop back in its next wait
         waiting = sum(loop.in_flight for loop in loops)
         result["waiting"] = waiting
+        # What a waiting long-poll costs, as a held stream's PSS is measured: the growth
+        # from before the loops started, over the requests waiting now.
+        result["memory"] = memory_growth(before, memory(server), waiting)
+        log(f"  memory: {result['memory']['per_stream_kib']:.1f} KiB PSS per waiting long-poll")
         result["readers"] = {
             "requested": len(loops),
             "ready": sum(loop.ready for loop in loops),
