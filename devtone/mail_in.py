@@ -5,7 +5,9 @@ conversations (domain/mailed_replies.py).
 Point the MX (or a forwarding rule) of DEVTONE_MAIL_REPLY_TO's domain at it, or run it
 behind the mail server that receives for that domain. A recipient that is not a reply
 address devtone made (unknown, or its signature forged) is refused at RCPT with 550,
-before the message is sent; a reply that holds nothing of its own is refused at DATA.
+before the message is sent; a reply that holds nothing of its own is refused at DATA. An
+e-mail a program sent (an out-of-office reply, a bounce) is taken (250, so no server
+bounces it back) and not posted.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class ReplyHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's
         """Post the reply's fresh text in every conversation it was addressed to."""
         message = message_from_bytes(envelope.content, policy=policy.default)
+        # MAIL FROM:<> is what bounces and RFC 3834's responders send from.
+        sent_by = "MAIL FROM:<>" if envelope.mail_from in ("", "<>") else None
+        sent_by = sent_by or mailed_replies.automatic(message.get)
+        if sent_by:
+            log.info("an automatic e-mail to %s not posted (%s)", envelope.rcpt_tos, sent_by)
+            return "250 Automatic e-mail taken, not posted"
         text = mailed_replies.reply_text(message)
         try:
             for address in envelope.rcpt_tos:

@@ -147,3 +147,41 @@ def test_the_receiver_needs_an_address_for_replies(database_url, redis_url, redi
     with app_on(database_url, redis_url, redis_channel) as bare:
         with pytest.raises(ValueError, match="DEVTONE_MAIL_REPLY_TO"):
             mail_in.receiver(bare, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        ("Auto-Submitted", "auto-replied"),
+        ("Auto-Submitted", "auto-generated; owner-email=ada@example.com"),
+        ("X-Autoreply", "yes"),
+        ("X-Autorespond", "Ausente"),
+        ("Precedence", "auto_reply"),
+        ("Precedence", "bulk"),
+    ],
+)
+def test_an_out_of_office_reply_is_taken_and_not_posted(
+    app, receiver, start_visitor, header, value
+):
+    # Posted, "I am away until Monday" would read as the visitor's words, and the agent's
+    # next reply would e-mail the responder again.
+    visitor = start_visitor("Ada", "ada@example.com")
+    away = reply(address_of(app, visitor.id), "Estou fora do escritório até segunda.")
+    away[header] = value
+    send(receiver, away)  # 250: no server bounces it back
+    assert entries(app, visitor.id) == []
+
+
+def test_a_bounce_from_the_null_sender_is_not_posted_but_a_reply_saying_no_is(
+    app, receiver, start_visitor
+):
+    visitor = start_visitor("Ada", "ada@example.com")
+    with smtplib.SMTP(*receiver, timeout=5) as smtp:
+        smtp.send_message(
+            reply(address_of(app, visitor.id), "Delivery failed", "<b1@mx.example.com>"),
+            from_addr="",
+        )
+    written = reply(address_of(app, visitor.id), "Typed by me", "<r2@mail.example.com>")
+    written["Auto-Submitted"] = "no"
+    send(receiver, written)
+    assert entries(app, visitor.id) == [("visitor", "Ada", "Typed by me")]

@@ -5,7 +5,8 @@ unknown or forged address is refused before anything is read. What the visitor w
 what comes before the quoted history (found by quotequail, which knows the "On … wrote:"
 lines of many languages and mail programs) and before their signature; the e-mail's
 Message-ID is the message's client_id, so a mail server that delivers it twice posts it
-once.
+once. An e-mail a program sent (an out-of-office reply, a delivery report) is taken and
+not posted: the visitor did not write it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
@@ -34,6 +36,30 @@ _SIGNATURE = re.compile(
 # Lines a mail program quotes with, when no introduction line came before them.
 _QUOTED = re.compile(r"^\s*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# `Precedence` values of mail no person typed: list and bulk mail, vacation responders'.
+_PRECEDENCE_AUTOMATIC = {"bulk", "junk", "list", "auto_reply"}
+
+
+def automatic(header: Callable[[str], str | None]) -> str | None:
+    """The header that shows a program sent this e-mail, not the visitor, or None.
+
+    `header(name)` reads one header. RFC 3834's `Auto-Submitted` (anything but "no"), the
+    `X-Autoreply` / `X-Autorespond` of vacation responders that predate it, a
+    `Precedence` of bulk or auto_reply, and a delivery or read report's
+    `multipart/report`: posting those would show an out-of-office notice or a bounce as
+    the visitor's words, and could answer a responder with another e-mail.
+    """
+    submitted = (header("Auto-Submitted") or "").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return "Auto-Submitted"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if (header(name) or "").strip():
+            return name
+    if (header("Precedence") or "").strip().lower() in _PRECEDENCE_AUTOMATIC:
+        return "Precedence"
+    if (header("Content-Type") or "").strip().lower().startswith("multipart/report"):
+        return "Content-Type"
+    return None
 
 
 def fresh_text(text: str) -> str:
@@ -83,16 +109,24 @@ def post_reply(
 
 
 def post_delivered(
-    recipients: list[str], mailbox: str, text: str, markup: str, message_id: str | None
-) -> tuple[dict[str, Any], bool]:
+    recipients: list[str],
+    mailbox: str,
+    text: str,
+    markup: str,
+    message_id: str | None,
+    headers: dict[str, str] | None = None,
+) -> tuple[dict[str, Any] | None, bool]:
     """Post a reply a mail provider delivered (already parsed): in the conversation of the
     first of `recipients` that is a reply address devtone made for `mailbox`, its fresh
-    text (from `text`, else the HTML `markup`). NotFound when none of them is one."""
+    text (from `text`, else the HTML `markup`). NotFound when none of them is one; (None,
+    False) when its `headers` (lower-case names) show a program sent it (`automatic`)."""
     for recipient in recipients:
         try:
             conversation_links.conversation_of_reply(recipient, mailbox)
         except NotFound:
             continue
+        if automatic(lambda name: (headers or {}).get(name.lower())):
+            return None, False
         fresh = fresh_text(text) if text.strip() else fresh_html(markup) if markup.strip() else ""
         return post_reply(recipient, mailbox, fresh, message_id)
     raise NotFound("No conversation has this reply address.", code="unknown_address")

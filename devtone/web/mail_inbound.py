@@ -6,7 +6,9 @@ Three shapes are read: JSON like Postmark's inbound webhook (`OriginalRecipient`
 `body-plain`, `body-html`, `Message-Id`) and SendGrid's Inbound Parse (`to` or
 `envelope`, `text`, `html`, `headers`). The hook is off (404) unless
 DEVTONE_MAIL_INBOUND_TOKEN is set; the provider sends it as `?token=` in the hook's URL
-(access logs redact it) or as the password of HTTP Basic auth.
+(access logs redact it) or as the password of HTTP Basic auth. An e-mail whose headers
+show a program sent it (an out-of-office reply, a bounce) is answered 202 and not posted:
+a 2xx, so the provider does not post it again.
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ def inbound() -> tuple[dict[str, Any], int]:
         raise errors.NotFound("The inbound mail hook is off.", code="not_found")
     request.max_content_length = SIZE_LIMIT
     request.max_form_memory_size = SIZE_LIMIT
-    recipients, text, html, message_id = _delivered()
-    message, created = mailed_replies.post_delivered(recipients, mailbox, text, html, message_id)
+    recipients, text, html, message_id, headers = _delivered()
+    message, created = mailed_replies.post_delivered(
+        recipients, mailbox, text, html, message_id, headers
+    )
+    if message is None:
+        return {"ignored": "automatic_email"}, 202
     return {"message": message}, 201 if created else 200
 
 
@@ -53,8 +59,9 @@ def _check_token() -> None:
         raise errors.Unauthorized("Wrong inbound mail token.", code="invalid_token")
 
 
-def _delivered() -> tuple[list[str], str, str, str | None]:
-    """(recipients, text, html, Message-ID) from whichever shape was posted."""
+def _delivered() -> tuple[list[str], str, str, str | None, dict[str, str]]:
+    """(recipients, text, html, Message-ID, headers by lower-case name) from whichever
+    shape was posted."""
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
@@ -71,6 +78,7 @@ def _delivered() -> tuple[list[str], str, str, str | None]:
             _text(data.get("TextBody")),
             _text(data.get("HtmlBody")),
             _id(message_id),
+            {name: value for name, value in headers.items() if isinstance(value, str)},
         )
     form = request.form
     to = [form.get("recipient"), form.get("to")]
@@ -80,7 +88,12 @@ def _delivered() -> tuple[list[str], str, str, str | None]:
     message_id = form.get("Message-Id") or headers.get("Message-ID")
     text = form.get("body-plain") or form.get("text") or ""
     html = form.get("body-html") or form.get("html") or ""
-    return _addresses(to), text, html, _id(message_id)
+    # SendGrid's raw header block, or Mailgun's `message-headers`: [[name, value], …].
+    named = {name.lower(): str(value) for name, value in headers.items()}
+    for pair in _json_list(form.get("message-headers")):
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair):
+            named.setdefault(pair[0].lower(), pair[1])
+    return _addresses(to), text, html, _id(message_id), named
 
 
 def _addresses(values: list[object]) -> list[str]:
@@ -100,6 +113,14 @@ def _list(value: object) -> list:
     return (
         [item for item in value if isinstance(item, dict | str)] if isinstance(value, list) else []
     )
+
+
+def _json_list(raw: str | None) -> list:
+    try:
+        value = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
 
 
 def _json_object(raw: str | None) -> dict:

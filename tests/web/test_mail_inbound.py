@@ -158,3 +158,32 @@ def test_odd_headers_in_a_postmark_shape_are_ignored_not_a_500(client, app, ada,
     )
     assert answer.status_code == 201, answer.json
     assert bodies(app, ada.id) == [("visitor", "Thanks!")]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda to: {"json": {"To": to, "TextBody": "Away until Monday",
+                             "Headers": [{"Name": "Auto-Submitted", "Value": "auto-replied"}]}},
+        lambda to: {"data": {"recipient": to, "body-plain": "Away until Monday",
+                             "message-headers": '[["X-Autoreply", "yes"], ["Subject", "Re"]]'}},
+        lambda to: {"data": {"to": to, "text": "Away until Monday",
+                             "headers": "Subject: Re\nPrecedence: auto_reply\n"}},
+    ],
+    ids=["postmark", "mailgun", "sendgrid"],
+)  # fmt: skip
+def test_an_out_of_office_reply_is_taken_with_202_and_not_posted(client, app, ada, shape):
+    answer = client.post(f"/api/mail/inbound?token={TOKEN}", **shape(address_of(app, ada.id)))
+    assert answer.status_code == 202, answer.json
+    assert answer.json == {"ignored": "automatic_email"}
+    assert bodies(app, ada.id) == []
+
+
+def test_an_automatic_e_mail_to_an_unknown_address_is_still_refused(client, app, ada):
+    answer = client.post(
+        f"/api/mail/inbound?token={TOKEN}",
+        json={"To": "someone@support.example.com", "TextBody": "Away",
+              "Headers": [{"Name": "Auto-Submitted", "Value": "auto-replied"}]},
+    )  # fmt: skip
+    assert answer.status_code == 404
+    assert answer.json["error"]["code"] == "unknown_address"
