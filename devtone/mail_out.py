@@ -66,7 +66,7 @@ class MailSender:
         try:
             self.mailer.send(message)
         except mail.MailNotSent as failure:
-            final = _address_refused_for_good(failure)
+            final = _refused_for_good(failure)
             log.warning("e-mail %d not sent (try %d): %s", letter.id, letter.attempts + 1, failure)
             outbox.not_sent(
                 letter.id, letter.attempts, str(failure), self.app.config["MAIL_RETRY_AFTER"], final
@@ -97,13 +97,16 @@ class MailSender:
         self._stop.set()
 
 
-def _address_refused_for_good(failure: mail.MailNotSent) -> bool:
-    """Whether the server refused the address itself with a 5xx (it does not exist): no
-    retry helps. A 4xx refusal (greylisting, a full mailbox) is tried again."""
+def _refused_for_good(failure: mail.MailNotSent) -> bool:
+    """Whether the server refused this e-mail with a 5xx, which RFC 5321 makes permanent:
+    the address does not exist, or the message itself is refused (a content or spam
+    policy); no retry of the same e-mail helps. A 4xx refusal (greylisting, a full
+    mailbox) is tried again, and so is a refused sign-in or sender, the deployment's to
+    fix: those stop at the outbox's lifetime (outbox.GIVE_UP_AFTER)."""
     refused = failure.__cause__
-    if failure.reason != "recipient" or not isinstance(refused, smtplib.SMTPRecipientsRefused):
-        return False
-    return all(code >= 500 for code, _ in refused.recipients.values())
+    if isinstance(refused, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in refused.recipients.values())
+    return isinstance(refused, smtplib.SMTPDataError) and refused.smtp_code >= 500
 
 
 def start(app: Flask) -> MailSender | None:

@@ -25,6 +25,9 @@ class MailServer:
         #: `refused`: a server that is down for a while.
         self.refusing = False
         self.refused = 0
+        #: While set, every message is refused for good with this reply ("554 5.7.1 …"): a
+        #: server whose policy rejects the e-mail itself, counted in `refused` too.
+        self.rejecting: str | None = None
         #: Recipients refused at RCPT, each with the reply it gets ("550 5.1.1 No such user").
         self.refused_recipients: dict[str, str] = {}
         self._arrived = threading.Condition()
@@ -62,9 +65,9 @@ class MailServer:
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd names it
         from email import message_from_bytes, policy
 
-        if self.refusing:
+        if self.refusing or self.rejecting:
             self.refused += 1
-            return "451 4.3.0 Try again later"
+            return self.rejecting or "451 4.3.0 Try again later"
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._arrived:
             self.messages.append(message)

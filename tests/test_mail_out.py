@@ -7,10 +7,10 @@ import re
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from devtone import mail
-from devtone.domain import conversation_links, conversations, presence, reply_mail
+from devtone.domain import conversation_links, conversations, outbox, presence, reply_mail
 from devtone.domain.models import OutgoingMail
 from devtone.domain.visitors import Visitor
 from devtone.extensions import db
@@ -334,3 +334,44 @@ def test_a_pt_br_visitor_is_asked_for_a_rating_in_portuguese(app, agent, sender,
     assert sender.round() == 1
     body = mail_server.wait_for(1)[0].get_content()
     assert "Como foi este atendimento? Dê uma nota de 1 a 5 no mesmo link." in body
+
+
+def test_an_e_mail_the_server_rejects_for_good_is_given_up(app, agent, sender, mail_server):
+    # A 5xx after DATA (a content or spam policy) is permanent: the same e-mail sent again
+    # every hour would be rejected every hour.
+    mail_server.rejecting = "554 5.7.1 Message rejected by policy"
+    conversation_id, _ = start(app)
+    reply(app, conversation_id, agent, "Your refund is on its way")
+    after_the_wait()
+    assert sender.round() == 0
+    [row] = outbox_rows(app)
+    assert row.given_up_at is not None and row.attempts == 1 and "554" in row.last_error
+    mail_server.rejecting = None
+    time.sleep(0.3)
+    assert sender.round() == 0 and mail_server.messages == []
+
+
+def test_an_e_mail_still_refused_five_days_after_it_was_queued_is_given_up(
+    app, agent, sender, mail_server
+):
+    mail_server.refusing = True
+    conversation_id, _ = start(app)
+    reply(app, conversation_id, agent, "Olá, Ada!")
+    after_the_wait()
+    assert sender.round() == 0
+    [row] = outbox_rows(app)
+    assert row.given_up_at is None, "a 451 is tried again"
+    with app.app_context():
+        db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id == row.id)
+            .values(created_at=row.created_at - outbox.GIVE_UP_AFTER)
+        )
+        db.session.commit()
+        db.session.remove()
+    mail_server.refusing = False
+    time.sleep(0.3)
+    assert sender.round() == 0 and mail_server.messages == []
+    [row] = outbox_rows(app)
+    assert row.given_up_at is not None
+    assert row.last_error.startswith("not sent in 5 days: ") and "451" in row.last_error

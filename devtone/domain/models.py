@@ -395,7 +395,7 @@ class OutgoingMail(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the server refused it for good (the address does not exist).
+    # When it was given up: refused for good (a 5xx), unsubscribed, seen, or too old.
     given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))
 

@@ -19,6 +19,10 @@ from devtone.extensions import db
 RETRY_MAX_SECONDS = 3600.0
 #: E-mails taken in one round.
 BATCH = 20
+#: An e-mail not sent this long after it was queued is given up: mail servers keep a
+#: message five days before they bounce it (Postfix's maximal_queue_lifetime), and
+#: replies that late are news to no one.
+GIVE_UP_AFTER = timedelta(days=5)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ def due(now: datetime | None = None, limit: int = BATCH) -> list[Letter]:
     """The e-mails whose turn has come, oldest first, with the messages they carry.
 
     E-mails of a conversation whose visitor unsubscribed since are dropped; a batch of
-    replies the visitor has all seen since is too (they read them in the chat).
+    replies the visitor has all seen since is too (they read them in the chat), and one
+    queued longer than GIVE_UP_AFTER ago.
     """
     now = now or utcnow()
     try:
@@ -86,9 +91,14 @@ def due(now: datetime | None = None, limit: int = BATCH) -> list[Letter]:
         letters = []
         for mail, conversation in rows:
             seen_all = mail.kind == "replies" and conversation.visitor_read_seq >= mail.through_seq
-            if conversation.email_stopped_at is not None or seen_all:
+            expired = mail.created_at <= now - GIVE_UP_AFTER
+            if conversation.email_stopped_at is not None or seen_all or expired:
                 mail.given_up_at = now
-                mail.last_error = "unsubscribed" if not seen_all else "seen in the chat"
+                mail.last_error = (
+                    "seen in the chat" if seen_all
+                    else "unsubscribed" if conversation.email_stopped_at is not None
+                    else f"not sent in {GIVE_UP_AFTER.days} days: {mail.last_error or ''}"[:200]
+                )  # fmt: skip
                 continue
             letters.append(_letter(mail, conversation))
         db.session.commit()
