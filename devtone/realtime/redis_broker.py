@@ -194,11 +194,14 @@ class RedisBroker:
 
     def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
         """Show `observer(channel, item)` every item this process hears from Redis (every
-        process hears every envelope); starts the listener like a first subscription."""
+        process hears every envelope); starts the listener like a first subscription, and
+        waits as briefly for its first SUBSCRIBE: a publish right after would otherwise
+        be lost to the observer (the typing board's first announcement)."""
         if self._closed:
             raise RuntimeError("this RedisBroker is closed")
         self._fan_out.observe(observer)
         self._start_listener()
+        self._first_attempt_done.wait(3 * CONNECT_TIMEOUT)
 
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""
