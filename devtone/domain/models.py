@@ -411,3 +411,25 @@ class Lease(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """One thing done through a credential that acts for the team (an API token, an admin's
+    export or erasure, the CLI): who, what, on what, when. Never a credential itself."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "agent", "token", "cli" or "system" (the retention job), with the agent's or the
+    # token's id; the name as it was then, so the entry still reads after a deletion.
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(80))
+    # A dotted verb ("visitor.export", "token.create", "api.call"), what it acted on
+    # ("conversation:12", "email:…", "GET /api/conversations"), and a small JSON detail.
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
