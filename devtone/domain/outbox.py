@@ -90,21 +90,27 @@ def due(now: datetime | None = None, limit: int = BATCH) -> list[Letter]:
         ).all()
         letters = []
         for mail, conversation in rows:
-            seen_all = mail.kind == "replies" and conversation.visitor_read_seq >= mail.through_seq
-            expired = mail.created_at <= now - GIVE_UP_AFTER
-            if conversation.email_stopped_at is not None or seen_all or expired:
+            reason = _reason_to_give_up(mail, conversation, now)
+            if reason is not None:
                 mail.given_up_at = now
-                mail.last_error = (
-                    "seen in the chat" if seen_all
-                    else "unsubscribed" if conversation.email_stopped_at is not None
-                    else f"not sent in {GIVE_UP_AFTER.days} days: {mail.last_error or ''}"[:200]
-                )  # fmt: skip
+                mail.last_error = reason[:200]
                 continue
             letters.append(_letter(mail, conversation))
         db.session.commit()
         return letters
     finally:
         db.session.close()
+
+
+def _reason_to_give_up(mail: OutgoingMail, conversation: Conversation, now: datetime) -> str | None:
+    """Why the e-mail should not go any more, if it should not."""
+    if mail.kind == "replies" and conversation.visitor_read_seq >= mail.through_seq:
+        return "seen in the chat"
+    if conversation.email_stopped_at is not None:
+        return "unsubscribed"
+    if mail.created_at <= now - GIVE_UP_AFTER:
+        return f"not sent in {GIVE_UP_AFTER.days} days: {mail.last_error or ''}"
+    return None
 
 
 def _letter(mail: OutgoingMail, conversation: Conversation) -> Letter:
