@@ -142,6 +142,24 @@ def _networks(key: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(networks)
 
 
+#: An identity secret shorter than this is refused: a site's visitors' ids are signed
+#: with it, and a short one could be guessed from a signed id.
+IDENTITY_SECRET_MIN = 16
+
+
+def _identity_secret(key: str, raw: str) -> str | None:
+    # Unset or empty: identity is off, and every claimed id is ignored.
+    if not raw.strip():
+        return None
+    if len(raw.strip()) < IDENTITY_SECRET_MIN:
+        # The message never repeats the secret: start-up errors reach logs.
+        raise ConfigError(
+            f"{key} is shorter than {IDENTITY_SECRET_MIN} characters: use a long random "
+            "string, e.g. the output of `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    return raw.strip()
+
+
 def _flag(key: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
@@ -242,6 +260,9 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     # default, loopback, is nginx on the same host; nobody else can connect from there.
     "DEVTONE_TRUSTED_PROXIES": ("TRUSTED_PROXIES", _networks, "127.0.0.0/8,::1"),
     "DEVTONE_EMBED_ORIGINS": ("EMBED_ORIGINS", _origins, ""),
+    # Signed visitor identity (docs/identity.md): the sites' servers sign their signed-in
+    # visitors' ids with it (HMAC-SHA256). Unset: ids are ignored, never trusted.
+    "DEVTONE_IDENTITY_SECRET": ("IDENTITY_SECRET", _identity_secret, None),
     # The name an empty conversation greets visitors with ("Support · typically replies…").
     # Unset: the page says "Support" in its own language.
     "DEVTONE_TEAM_NAME": ("TEAM_NAME", _team_name, None),

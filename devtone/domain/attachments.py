@@ -103,11 +103,11 @@ def open_file(
             .join(Conversation, Conversation.id == Attachment.conversation_id)
             .where(Attachment.id == attachment_id, Attachment.conversation_id == conversation_id)
         ).first()
+        if row is None:
+            raise NotFound("No such file.")
+        visitors.check_access(caller, conversation_id, row.visitor_token_hash, row.link_token_hash)
     finally:
         db.session.close()
-    if row is None:
-        raise NotFound("No such file.")
-    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
     try:
         file = store.open(_key(conversation_id, attachment_id))
     except FileNotFoundError:

@@ -49,13 +49,17 @@ class Page:
 
 
 def start_conversation(
-    name: object, email: object = None, language: str | None = None
+    name: object,
+    email: object = None,
+    language: str | None = None,
+    visitor_identity: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Open a conversation for a visitor; return it and the visitor's bearer token.
 
     Agents see it from its first message on: pages call this when that message is sent.
     While the team is away an e-mail address is required (availability.py).
     `language` is the visitor's page's ("en", "pt-BR"): e-mails to them are written in it.
+    `visitor_identity` is a verified id only (identities.py checked its signature).
     """
     name = fields.clean_name(name)
     email = fields.clean_email(email)
@@ -77,6 +81,7 @@ def start_conversation(
         agent_delivered_seq=0,
         visitor_delivered_seq=0,
         visitor_language=language,
+        visitor_identity=visitor_identity,
         emailed_seq=0,
         created_at=now,
         updated_at=now,
@@ -128,12 +133,15 @@ def authorized_head(conversation_id: int, caller: Caller) -> int:
     Raises NotFound like `authorize`.
     """
     try:
-        row = db.session.connection().execute(_HEAD, {"id": conversation_id}).first()
+        database = db.session.connection()
+        row = database.execute(_HEAD, {"id": conversation_id}).first()
+        if row is None:
+            raise NotFound("No such conversation.")
+        visitors.check_access(
+            caller, conversation_id, row.visitor_token_hash, row.link_token_hash, database
+        )
     finally:
         db.session.close()
-    if row is None:
-        raise NotFound("No such conversation.")
-    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
     return row.last_seq
 
 
@@ -292,7 +300,9 @@ def load(conversation_id: int, caller: Caller) -> Conversation:
     """The conversation, in the session, for a caller allowed to see it (NotFound
     otherwise)."""
     conversation = _get_or_404(conversation_id)
-    visitors.check_access(caller, conversation.visitor_token_hash, conversation.link_token_hash)
+    visitors.check_access(
+        caller, conversation_id, conversation.visitor_token_hash, conversation.link_token_hash
+    )
     return conversation
 
 

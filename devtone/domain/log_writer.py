@@ -73,7 +73,9 @@ def post(
     # returns (a refused caller's rollback leaves nothing behind), and everything after
     # it is final: a racing retry of this message committed before us, or waits.
     row = _take_seq(conversation_id, text=True, from_visitor=not from_agent)
-    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
+    visitors.check_access(
+        caller, conversation_id, row.visitor_token_hash, row.link_token_hash, connection()
+    )
     entries = []
     if from_agent:
         if row.status == "closed":
@@ -159,7 +161,9 @@ def assign(conversation_id: int, caller: AgentIdentity, agent_id: int) -> Writte
 def close(conversation_id: int, caller: object) -> Written:
     """Close the conversation, logging a status entry every reader will replay."""
     row = _lock(conversation_id)
-    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
+    visitors.check_access(
+        caller, conversation_id, row.visitor_token_hash, row.link_token_hash, connection()
+    )
     if row.status == "closed":
         return Written(row, last_text=_last_text(row), changed=False)
     row = _take_seq(conversation_id, text=False, from_visitor=False, status="closed",
@@ -199,7 +203,9 @@ def move_marks(
     row = database.execute(ROW, {"id": conversation_id}).first()
     if row is None:
         raise NotFound("No such conversation.")
-    visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
+    visitors.check_access(
+        caller, conversation_id, row.visitor_token_hash, row.link_token_hash, database
+    )
     for name, seq in (("delivered", delivered), ("seen", seen)):
         if seq is not None and seq > row.last_seq:
             field = (names or {}).get(name, name)

@@ -214,6 +214,10 @@ class Conversation(db.Model):
     rating_score: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The visitor's id on the site that embeds the chat, once its signature was verified
+    # (domain/identities.py): their conversations on every device and browser share it.
+    # Never set from an unsigned or wrongly signed id.
+    visitor_identity: Mapped[str | None] = mapped_column(String(255), index=True)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 
@@ -227,6 +231,24 @@ class Conversation(db.Model):
         Index("ix_conversations_closed_at", "closed_at"),
         Index("ix_conversations_first_reply_at", "first_reply_at"),
     )
+
+
+class VisitorToken(db.Model):
+    """One more browser's token for a conversation: a verified visitor who came back on
+    another device (domain/identities.py). Read only when a token matches neither hash
+    on the conversation's row, so the first browser's requests never query it."""
+
+    __tablename__ = "visitor_tokens"
+
+    # sha256 of the token, as on the conversation's row; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey(
+            "conversations.id", ondelete="CASCADE", name="fk_visitor_tokens_conversation_id"
+        ),
+        index=True,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Label(db.Model):

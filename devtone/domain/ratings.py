@@ -62,7 +62,7 @@ def rate_conversation(
         row = db.session.execute(_ROW, {"id": conversation_id}).first()
         if row is None:
             raise NotFound("No such conversation.")
-        visitors.check_access(caller, row.visitor_token_hash, row.link_token_hash)
+        visitors.check_access(caller, conversation_id, row.visitor_token_hash, row.link_token_hash)
         rated = db.session.execute(
             _RATE,
             {

@@ -8,7 +8,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
+
+from devtone.domain.models import VisitorToken
 from devtone.errors import NotFound, Unauthorized
+from devtone.extensions import db
 
 # 32 random bytes, URL-safe base64 without padding: what `secrets.token_urlsafe(32)` makes.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -54,15 +59,45 @@ def may_access(visitor: Visitor, token_hash: str) -> bool:
     return hmac.compare_digest(hash_token(visitor.token), token_hash)
 
 
-def check_access(caller: object, token_hash: str, link_token_hash: str | None = None) -> None:
+def check_access(
+    caller: object,
+    conversation_id: int,
+    token_hash: str,
+    link_token_hash: str | None = None,
+    database: Connection | Session | None = None,
+) -> None:
     """Raise NotFound unless `caller` may read the conversation whose token hash is
-    `token_hash`: every agent may, a visitor with that conversation's token, or with the
-    one its e-mailed link last gave a browser (`link_token_hash`)."""
-    if (
-        isinstance(caller, Visitor)
-        and not may_access(caller, token_hash)
-        and not (link_token_hash and may_access(caller, link_token_hash))
-    ):
-        # The very answer a missing conversation gets: a 403 would tell whoever tries
-        # made-up tokens which conversations exist.
-        raise NotFound("No such conversation.")
+    `token_hash`: every agent may, a visitor with that conversation's token, with the
+    one its e-mailed link last gave a browser (`link_token_hash`), or with a token a
+    verified visitor got on another browser (visitor_tokens, read on `database`, the
+    session by default, only when the row's own hashes do not match)."""
+    if not isinstance(caller, Visitor):
+        return
+    if may_access(caller, token_hash) or (link_token_hash and may_access(caller, link_token_hash)):
+        return
+    if holds_further_token(caller, conversation_id, database):
+        return
+    # The very answer a missing conversation gets: a 403 would tell whoever tries
+    # made-up tokens which conversations exist.
+    raise NotFound("No such conversation.")
+
+
+# Built once: every request of a further browser runs it.
+_FURTHER_TOKEN = select(VisitorToken.conversation_id).where(
+    VisitorToken.token_hash == bindparam("token_hash")
+)
+
+
+def holds_further_token(
+    visitor: Visitor, conversation_id: int, database: Connection | Session | None = None
+) -> bool:
+    """Whether `visitor`'s token is one a verified visitor got for the conversation on
+    another browser (domain/identities.py)."""
+    # Found by the hash (the table's key), so the lookup reveals nothing a guess of the
+    # token would not; the conversation must be the one asked for.
+    found = (
+        (database or db.session)
+        .execute(_FURTHER_TOKEN, {"token_hash": hash_token(visitor.token)})
+        .scalar()
+    )
+    return found == conversation_id

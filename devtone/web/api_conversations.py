@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from devtone.domain import conversations, presence, ratings
+from devtone.domain import conversations, identities, presence, ratings
 from devtone.domain.agents import AgentIdentity
+from devtone.errors import Invalid
 from devtone.feeds import conversation as conversation_feed
 from devtone.feeds import heads_of, loop, typing_board_of
 from devtone.realtime import broker_of, stream_slots_of
@@ -26,14 +27,39 @@ bp = Blueprint("api_conversations", __name__, url_prefix="/api")
 @bp.post("/conversations")
 @limits.limit_conversation_starts
 def start_conversation() -> tuple[dict[str, Any], int]:
-    """Open a conversation; the answer carries the visitor's token, once."""
+    """Open a conversation; the answer carries the visitor's token, once. A verified
+    visitor (`identity`) with an open conversation gets that one instead: 200."""
     fields = json_object()
     # The page's language (the widget may have chosen one), else the browser's.
     language = language_tag(_text(fields.get("language"))) or choose_language()
-    conversation, token = conversations.start_conversation(
-        fields.get("name"), fields.get("email"), language
+    resume = fields.get("resume", True)
+    if not isinstance(resume, bool):
+        raise Invalid("resume must be true or false.", field="resume")
+    started = identities.start_conversation(
+        fields.get("name"),
+        fields.get("email"),
+        language,
+        fields.get("identity"),
+        current_app.config["IDENTITY_SECRET"],
+        resume,
     )
-    return {"conversation": conversation, "token": token}, 201
+    return _started(started), 200 if started.resumed else 201
+
+
+@bp.post("/conversations/resume")
+@limits.limit_conversation_starts
+def resume_conversation() -> dict[str, Any]:
+    """A verified visitor's open conversation, with a token for this browser."""
+    fields = json_object()
+    secret = current_app.config["IDENTITY_SECRET"]
+    return _started(identities.resume_conversation(fields.get("identity"), secret))
+
+
+def _started(started: identities.Started) -> dict[str, Any]:
+    answer = {"conversation": started.conversation, "token": started.token}
+    if started.identity is not None:
+        answer["identity"] = started.identity
+    return answer
 
 
 @bp.get("/conversations/<id:conversation_id>")

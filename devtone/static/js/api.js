@@ -85,11 +85,20 @@ export class ApiClient {
   }
 
   /** POST /conversations → {conversation, token}. Not retried: it has no idempotency key. */
-  startConversation({ name, email, language } = {}) {
+  startConversation({ name, email, language, identity, resume } = {}) {
     const body = { name };
     if (email) body.email = email;
     if (language) body.language = language; // the page's: e-mails to the visitor are in it
+    // A signed identity links the visitor's browsers: with one open, the server answers
+    // 200 with it (unless `resume` is false: the visitor asked for a new conversation).
+    if (identity) body.identity = identity;
+    if (resume === false) body.resume = false;
     return this.#request("POST", "/conversations", { body });
+  }
+
+  /** POST /conversations/resume → {conversation, token}: a signed visitor's open conversation. */
+  resumeConversation(identity) {
+    return this.#request("POST", "/conversations/resume", { body: { identity } });
   }
 
   /** POST /conversations/reopen → {conversation, token}: an e-mailed link traded for the conversation. */

@@ -46,11 +46,15 @@ import { _ } from "./texts.js";
 import { TranscriptRequest } from "./transcript-request.js";
 import { TypingSignal } from "./typing.js";
 import { VisibleViewport } from "./visible-viewport.js";
+import { identifyLinkOf } from "./identify-link.js";
 import {
   leavingConversation,
   resumingConversation,
+  sameIdentity,
+  validIdentity,
   validVisitor,
   visitorStore,
+  withConversation,
   withoutConversation,
 } from "./visitor-store.js";
 
@@ -81,6 +85,7 @@ class ChatPage {
   #switcher; // "New conversation" and the earlier ones (earlier-conversations.js)
   #starter; // the first message starts the conversation (conversation-start.js)
   #panelOpen; // embedded: is the widget's panel open (focus only then)
+  #fresh = false; // the visitor asked for a new conversation: a signed one is not resumed
   /** Told every new entry that arrives live (not the history); set by the embed wiring. */
   onlivemessage = null;
 
@@ -194,7 +199,8 @@ class ChatPage {
   }
 
   #identified({ name, email }) {
-    const record = validVisitor({ ...this.#visitor, name, email });
+    // The stored record may hold a signed identity given before the visitor had a name.
+    const record = validVisitor({ ...(this.#visitor ?? this.#store.load()), name, email });
     this.#store.save(record);
     this.#showComposer(record);
   }
@@ -231,6 +237,7 @@ class ChatPage {
 
   /** Confirmed: this conversation goes to the earlier ones, and the composer starts anew. */
   #leaveForNew() {
+    this.#fresh = true;
     const record = leavingConversation(this.#visitor);
     this.#store.save(record);
     this.#showComposer(record);
@@ -244,15 +251,54 @@ class ChatPage {
 
   // ── the host page (embedded only) ───────────────────────────────────────────────────
 
-  /** Remember who the visitor is (the start form is then skipped); never starts anything. */
-  identify({ name = "", email = "" } = {}) {
-    this.#startStep.fill({ name, email });
+  /**
+   * Remember who the visitor is (the start form is then skipped); never starts anything.
+   * With a signed identity (`id`, `hash`: docs/identity.md) the conversation the visitor
+   * has open in another browser opens here, history and all; another signed-in person
+   * on this browser first forgets the previous one.
+   */
+  identify({ name = "", email = "", id, hash } = {}) {
+    const identity = validIdentity({ id, hash });
     // Merged with what is stored: identify() may come before the page has started.
-    const current = this.#visitor ?? this.#store.load();
-    if (!name || current?.token) return; // in a conversation: it already has its name
-    const record = validVisitor({ ...current, name, email });
+    let current = this.#visitor ?? this.#store.load();
+    if (identity && current?.identity && !sameIdentity(identity, current.identity)) {
+      this.reset(); // someone else signed in here: nothing of the previous visitor is theirs
+      current = null;
+    }
+    this.#startStep.fill({ name, email });
+    if (current?.token) {
+      // In a conversation: it already has its name; a signed id links the next ones.
+      if (identity && !sameIdentity(identity, current.identity)) this.#store.save(validVisitor({ ...current, identity }));
+      if (identity && this.#visitor) this.#visitor = validVisitor({ ...this.#visitor, identity });
+      return;
+    }
+    if (!name && !identity) return;
+    const who = name ? { name, email } : {};
+    const record = validVisitor({ ...current, ...who, ...(identity ? { identity } : {}) });
     this.#store.save(record);
-    this.#showComposer(record);
+    if (record.name) this.#showComposer(record);
+    if (identity) this.#resumeSigned(record);
+  }
+
+  /** A signed visitor's conversation open in another browser, if any, opens here. */
+  async #resumeSigned(record) {
+    let answer;
+    try {
+      answer = await this.#api.resumeConversation(record.identity);
+    } catch {
+      return; // none open (404), or the identity was not verified (403): start as usual
+    }
+    const now = this.#visitor ?? this.#store.load();
+    if (now?.token || !sameIdentity(now?.identity, record.identity)) return; // moved on meanwhile
+    const { conversation, token } = answer;
+    const opened = withConversation(now, {
+      id: conversation.id,
+      token,
+      name: conversation.visitor?.name,
+      startedAt: conversation.created_at,
+    });
+    this.#store.save(opened);
+    this.#openConversation(opened);
   }
 
   /** Forget the visitor (tokens, earlier conversations) and show an empty start form. */
@@ -282,6 +328,7 @@ class ChatPage {
     const opened = await this.#starter.start(this.#visitor, {
       language: document.documentElement.lang,
       stillCurrent: (record) => this.#visitor === record,
+      resume: !this.#fresh,
     });
     if (!opened) return;
     if (clear) this.#composer.clear();
@@ -294,6 +341,7 @@ class ChatPage {
 
   async #openConversation(visitor) {
     this.#leaveConversation(); // a previous conversation's session, status, typing, marks
+    this.#fresh = false;
     this.#visitor = visitor;
     this.#api.token = visitor.token;
     const { conversation, connection, conversationNotice } = this.#el;
@@ -452,8 +500,14 @@ if (root) {
     page.store = embed.store;
     embed.ready().then(() => page.start()); // after the host handed back the visitor
   } else {
-    // A link from an e-mail (#reopen=…) opens its conversation here, in any browser.
+    // A link from an e-mail (#reopen=…) opens its conversation here, in any browser; a
+    // site's link with a signed identity (#identify?…) or a sign-out (#reset) says who.
     const api = new ApiClient({ base: root.dataset.apiBase || "/api" });
-    redeemEmailLink({ api, store: visitorStore }).then(() => page.start());
+    const told = identifyLinkOf(window.location, window.history);
+    if (told?.reset) visitorStore.forget();
+    redeemEmailLink({ api, store: visitorStore }).then(() => {
+      page.start();
+      if (told?.identify) page.identify(told.identify);
+    });
   }
 }

@@ -5,6 +5,8 @@
  * The composer is held meanwhile, so the text being sent stays put until it is queued; one
  * start at a time. A name or e-mail the server refuses goes back to the pre-chat form
  * (`onrefused`); anything else shows under the composer, and the text stays there to retry.
+ * A visitor the site identified with a signed id (record.identity) may be handed the open
+ * conversation they started in another browser: the server answers with that one.
  */
 import { ApiError } from "./api.js";
 import { withConversation } from "./visitor-store.js";
@@ -31,13 +33,15 @@ export class ConversationStarter {
    * Start `record`'s conversation; the visitor record that holds it, or null when it was not
    * started (refused, failed, already starting, or `stillCurrent(record)` no longer holds).
    */
-  async start(record, { language, stillCurrent }) {
+  async start(record, { language, stillCurrent, resume = true }) {
     if (this.#starting) return null;
     this.#composer.clearErrors();
     this.#starting = true;
     this.#composer.hold(true);
     try {
-      const { conversation, token } = await this.#api.startConversation({ ...record, language });
+      const { conversation, token, identity } = await this.#api.startConversation({ ...record, language, resume });
+      // The site's developer sees a hash the server did not accept (docs/identity.md).
+      if (identity === "refused") console.warn("devtone: identify() hash refused; this conversation is not linked");
       if (!stillCurrent(record)) return null; // reset meanwhile
       const opened = withConversation(record, {
         id: conversation.id,

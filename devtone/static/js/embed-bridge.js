@@ -9,7 +9,8 @@
  *
  * Messages are objects `{devtone: 1, type, ...}`:
  * - host → embed: `restore` {visitor} (first answer to `ready`), `open`, `close` (the panel's
- *   visibility), `identify` {name, email}, `reset`
+ *   visibility), `identify` {name, email, id?, hash?} (id and hash: a signed identity,
+ *   docs/identity.md), `reset`
  * - embed → host: `ready`, `store` {visitor} (null: forget it), `unread` {count} (the
  *   agent's messages the visitor has not seen: from the server's seen mark, so the badge
  *   is the same on every page of the host site), `message` {message}, `close` (Esc),
@@ -23,7 +24,7 @@
  */
 
 import { isAgentText } from "./unseen.js";
-import { validVisitor } from "./visitor-store.js";
+import { validIdentity, validVisitor } from "./visitor-store.js";
 
 export { isAgentText, validVisitor };
 
@@ -33,6 +34,15 @@ const text = (value, max) => (typeof value === "string" ? value.trim().slice(0, 
 const INBOUND = new Set(["restore", "open", "close", "identify", "reset"]);
 /** How long the page waits for the host's `restore` before starting without it. */
 export const RESTORE_TIMEOUT_MS = 1500;
+
+/** What an `identify` message says: name and e-mail (trimmed), and a signed identity's
+ * id and hash as given (the hash signs the id exactly; the server checks both). */
+export function identifyDetail(data) {
+  const detail = { name: text(data.name, 80), email: text(data.email, 254) };
+  const identity = validIdentity({ id: data.id, hash: data.hash });
+  if (identity) Object.assign(detail, identity);
+  return detail;
+}
 
 /** Is `data` one of ours (`{devtone: 1, type: "<string>"}`)? */
 export function isBridgeMessage(data) {
@@ -94,7 +104,7 @@ export class EmbedBridge extends EventTarget {
     const data = event.data;
     if (!isBridgeMessage(data) || !INBOUND.has(data.type)) return;
     let detail = {};
-    if (data.type === "identify") detail = { name: text(data.name, 80), email: text(data.email, 254) };
+    if (data.type === "identify") detail = identifyDetail(data);
     else if (data.type === "restore") detail = { visitor: validVisitor(data.visitor) };
     this.dispatchEvent(new CustomEvent(data.type, { detail }));
   }
@@ -162,7 +172,7 @@ function conversationReporter(bridge) {
 }
 
 /**
- * Wire the chat page to the host page. `page` offers identify({name, email}), reset() and
+ * Wire the chat page to the host page. `page` offers identify({name, email, id, hash}), reset() and
  * setPanelOpen(open); the returned controller's `message(entry)` is told every new live
  * entry and `unseen(count)` each count of unseen agent messages, `store` is the page's
  * visitor store, and `ready()` says the page is set up and resolves once the host has

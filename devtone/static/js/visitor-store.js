@@ -3,6 +3,8 @@
  * continues where they were:
  *
  *   {name, email?}                              who they are (the pre-chat form, identify())
+ *   {…, identity: {id, hash}}                   who the site says they are, signed by the
+ *                                               site's server (identify(): docs/identity.md)
  *   {…, conversationId, token, startedAt}       the conversation they are in, once they wrote
  *   {…, earlier: [{conversationId, token, startedAt}]}   conversations they left for a new
  *                                               one: still theirs while the token is kept
@@ -14,8 +16,28 @@ const STORAGE_KEY = "devtone.visitor";
 /** Earlier conversations kept (the newest); older ones are let go. */
 export const EARLIER_MAX = 10;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** The longest identity id the server takes, and a hash's longest (64 hex digits). */
+export const IDENTITY_ID_MAX = 255;
+const HASH = /^[0-9A-Fa-f]{64}$/;
 
 const text = (value, max) => (typeof value === "string" ? value.trim().slice(0, max) : "");
+
+/**
+ * `{id, hash}` if `identity` is a signed identity's shape, else null. The id is kept
+ * exactly as given (the hash signs it as it is); only the server checks the hash.
+ */
+export function validIdentity(identity) {
+  if (!identity || typeof identity !== "object") return null;
+  const { id, hash } = identity;
+  if (typeof id !== "string" || !id.trim() || id.length > IDENTITY_ID_MAX) return null;
+  if (typeof hash !== "string" || !HASH.test(hash)) return null;
+  return { id, hash };
+}
+
+/** Whether two identities name the same visitor (an absent one names nobody). */
+export function sameIdentity(a, b) {
+  return Boolean(a && b) && a.id === b.id;
+}
 
 function conversationOf(record) {
   return Boolean(record) && Number.isInteger(record.conversationId) && typeof record.token === "string" && TOKEN.test(record.token);
@@ -29,6 +51,8 @@ export function validVisitor(visitor) {
   const email = text(visitor.email, 254);
   if (name) record.name = name;
   if (email) record.email = email;
+  const identity = validIdentity(visitor.identity);
+  if (identity) record.identity = identity;
   if (conversationOf(visitor)) {
     record.conversationId = visitor.conversationId;
     record.token = visitor.token;
@@ -43,7 +67,7 @@ export function validVisitor(visitor) {
       startedAt: text(c.startedAt, 40),
     }));
   }
-  return record.name || record.conversationId != null || record.earlier ? record : null;
+  return record.name || record.conversationId != null || record.earlier || record.identity ? record : null;
 }
 
 /** The record with `conversation` (just started) as the visitor's current one. */

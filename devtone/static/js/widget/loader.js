@@ -167,10 +167,16 @@ export function startLoader(window, document, loadPanel) {
     toggle: () => setOpen(!state.open, false),
     identify(visitor) {
       visitor = visitor && typeof visitor === "object" ? visitor : {};
-      post("identify", {
+      const fields = {
         name: typeof visitor.name === "string" ? visitor.name : "",
         email: typeof visitor.email === "string" ? visitor.email : "",
-      });
+      };
+      // A signed identity (docs/identity.md): the site's server computed `hash` from `id`.
+      if (typeof visitor.id === "string" && typeof visitor.hash === "string") {
+        fields.id = visitor.id;
+        fields.hash = visitor.hash;
+      }
+      post("identify", fields);
     },
     reset() {
       store.forget(); // at once: even if the chat never answers again
