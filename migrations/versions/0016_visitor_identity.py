@@ -1,17 +1,17 @@
 """signed visitor identity: a conversation's verified visitor id, and the tokens of the
 further browsers a verified visitor opened it in
 
-Revision ID: 0017
-Revises: 0014
-Create Date: 2026-12-20 10:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 09:00:00
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0017"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
