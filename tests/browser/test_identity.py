@@ -121,3 +121,24 @@ def test_reset_on_sign_out_forgets_the_signed_visitor_on_this_browser(
     _send(frame, "A new visitor")
     expect(frame.locator("#messages")).to_contain_text("A new visitor", timeout=15_000)
     expect(frame.locator("#messages")).not_to_contain_text("Before signing out")
+
+
+def test_a_signed_visitor_reloading_the_shop_stays_live_in_their_conversation(
+    live_server, host_site, new_page
+):
+    # A signed-in site calls identify() on every page: a reload must not leave the
+    # conversation it reopens without its live feed.
+    server = _serve(live_server, host_site)
+    ada = {"name": "Ada", **_signed("customer-77")}
+    page, frame = _identified_page(new_page, host_site, server, ada)
+    _send(frame, "Before the reload")
+    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+
+    page.reload()
+    page.click(LAUNCHER)
+    frame = page.frame_locator("devtone-widget >> #frame")
+    expect(frame.locator("#messages")).to_contain_text("Before the reload", timeout=15_000)
+    expect(frame.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    _send(frame, "After the reload")
+    expect(frame.locator("#messages")).to_contain_text("After the reload", timeout=15_000)
+    assert page.errors == []

@@ -3,6 +3,7 @@ import test from "node:test";
 
 import {
   EARLIER_MAX,
+  identifiedVisitor,
   leavingConversation,
   resumingConversation,
   withConversation,
@@ -52,4 +53,40 @@ test("only the newest earlier conversations are kept", () => {
   }
   assert.equal(record.earlier.length, EARLIER_MAX);
   assert.equal(record.earlier[0].conversationId, EARLIER_MAX + 3);
+});
+
+const SIGNED = { id: "customer-42", hash: "a".repeat(64) };
+const OTHER = { id: "customer-7", hash: "b".repeat(64) };
+const IN_CONVERSATION = { name: "Ada", identity: SIGNED, conversationId: 3, token: "t".repeat(43) };
+
+test("identify with the same identity on every page load changes nothing in a conversation", () => {
+  // Keeping nothing new is what lets the open conversation keep its live feed.
+  assert.deepEqual(identifiedVisitor(IN_CONVERSATION, { name: "Ada", ...SIGNED }), { forget: false, record: null, resume: false });
+});
+
+test("identify links an anonymous visitor's conversation to the signed id, without looking elsewhere", () => {
+  const { forget, record, resume } = identifiedVisitor({ ...IN_CONVERSATION, identity: undefined }, SIGNED);
+  assert.equal(forget, false);
+  assert.equal(resume, false);
+  assert.deepEqual(record.identity, SIGNED);
+  assert.equal(record.conversationId, 3);
+});
+
+test("another signed-in person on this browser forgets the previous one first", () => {
+  const { forget, record, resume } = identifiedVisitor(IN_CONVERSATION, { name: "Bea", ...OTHER });
+  assert.equal(forget, true);
+  assert.deepEqual(record, { name: "Bea", identity: OTHER });
+  assert.equal(resume, true);
+});
+
+test("identify outside a conversation keeps who they are and looks for their open one", () => {
+  assert.deepEqual(identifiedVisitor(null, { name: " Ada ", email: "ada@example.com", ...SIGNED }), {
+    forget: false,
+    record: { name: "Ada", email: "ada@example.com", identity: SIGNED },
+    resume: true,
+  });
+  // A name alone: kept, nothing to look for; nothing at all, or a malformed hash: nothing.
+  assert.deepEqual(identifiedVisitor(null, { name: "Ada" }), { forget: false, record: { name: "Ada" }, resume: false });
+  assert.deepEqual(identifiedVisitor(null, {}), { forget: false, record: null, resume: false });
+  assert.deepEqual(identifiedVisitor(null, { id: "x", hash: "<script>" }), { forget: false, record: null, resume: false });
 });

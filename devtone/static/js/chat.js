@@ -48,13 +48,12 @@ import { TypingSignal } from "./typing.js";
 import { VisibleViewport } from "./visible-viewport.js";
 import { identifyLinkOf } from "./identify-link.js";
 import {
+  identifiedVisitor,
   leavingConversation,
   resumingConversation,
   sameIdentity,
-  validIdentity,
   validVisitor,
   visitorStore,
-  withConversation,
   withoutConversation,
 } from "./visitor-store.js";
 
@@ -257,48 +256,31 @@ class ChatPage {
    * has open in another browser opens here, history and all; another signed-in person
    * on this browser first forgets the previous one.
    */
-  identify({ name = "", email = "", id, hash } = {}) {
-    const identity = validIdentity({ id, hash });
+  identify(told = {}) {
     // Merged with what is stored: identify() may come before the page has started.
-    let current = this.#visitor ?? this.#store.load();
-    if (identity && current?.identity && !sameIdentity(identity, current.identity)) {
-      this.reset(); // someone else signed in here: nothing of the previous visitor is theirs
-      current = null;
-    }
-    this.#startStep.fill({ name, email });
-    if (current?.token) {
-      // In a conversation: it already has its name; a signed id links the next ones.
-      if (identity && !sameIdentity(identity, current.identity)) this.#store.save(validVisitor({ ...current, identity }));
-      if (identity && this.#visitor) this.#visitor = validVisitor({ ...this.#visitor, identity });
+    const { forget, record, resume } = identifiedVisitor(this.#visitor ?? this.#store.load(), told);
+    if (forget) this.reset(); // someone else signed in here: nothing of theirs is the new one's
+    this.#startStep.fill({ name: told.name ?? "", email: told.email ?? "" });
+    if (!record) return;
+    this.#store.save(record);
+    if (record.token) {
+      // A conversation open here is reopened with the record, so every part of the page
+      // that checks "still this visitor" holds the new one (and its identity).
+      if (this.#visitor?.token) this.#openConversation(record);
       return;
     }
-    if (!name && !identity) return;
-    const who = name ? { name, email } : {};
-    const record = validVisitor({ ...current, ...who, ...(identity ? { identity } : {}) });
-    this.#store.save(record);
     if (record.name) this.#showComposer(record);
-    if (identity) this.#resumeSigned(record);
+    if (resume) this.#resumeSigned(record);
   }
 
   /** A signed visitor's conversation open in another browser, if any, opens here. */
   async #resumeSigned(record) {
-    let answer;
-    try {
-      answer = await this.#api.resumeConversation(record.identity);
-    } catch {
-      return; // none open (404), or the identity was not verified (403): start as usual
-    }
-    const now = this.#visitor ?? this.#store.load();
-    if (now?.token || !sameIdentity(now?.identity, record.identity)) return; // moved on meanwhile
-    const { conversation, token } = answer;
-    const opened = withConversation(now, {
-      id: conversation.id,
-      token,
-      name: conversation.visitor?.name,
-      startedAt: conversation.created_at,
-    });
-    this.#store.save(opened);
-    this.#openConversation(opened);
+    const current = () => {
+      const now = this.#visitor ?? this.#store.load();
+      return !now?.token && sameIdentity(now?.identity, record.identity) ? now : null;
+    };
+    const opened = await this.#starter.resumeSigned(record.identity, { current });
+    if (opened) this.#openConversation(opened);
   }
 
   /** Forget the visitor (tokens, earlier conversations) and show an empty start form. */

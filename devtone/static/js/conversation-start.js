@@ -61,4 +61,30 @@ export class ConversationStarter {
       this.#composer.hold(false);
     }
   }
+
+  /**
+   * The conversation a signed visitor (`identity`) has open in another browser, with a
+   * token of this browser's: the visitor record that holds it, or null (none open, the
+   * identity not verified, or `current()` — the visitor's record now — gives null: the
+   * visitor moved on meanwhile).
+   */
+  async resumeSigned(identity, { current }) {
+    let answer;
+    try {
+      answer = await this.#api.resumeConversation(identity);
+    } catch {
+      return null; // none open (404), or the identity was not verified (403): start as usual
+    }
+    const record = current();
+    if (!record) return null;
+    const { conversation, token } = answer;
+    const opened = withConversation(record, {
+      id: conversation.id,
+      token,
+      name: conversation.visitor?.name,
+      startedAt: conversation.created_at,
+    });
+    this.#save(opened);
+    return opened;
+  }
 }

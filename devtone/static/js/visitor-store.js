@@ -70,6 +70,28 @@ export function validVisitor(visitor) {
   return record.name || record.conversationId != null || record.earlier || record.identity ? record : null;
 }
 
+/**
+ * What the host page's identify({name, email, id, hash}) makes of the stored visitor
+ * `current`: `forget` when another signed-in person was kept here (nothing of theirs is
+ * the new one's), the record to keep (null: nothing new to keep; a same-identity call on
+ * every page load changes nothing), and whether to look for the conversation the signed
+ * visitor has open in another browser (only outside a conversation).
+ */
+export function identifiedVisitor(current, { name = "", email = "", id, hash } = {}) {
+  const identity = validIdentity({ id, hash });
+  const forget = Boolean(identity && current?.identity && !sameIdentity(identity, current.identity));
+  const kept = forget ? null : current;
+  if (kept?.token) {
+    // In a conversation: it already has its name; a signed id links the next ones.
+    const linked = identity && !sameIdentity(identity, kept.identity);
+    return { forget, record: linked ? validVisitor({ ...kept, identity }) : null, resume: false };
+  }
+  if (!name && !identity) return { forget, record: null, resume: false };
+  const who = name ? { name, email } : {};
+  const record = validVisitor({ ...kept, ...who, ...(identity ? { identity } : {}) });
+  return { forget, record, resume: Boolean(identity) };
+}
+
 /** The record with `conversation` (just started) as the visitor's current one. */
 export function withConversation(record, { id, token, name, startedAt }) {
   return validVisitor({ ...record, name: record?.name || name, conversationId: id, token, startedAt });
