@@ -457,3 +457,32 @@ def test_events_are_counted_once_per_endpoint(app, visitor, hooks, receiver):
         assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 2
         assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
         db.session.remove()
+
+
+def test_posts_ask_nothing_about_endpoints_while_the_answer_is_fresh(app, visitor, hooks):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    with app.app_context():
+        webhook_events.endpoints_known().refresh()  # none: read once, kept for the window
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            for n in range(3):
+                conversations.post_message(visitor.id, _visitor(visitor), f"m{n}", f"c{n}")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    assert statements  # the posts ran
+    assert not [s for s in statements if "webhook" in s.lower()]
+
+
+def test_a_refused_change_writes_no_event(app, visitor, hooks, receiver):
+    register(hooks, receiver.url)
+    path = f"/api/conversations/{visitor.id}"
+    hooks.post(f"{path}/close")
+    refused = hooks.post(f"{path}/messages", json={"body": "late", "client_id": "x"})
+    assert refused.status_code == 409
+    assert [event.type for event in stored(app, WebhookEvent)] == ["conversation.closed"]
