@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 LEASE = "webhooks-out"
 USER_AGENT = "devtone-webhooks/1"
+#: Seconds between two prunings of old events by the lease holder.
+PRUNE_EVERY = 3600.0
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -55,6 +57,7 @@ class WebhookSender:
         self.app = app
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._stop = threading.Event()
+        self._pruned_at = float("-inf")
 
     def round(self) -> int:
         """One turn: if an endpoint is enabled and this process holds the lease, fan new
@@ -65,6 +68,9 @@ class WebhookSender:
                 return 0
             if not leases.hold(LEASE, self.holder, config["WEBHOOK_LEASE_SECONDS"]):
                 return 0
+            if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+                webhook_deliveries.prune()
+                self._pruned_at = time.monotonic()
             webhook_deliveries.fan_out()
             delivered = 0
             for parcel in webhook_deliveries.due():

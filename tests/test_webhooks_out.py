@@ -486,3 +486,19 @@ def test_a_refused_change_writes_no_event(app, visitor, hooks, receiver):
     refused = hooks.post(f"{path}/messages", json={"body": "late", "client_id": "x"})
     assert refused.status_code == 409
     assert [event.type for event in stored(app, WebhookEvent)] == ["conversation.closed"]
+
+
+def test_events_older_than_a_week_are_pruned_with_their_deliveries(app, visitor, hooks, receiver):
+    from datetime import timedelta
+
+    from devtone.domain import webhook_deliveries
+    from devtone.domain.models import utcnow
+
+    register(hooks, receiver.url, ["message.created"])
+    with app.app_context():
+        conversations.post_message(visitor.id, _visitor(visitor), "old", "c1")
+    deliver(app, receiver, lambda got: len(got) >= 1)
+    with app.app_context():
+        assert webhook_deliveries.prune(utcnow() + timedelta(days=6)) == 0
+        assert webhook_deliveries.prune(utcnow() + timedelta(days=7, minutes=1)) == 1
+    assert stored(app, WebhookEvent) == [] and stored(app, WebhookDelivery) == []

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, delete, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from devtone.domain.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, utcnow
@@ -20,6 +20,9 @@ from devtone.extensions import db
 RETRY_MAX_SECONDS = 3600.0
 #: Events fanned out, and deliveries taken, in one round.
 BATCH = 100
+#: Events (and their deliveries) are kept this long, for the admins' list of recent
+#: deliveries and for redelivery; every try of them ended long before (24 h).
+KEEP = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -186,5 +189,21 @@ def not_delivered(
                     f" the last failed with: {error}"
                 )[:300]
         db.session.commit()
+    finally:
+        db.session.close()
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete the events older than KEEP, with their deliveries; return how many."""
+    before = (now or utcnow()) - KEEP
+    try:
+        old = select(WebhookEvent.id).where(WebhookEvent.created_at < before)
+        # Deliveries first: SQLite enforces no ON DELETE CASCADE without its pragma.
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old)))
+        pruned = db.session.execute(
+            delete(WebhookEvent).where(WebhookEvent.created_at < before)
+        ).rowcount
+        db.session.commit()
+        return pruned
     finally:
         db.session.close()
