@@ -31,6 +31,7 @@ from devtone.web import (
     session_cookie,
     visitor_email,
     webhooks,
+    webhooks_page,
     widget,
 )
 
@@ -62,6 +63,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(visitor_email.bp)
     app.register_blueprint(mail_inbound.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(webhooks_page.bp)
     security_headers.init_app(app)
     limits.init_app(app)
     errors.register(app)
