@@ -58,8 +58,8 @@ logger_class = "devtone.access_log.RedactingLogger"
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
-    """Freeze the start-up heap for the collector; start the visitors' mail sender; end
-    streams at once on SIGTERM."""
+    """Freeze the start-up heap for the collector; start the visitors' mail sender and
+    the webhook sender; end streams at once on SIGTERM."""
     import gc
 
     # The benchmark's profile showed full collections stopping the worker for 100+ ms
@@ -70,12 +70,14 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
 
     # Every worker runs the visitors' mail sender; the one holding its lease (elected
     # through the database) sends, the others stand by (devtone/mail_out.py).
-    from devtone import mail, mail_out
+    from devtone import mail, mail_out, webhooks_out
 
     # Only devtone's app has a sender: not a worker whose app failed to load (it serves an
     # error page), nor another app run with this file (the benchmark's Flask-SSE).
     is_devtone = mail.EXTENSION_KEY in getattr(worker.wsgi, "extensions", {})
     sender = mail_out.start(worker.wsgi) if is_devtone else None
+    # Webhooks likewise (idle while no endpoint is enabled).
+    webhooks = webhooks_out.start(worker.wsgi) if is_devtone else None
 
     exit_handler = worker.handle_exit
 
@@ -85,6 +87,8 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
 
         if sender is not None:
             gevent.spawn(sender.stop)  # gives its lease up after its current turn
+        if webhooks is not None:
+            gevent.spawn(webhooks.stop)
 
         from devtone.feeds import end_streams
 

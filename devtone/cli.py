@@ -93,7 +93,8 @@ def register(app: Flask) -> None:
 
 
 def _register_mail(app: Flask) -> None:
-    """The e-mail commands: the sender and the receiver, each alone."""
+    """The e-mail commands (the sender and the receiver) and the webhook sender, each
+    alone."""
 
     @app.cli.command("mail-out")
     def mail_out_command() -> None:
@@ -108,6 +109,19 @@ def _register_mail(app: Flask) -> None:
             raise click.ClickException("E-mail is off: set DEVTONE_SMTP_URL and DEVTONE_MAIL_FROM.")
         sender = mail_out.MailSender(app, mailer)
         click.echo(f"Sending e-mail through {mailer.server.address}; Ctrl-C stops.")
+        try:
+            sender.run()
+        except KeyboardInterrupt:
+            sender.stop()
+
+    @app.cli.command("webhooks-out")
+    def webhooks_out_command() -> None:
+        """Deliver webhooks from this process alone, until interrupted. Every devtone
+        server already does it: run this only if you prefer a process of its own."""
+        from devtone import webhooks_out
+
+        sender = webhooks_out.WebhookSender(current_app._get_current_object())
+        click.echo("Delivering webhooks; Ctrl-C stops.")
         try:
             sender.run()
         except KeyboardInterrupt:

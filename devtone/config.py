@@ -300,6 +300,27 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DEVTONE_TRANSCRIPT_RATE_LIMIT": ("TRANSCRIPT_RATE_LIMIT", _rate_limit, "3 per hour"),
     "DEVTONE_MAIL_CHECK_EVERY": ("MAIL_CHECK_EVERY", _positive_float, "5"),
     "DEVTONE_MAIL_RETRY_AFTER": ("MAIL_RETRY_AFTER", _positive_float, "30"),
+    # Webhooks (devtone/webhooks_out.py, docs/webhooks.md). An endpoint on a private,
+    # loopback or link-local address is refused unless this is 1 (server-side request
+    # forgery: the tests set it for their loopback receiver).
+    "DEVTONE_WEBHOOK_ALLOW_PRIVATE": ("WEBHOOK_ALLOW_PRIVATE", _flag, "0"),
+    # How often the sender looks for events to deliver; its first wait after a failure
+    # (doubled at each, up to an hour); how long it waits for a receiver's answer; and how
+    # long an event is retried (and an endpoint may fail) before it is given up (disabled).
+    "DEVTONE_WEBHOOK_CHECK_EVERY": ("WEBHOOK_CHECK_EVERY", _positive_float, "1"),
+    "DEVTONE_WEBHOOK_RETRY_AFTER": ("WEBHOOK_RETRY_AFTER", _positive_float, "10"),
+    "DEVTONE_WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", _positive_float, "10"),
+    "DEVTONE_WEBHOOK_GIVE_UP_AFTER": ("WEBHOOK_GIVE_UP_AFTER", _positive_float, "86400"),
+    # The sender's lease (one process at a time sends): longer than the timeout.
+    "DEVTONE_WEBHOOK_LEASE_SECONDS": ("WEBHOOK_LEASE_SECONDS", _positive_float, "60"),
+    # How long a process trusts its knowledge of whether any endpoint is enabled: a
+    # change made by another process is seen within this many seconds (the process that
+    # makes it knows at once). While none is, a change writes no event: no extra query.
+    "DEVTONE_WEBHOOK_ENDPOINTS_CHECK_EVERY": (
+        "WEBHOOK_ENDPOINTS_CHECK_EVERY",
+        _positive_float,
+        "5",
+    ),
     # Where agents reach devtone, for links in e-mails (unset: the address of the request).
     "DEVTONE_PUBLIC_URL": ("PUBLIC_URL", _public_url, None),
     # Attachments: the largest file one upload may carry (megabytes), and the folder the

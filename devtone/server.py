@@ -12,7 +12,7 @@ from flask import Flask
 from gevent import Timeout
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from devtone import cli, config, mail_out
+from devtone import cli, config, mail_out, webhooks_out
 from devtone.access_log import RedactingFilter
 
 
@@ -130,10 +130,13 @@ def serve(app: Flask) -> None:
         )
     # E-mail to visitors is sent from here too (one process at a time holds it).
     sender = mail_out.start(app)
+    # And webhooks (idle while no endpoint is enabled; one process at a time sends).
+    webhooks = webhooks_out.start(app)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         server.stop(timeout=5)
     finally:
+        webhooks.stop()
         if sender is not None:
             sender.stop()

@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from devtone import metrics
-from devtone.domain import announce, availability, fields, log_writer, notes, visitors
+from devtone.domain import (
+    announce,
+    availability,
+    fields,
+    log_writer,
+    notes,
+    visitors,
+    webhook_events,
+)
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
 from devtone.domain.models import AGENTS_ONLY_KINDS, Conversation, Message, utcnow
@@ -65,6 +73,7 @@ def start_conversation(
     email = fields.clean_email(email)
     availability.require_contact(email)
     token, token_hash = visitors.issue_token()
+    recording = webhook_events.wanted()
     now = utcnow()
     conversation = Conversation(
         visitor_name=name,
@@ -88,6 +97,14 @@ def start_conversation(
     )
     try:
         db.session.add(conversation)
+        if recording:
+            db.session.flush()  # its id, for the event written in the same transaction
+            webhook_events.record(
+                db.session.connection(),
+                "conversation.created",
+                conversation.id,
+                conversation_json(conversation, None),
+            )
         db.session.commit()
         started = conversation_json(conversation, None)
     finally:
@@ -206,13 +223,19 @@ def write(
     # visitor's post) is spared making one to close.
     if db.session.registry.has():
         db.session.close()
+    recording = webhook_events.wanted()  # cached: no query per write
+    shaped = None
     with log_writer.transaction() as connection:
         written = write_log(conversation_id, *arguments)
         if written.changed:
+            if recording and written.entries:
+                # Integrations' events commit with the change, or not at all.
+                shaped = written_json(written)
+                webhook_events.record_written(connection, shaped)
             connection.commit()
         else:
             connection.rollback()
-    shaped = written_json(written)
+    shaped = shaped or written_json(written)
     if written.changed:
         mentions = notes.mentions_of(written.conversation.mentions)
         announce.changes(

@@ -1,5 +1,5 @@
 """Agent, Conversation and Message (a conversation is an ordered log of messages by `seq`),
-and the deployment's office hours."""
+and the deployment's office hours; the outboxes of e-mails and webhooks."""
 
 from __future__ import annotations
 
@@ -455,3 +455,83 @@ class AuditEntry(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
+class WebhookEndpoint(db.Model):
+    """An integration's URL that receives the events it asked for (webhooks.py), signed
+    with its `secret` (kept to sign, shown to the admin once). Disabled, with the reason,
+    after failing DEVTONE_WEBHOOK_GIVE_UP_AFTER; a redelivery enables it again."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    # The event types it receives, a sorted JSON list.
+    events: Mapped[str] = mapped_column(Text)
+    # Whether agents' private notes reach it as message.created.
+    include_notes: Mapped[bool] = mapped_column(Boolean, default=False)
+    secret: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    # The first failure since its last success: 24 h of it disables the endpoint.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEvent(db.Model):
+    """Something integrations hear of, written in the transaction of the change that
+    caused it (webhook_events.py): its public id and body are fixed at once, so every
+    delivery of it, a redelivery too, carries the same bytes. `fanned_out_at` is set
+    when the sender made its deliveries (one per endpoint that wanted it)."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE", name="fk_webhook_events_conversation_id")
+    )
+    # A private note: only endpoints with include_notes receive it.
+    note: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The JSON body exactly as sent: {"id", "type", "created_at", "data"}.
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_webhook_events_fanned_out_at", "fanned_out_at"),)
+
+
+class WebhookDelivery(db.Model):
+    """One event to one endpoint: tried until the endpoint answers 2xx, with a growing
+    wait, in event order per conversation (a later event of a conversation waits while an
+    earlier one to the same endpoint is undelivered); given up 24 h after the event."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey(
+            "webhook_endpoints.id", ondelete="CASCADE", name="fk_webhook_deliveries_endpoint_id"
+        )
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_events.id", ondelete="CASCADE", name="fk_webhook_deliveries_event_id")
+    )
+    # The event's, copied: the order rule compares deliveries of one conversation.
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The receiver's HTTP status of the last try (None: no answer), and what went wrong.
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+        Index("ix_webhook_deliveries_due", "delivered_at", "given_up_at", "next_attempt_at"),
+        Index("ix_webhook_deliveries_order", "endpoint_id", "conversation_id", "event_id"),
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from devtone.domain import announce, fields, visitors
+from devtone.domain import announce, fields, visitors, webhook_events
 from devtone.domain.models import Agent, Conversation, Message, Rating, utcnow
 from devtone.domain.shapes import conversation_json, seen_by_visitor
 from devtone.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -58,6 +58,7 @@ def rate_conversation(
     if not isinstance(caller, visitors.Visitor):
         raise Forbidden("Only the conversation's visitor can rate it.", code="visitors_only")
     score, comment = clean_score(score), clean_comment(comment)
+    recording = webhook_events.wanted()  # before the lock: its read may take a query
     try:
         row = db.session.execute(_ROW, {"id": conversation_id}).first()
         if row is None:
@@ -84,6 +85,13 @@ def rate_conversation(
                 rated_at=rated.rated_at,
             )
         )
+        if recording:
+            webhook_events.record(
+                db.session.connection(),
+                "rating.created",
+                conversation_id,
+                webhook_events.rating_data(rated),
+            )
         db.session.commit()
         shaped = conversation_json(rated, _last_text(rated))
     finally:

@@ -30,6 +30,8 @@ from devtone.web import (
     security_headers,
     session_cookie,
     visitor_email,
+    webhooks,
+    webhooks_page,
     widget,
 )
 
@@ -60,6 +62,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(widget.bp)
     app.register_blueprint(visitor_email.bp)
     app.register_blueprint(mail_inbound.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(webhooks_page.bp)
     security_headers.init_app(app)
     limits.init_app(app)
     errors.register(app)
