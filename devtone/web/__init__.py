@@ -8,6 +8,7 @@ from devtone.web import (
     api_attachments,
     api_conversations,
     api_realtime,
+    api_tokens,
     assets,
     auth,
     canned_replies,
@@ -29,6 +30,7 @@ from devtone.web import (
     search,
     security_headers,
     session_cookie,
+    token_access,
     visitor_email,
     widget,
 )
@@ -42,6 +44,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_conversations.bp)
     app.register_blueprint(api_attachments.bp)
     app.register_blueprint(api_realtime.bp)
+    app.register_blueprint(api_tokens.bp)
     app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
@@ -62,4 +65,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(mail_inbound.bp)
     security_headers.init_app(app)
     limits.init_app(app)
+    token_access.init_app(app)
     errors.register(app)
