@@ -56,7 +56,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def authenticate_token() -> None:
-        credential = bearer_api_token()
+        # Pages and their forms are the cookie's; a token only ever speaks to the API.
+        credential = bearer_api_token() if request.path.startswith("/api/") else None
         if credential is None:
             return
         token = api_tokens.authenticate(credential)
