@@ -30,6 +30,7 @@ from devtone.web import (
     search,
     security_headers,
     session_cookie,
+    token_pages,
     token_access,
     visitor_email,
     widget,
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
     app.register_blueprint(canned_replies.bp)
+    app.register_blueprint(token_pages.bp)
     app.register_blueprint(presence.bp)
     app.register_blueprint(labels.bp)
     app.register_blueprint(search.bp)

@@ -439,3 +439,52 @@ def test_pt_br_callers_read_the_scope_refusal_in_portuguese(client, boss, visito
     )
     assert answer.status_code == 403
     assert "escopo" in answer.get_json()["error"]["message"]
+
+
+# -- the dashboard's page ---------------------------------------------------------------
+
+
+def _form(boss, **fields):
+    return boss.client.post("/dashboard/api-tokens", data={"csrf_token": boss.csrf_token, **fields})
+
+
+def test_the_page_shows_a_new_token_once_and_then_only_its_prefix(boss):
+    made = _form(boss, name="<b>Shop</b>", scopes=["conversations:read", "messages:write"])
+    assert made.status_code == 201
+    assert made.headers["Cache-Control"] == "no-store"
+    page = made.get_data(as_text=True)
+    token = boss.get("/api/tokens").get_json()["tokens"][0]
+    shown = page.split('id="new-token"')[1].split('value="')[1].split('"')[0]
+    assert shown.startswith(token["prefix"]) and len(shown) == 47
+    assert "&lt;b&gt;Shop&lt;/b&gt;" in page and "<b>Shop</b>" not in page
+    again = boss.get("/dashboard/api-tokens").get_data(as_text=True)
+    assert shown not in again and f"{token['prefix']}…" in again
+
+
+def test_the_page_says_what_is_wrong_and_keeps_the_input(boss):
+    refused = _form(boss, name="Shop bot")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'data-error-for="scopes"' in page and 'value="Shop bot"' in page
+    assert boss.get("/api/tokens").get_json()["tokens"] == []
+
+
+def test_the_page_revokes_a_token(boss, client, visitor):
+    _form(boss, name="Shop", scopes=["conversations:read"])
+    made = boss.get("/api/tokens").get_json()["tokens"][0]
+    answer = boss.client.post(
+        f"/dashboard/api-tokens/{made['id']}/revoke", data={"csrf_token": boss.csrf_token}
+    )
+    assert answer.status_code == 302
+    assert boss.get("/api/tokens").get_json()["tokens"][0]["revoked_at"] is not None
+
+
+def test_the_page_is_for_admins_only(agent, sign_in):
+    maria = sign_in(agent)
+    assert maria.get("/dashboard/api-tokens").status_code == 403
+    assert (
+        maria.client.post(
+            "/dashboard/api-tokens", data={"csrf_token": maria.csrf_token, "name": "x"}
+        ).status_code
+        == 403
+    )
