@@ -30,8 +30,8 @@ from devtone.web import (
     search,
     security_headers,
     session_cookie,
-    token_pages,
     token_access,
+    token_pages,
     visitor_email,
     widget,
 )
