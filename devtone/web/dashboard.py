@@ -22,9 +22,9 @@ from devtone.web.errors import translated
 from devtone.web.forms import ActionForm, AgentForm
 from devtone.web.request import (
     WAIT_MAX,
-    admin_or_token,
     agent,
     json_object,
+    require_scope,
     team_member,
     whole_number,
 )
@@ -228,7 +228,7 @@ def change_alert_settings() -> dict[str, Any]:
 def list_agents() -> dict[str, Any]:
     """Every agent, for an administrator's assign-to choice (addresses stay with admins),
     or an API token with the agents:manage scope."""
-    admin_or_token()
+    require_scope("agents:manage")
     return {"agents": agents.list_agents()}
 
 

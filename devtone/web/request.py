@@ -83,11 +83,20 @@ def team_member() -> AgentIdentity | TokenIdentity:
     return token if token is not None else agent()
 
 
-def admin_or_token() -> AgentIdentity | TokenIdentity:
-    """The API token (its scope checked by token_access.py), else the signed-in agent if
-    an administrator: for what only admins and tokens with a scope may do."""
-    who = team_member()
-    if isinstance(who, AgentIdentity) and not who.is_admin:
+def require_scope(scope: str) -> AgentIdentity | TokenIdentity:
+    """The caller of an endpoint that signed-in administrators and API tokens with `scope`
+    may use (the agent list; a visitor's export or erasure): the token, if it has the
+    scope, else the signed-in admin; 403 otherwise.
+
+    The endpoint must also be in token_access.SCOPE_OF, which refuses every token before
+    the view runs on an endpoint it does not list.
+    """
+    token = calling_token()
+    if token is not None:
+        token.require(scope)
+        return token
+    who = agent()
+    if not who.is_admin:
         raise errors.Forbidden("Only an administrator can do this.", code="admins_only")
     return who
 

@@ -23,7 +23,7 @@ from devtone.web import limits
 #: page uses and an integration needs: reading conversations, their messages and files,
 #: the three tiers, the dashboard's list and search; posting messages (as a bot); the
 #: agent list. A view that admins or tokens may call (e.g. a visitor export) is added here
-#: with its scope and takes its caller from `request.admin_or_token()`.
+#: with its scope and takes its caller from `request.require_scope(scope)`.
 SCOPE_OF = {
     "api_conversations.get_conversation": "conversations:read",
     "api_conversations.list_messages": "conversations:read",

@@ -488,3 +488,30 @@ def test_the_page_is_for_admins_only(agent, sign_in):
         ).status_code
         == 403
     )
+
+
+def test_require_scope_lets_in_a_token_with_the_scope_or_a_signed_in_admin_only(app):
+    from flask import g
+
+    from devtone.domain.api_tokens import TokenIdentity
+    from devtone.errors import Forbidden, Unauthorized
+    from devtone.web.request import require_scope
+
+    manager = TokenIdentity(1, "Exporter", frozenset({"agents:manage"}))
+    reader = TokenIdentity(2, "Reader", frozenset({"conversations:read"}))
+    with app.test_request_context("/api/visitors/export"):
+        g.api_token = manager
+        assert require_scope("agents:manage") is manager
+        g.api_token = reader
+        with pytest.raises(Forbidden) as refused:
+            require_scope("agents:manage")
+        assert refused.value.code == "missing_scope"
+    with app.test_request_context("/api/visitors/export"), pytest.raises(Unauthorized):
+        require_scope("agents:manage")  # nobody signed in
+
+
+def test_the_agent_list_is_for_admins_and_agents_manage_tokens(client, boss, agent, sign_in):
+    assert boss.get("/api/agents").status_code == 200
+    refused = sign_in(agent).get("/api/agents")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "admins_only"
