@@ -241,6 +241,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
         "10 per minute;100 per hour",
     ),
     "DEVTONE_MESSAGE_RATE_LIMIT": ("MESSAGE_RATE_LIMIT", _rate_limit, "60 per minute"),
+    # Calls one API token may make, to any endpoint, from anywhere (web/token_access.py).
+    "DEVTONE_TOKEN_RATE_LIMIT": ("TOKEN_RATE_LIMIT", _rate_limit, "600 per minute"),
     # Typing signals per conversation and sender: a typist sends about 30 a minute.
     "DEVTONE_TYPING_RATE_LIMIT": ("TYPING_RATE_LIMIT", _rate_limit, "120 per minute"),
     # A page moves its marks once a second at most; a few tabs of one person stay under it.

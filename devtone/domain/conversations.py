@@ -25,6 +25,7 @@ from devtone.domain import (
     webhook_events,
 )
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity, on_team_side
 from devtone.domain.log_writer import Written
 from devtone.domain.models import AGENTS_ONLY_KINDS, Conversation, Message, utcnow
 from devtone.domain.shapes import (
@@ -41,8 +42,9 @@ PAGE_MAX = 500
 #: What a poster may ask for: a text message, or (agents) a private note.
 POSTED_KINDS = ("text", "note")
 
-#: Who calls the domain: a visitor (by token) or a signed-in agent.
-Caller = visitors.Visitor | visitors.MailedVisitor | AgentIdentity
+#: Who calls the domain: a visitor (by token), a signed-in agent, or an API token (which
+#: reads as the team does and posts as a bot).
+Caller = visitors.Visitor | visitors.MailedVisitor | AgentIdentity | TokenIdentity
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def get_conversation(conversation_id: int, caller: Caller) -> dict[str, Any]:
 def seen_by(caller: Caller, conversation: dict[str, Any]) -> dict[str, Any]:
     """The conversation as `caller` may read it: a visitor never gets the agents' labels.
     Every answer that hands a conversation to a caller goes through here."""
-    return conversation if isinstance(caller, AgentIdentity) else seen_by_visitor(conversation)
+    return conversation if on_team_side(caller) else seen_by_visitor(conversation)
 
 
 def authorize(conversation_id: int, caller: Caller) -> None:
@@ -174,7 +176,8 @@ def post_message(
 
     Idempotent on `client_id`: posting the same one again returns the stored message.
     A visitor writing to a closed conversation reopens it; an agent answering a waiting
-    one takes it. Agents cannot write to a closed conversation (but may note in it).
+    one takes it. Agents cannot write to a closed conversation (but may note in it). An
+    API token posts as a bot (sender "bot", the token's name): a reply that assigns nobody.
     """
     kind = fields.clean_choice(kind, "kind", POSTED_KINDS, default="text")
     if kind == "note":
@@ -263,7 +266,7 @@ def messages_after(
         raise Invalid("The cursor must be zero or more.", field="after")
     limit = max(1, min(limit, PAGE_MAX))
     if visitor_view is None:
-        visitor_view = caller is not None and not isinstance(caller, AgentIdentity)
+        visitor_view = caller is not None and not on_team_side(caller)
     try:
         conversation = (
             load(conversation_id, caller) if caller is not None else _get_or_404(conversation_id)

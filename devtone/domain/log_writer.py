@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, Update
 
 from devtone.domain import visitors
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.domain.log_statements import (
     AGENT,
     BY_CLIENT_ID,
@@ -66,32 +67,35 @@ def post(
 
     Idempotent on `client_id`: the stored message comes back with `changed=False`. An agent
     answering a waiting conversation joins it first; a visitor writing to a closed one
-    reopens it; an agent cannot write to a closed one (Closed).
+    reopens it; an agent cannot write to a closed one (Closed). A bot (an API token)
+    writes as itself: its replies travel like an agent's but assign nobody, and it cannot
+    write to a closed conversation either.
     """
     from_agent = isinstance(caller, AgentIdentity)
+    from_team = from_agent or isinstance(caller, TokenIdentity)
     # The lock comes first and returns the whole row: access is checked on what it
     # returns (a refused caller's rollback leaves nothing behind), and everything after
     # it is final: a racing retry of this message committed before us, or waits.
-    row = _take_seq(conversation_id, text=True, from_visitor=not from_agent)
+    row = _take_seq(conversation_id, text=True, from_visitor=not from_team)
     visitors.check_access(
         caller, conversation_id, row.visitor_token_hash, row.link_token_hash, connection()
     )
     entries = []
-    if from_agent:
+    if from_team:
         if row.status == "closed":
             # A retry of an answer stored before the close gets its answer, not a 409.
             stored = _stored(conversation_id, caller, client_id)
             if stored is None:
                 raise Closed("This conversation is closed.")
             return Written(row, answer=stored, changed=False)
-        if row.agent_id is None:
+        if from_agent and row.agent_id is None:
             # The join comes first in the log, then the answer (both under our lock).
             entries.append(_insert(row, _joined(caller.name)))
             row = _take_seq(
                 conversation_id, text=True, from_visitor=False, agent_id=caller.id,
                 status="active",
             )  # fmt: skip
-    sender, author = ("agent", caller.name) if from_agent else ("visitor", row.visitor_name)
+    sender, author = _sender(caller, row)
     message = _insert(
         row, {"kind": "text", "sender": sender, "author_name": author, "body": body,
               "client_id": client_id, "agent_id": caller.id if from_agent else None,
@@ -107,12 +111,21 @@ def post(
             first_reply_at=message.created_at,
             first_reply_ms=max(0, round(waited * 1000)),
         )
-    elif not from_agent and row.status == "closed":
+    elif not from_team and row.status == "closed":
         status = "active" if row.agent_id is not None else "waiting"
         row = _take_seq(conversation_id, text=False, from_visitor=False, status=status,
                         closed_at=None)  # fmt: skip
         entries.append(_insert(row, _status(status, REOPENED)))
     return Written(row, entries, last_text=message, answer=message)
+
+
+def _sender(caller: object, row: Row) -> tuple[str, str]:
+    """The sender and author name of a text message `caller` posts."""
+    if isinstance(caller, AgentIdentity):
+        return "agent", caller.name
+    if isinstance(caller, TokenIdentity):
+        return "bot", caller.name
+    return "visitor", row.visitor_name
 
 
 def note(
@@ -305,21 +318,22 @@ def _stored(conversation_id: int, caller: object, client_id: str | None) -> Row 
     if client_id is None:
         return None
     from_agent = isinstance(caller, AgentIdentity)
+    sender = "agent" if from_agent else "bot" if isinstance(caller, TokenIdentity) else "visitor"
     stored = (
         connection()
-        .execute(
-            BY_CLIENT_ID,
-            {
-                "id": conversation_id,
-                "sender": "agent" if from_agent else "visitor",
-                "client_id": client_id,
-            },
-        )  # fmt: skip
+        .execute(BY_CLIENT_ID, {"id": conversation_id, "sender": sender, "client_id": client_id})
         .first()
     )
     if from_agent and stored is not None and stored.agent_id not in (None, caller.id):
         raise Conflict(
             "Another agent's message has this client_id; send yours with a new one.",
+            code="client_id_taken",
+        )
+    # Bots share the sender "bot" and keep no token id on the entry: their name tells them
+    # apart, so one bot is never handed another's message as its own.
+    if sender == "bot" and stored is not None and stored.author_name != caller.name:
+        raise Conflict(
+            "Another bot's message has this client_id; send yours with a new one.",
             code="client_id_taken",
         )
     return stored

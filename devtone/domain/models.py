@@ -27,7 +27,11 @@ KINDS = ("text", "status", "note", "label")
 #: Entries of the log only agents read (private notes, label changes): the visitor's
 #: view of the log skips them (their cursor moves past them without a gap).
 AGENTS_ONLY_KINDS = ("note", "label")
-SENDERS = ("visitor", "agent", "system")
+#: "bot": a message an API token with the messages:write scope posted, under its name.
+SENDERS = ("visitor", "agent", "bot", "system")
+#: Senders of replies: what the visitor side counts as the team's answer (unseen badge,
+#: e-mailed replies). A bot's message travels like an agent's.
+REPLY_SENDERS = ("agent", "bot")
 ROLES = ("agent", "admin")
 
 
@@ -535,3 +539,28 @@ class WebhookDelivery(db.Model):
         Index("ix_webhook_deliveries_due", "delivered_at", "given_up_at", "next_attempt_at"),
         Index("ix_webhook_deliveries_order", "endpoint_id", "conversation_id", "event_id"),
     )
+
+
+class ApiToken(db.Model):
+    """A credential an admin made for an integration: it acts for the team within its
+    scopes (domain/api_tokens.py) until revoked. Only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Who the token is: the author name of a bot's messages, the audit log's actor.
+    name: Mapped[str] = mapped_column(String(80))
+    # A sorted JSON list of scopes ("conversations:read", "messages:write", …).
+    scopes: Mapped[str] = mapped_column(Text)
+    # sha256 of the token: what the database holds cannot call the API.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters (not secret: too short to guess the rest from), so an
+    # admin can tell which of their tokens a list row is.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", name="fk_api_tokens_created_by")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most about once a minute per token, not on every call.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from devtone.domain.models import Conversation, Message, OutgoingMail, utcnow
+from devtone.domain.models import REPLY_SENDERS, Conversation, Message, OutgoingMail, utcnow
 from devtone.domain.shapes import rating_json
 from devtone.extensions import db
 
@@ -114,7 +114,7 @@ def _reason_to_give_up(mail: OutgoingMail, conversation: Conversation, now: date
 
 
 def _letter(mail: OutgoingMail, conversation: Conversation) -> Letter:
-    senders = ("agent",) if mail.kind == "replies" else ("agent", "visitor")
+    senders = REPLY_SENDERS if mail.kind == "replies" else (*REPLY_SENDERS, "visitor")
     messages = db.session.scalars(
         select(Message)
         .where(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from devtone.domain import conversations, outbox
-from devtone.domain.models import Conversation, Message, utcnow
+from devtone.domain.models import REPLY_SENDERS, Conversation, Message, utcnow
 from devtone.errors import Invalid
 from devtone.extensions import db
 
@@ -27,7 +27,7 @@ def queue_unseen_replies(after_seconds: float, now: datetime | None = None) -> i
     unseen = (
         Message.conversation_id == Conversation.id,
         Message.kind == "text",
-        Message.sender == "agent",
+        Message.sender.in_(REPLY_SENDERS),
         Message.seq > Conversation.emailed_seq,
         Message.seq > Conversation.visitor_read_seq,
     )

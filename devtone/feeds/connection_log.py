@@ -24,6 +24,7 @@ from flask import Flask
 
 from devtone import metrics
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.errors import DevtoneError
 
 logger = logging.getLogger("devtone.connections")
@@ -66,6 +67,8 @@ def who(caller: object) -> dict[str, Any]:
     """The caller as a log line names it: `{"caller": "visitor"}` or agent and id."""
     if isinstance(caller, AgentIdentity):
         return {"caller": "agent", "agent_id": caller.id}
+    if isinstance(caller, TokenIdentity):
+        return {"caller": "token", "token_id": caller.id}
     # A visitor is known by a token only, which must never be written anywhere.
     return {"caller": "visitor" if caller is not None else "anonymous"}
 

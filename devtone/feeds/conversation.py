@@ -22,7 +22,7 @@ from flask import Flask
 
 from devtone import metrics
 from devtone.domain import announce, conversations
-from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import on_team_side
 from devtone.domain.models import AGENTS_ONLY_KINDS
 from devtone.domain.shapes import seen_by_visitor
 from devtone.feeds import catch_up_of, connection_log, typing_board_of
@@ -241,7 +241,7 @@ def _wait(
         # An agent's wait comes from the agents' reserve, a visitor's counts on the
         # conversation.
         with (
-            slots.acquire(conversation_id, reserved=isinstance(caller, AgentIdentity)),
+            slots.acquire(conversation_id, reserved=on_team_side(caller)),
             heads.watching(conversation_id, subscription, lambda: after),
         ):
             while (remaining := deadline - clock()) > 0:
@@ -326,11 +326,12 @@ def _answer(
 
 
 def _side(caller: conversations.Caller) -> str:
-    return "agent" if isinstance(caller, AgentIdentity) else "visitor"
+    # An API token reads as the team does: the agent side of the log.
+    return "agent" if on_team_side(caller) else "visitor"
 
 
 def _other_side(caller: conversations.Caller) -> str:
-    return "visitor" if isinstance(caller, AgentIdentity) else "agent"
+    return "visitor" if on_team_side(caller) else "agent"
 
 
 def _is_typing(item: Any) -> bool:

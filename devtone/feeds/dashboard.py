@@ -21,6 +21,7 @@ from flask import Flask
 
 from devtone import metrics
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.domain.snapshots import Snapshot, take_snapshot
 from devtone.feeds import connection_log
 from devtone.feeds.loop import frame, shared_frame
@@ -183,7 +184,7 @@ def wait_for_snapshot(
     broker: Broker,
     etag: str | None,
     wait: float,
-    caller: AgentIdentity | None = None,
+    caller: AgentIdentity | TokenIdentity | None = None,
 ) -> Snapshot:
     """Long-poll: the snapshot as soon as its etag differs from `etag`, or after `wait` s."""
     clock = snapshots.clock

@@ -8,6 +8,7 @@ from devtone.web import (
     api_attachments,
     api_conversations,
     api_realtime,
+    api_tokens,
     assets,
     auth,
     canned_replies,
@@ -29,6 +30,8 @@ from devtone.web import (
     search,
     security_headers,
     session_cookie,
+    token_access,
+    token_pages,
     visitor_email,
     webhooks,
     webhooks_page,
@@ -44,11 +47,13 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_conversations.bp)
     app.register_blueprint(api_attachments.bp)
     app.register_blueprint(api_realtime.bp)
+    app.register_blueprint(api_tokens.bp)
     app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
     app.register_blueprint(canned_replies.bp)
+    app.register_blueprint(token_pages.bp)
     app.register_blueprint(presence.bp)
     app.register_blueprint(labels.bp)
     app.register_blueprint(search.bp)
@@ -66,4 +71,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(webhooks_page.bp)
     security_headers.init_app(app)
     limits.init_app(app)
+    token_access.init_app(app)
     errors.register(app)

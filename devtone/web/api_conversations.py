@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from devtone.domain import conversations, identities, presence, ratings
-from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import on_team_side
 from devtone.errors import Invalid
 from devtone.feeds import conversation as conversation_feed
 from devtone.feeds import heads_of, loop, typing_board_of
@@ -19,7 +19,7 @@ from devtone.realtime.stream_slots import given_back_if_never_run
 from devtone.web import limits
 from devtone.web.i18n import choose_language, language_tag
 from devtone.web.request import WAIT_MAX, agent, caller, json_object, whole_number
-from devtone.web.sse_response import agent_still_active, event_stream, stream_settings
+from devtone.web.sse_response import event_stream, stream_settings, team_still_allowed
 
 bp = Blueprint("api_conversations", __name__, url_prefix="/api")
 
@@ -115,11 +115,11 @@ def conversation_events(conversation_id: int) -> Response:
         cursor = whole_number("after", request.args.get("after"), default=0)
     conversations.authorize(conversation_id, who)
     app = current_app._get_current_object()
-    # An agent's stream ends once they are deactivated; a visitor's token never expires
-    # while its conversation exists.
-    check = agent_still_active(app, who) if isinstance(who, AgentIdentity) else None
+    # An agent's stream ends once they are deactivated, a token's once it is revoked; a
+    # visitor's token never expires while its conversation exists.
+    check = team_still_allowed(app, who)
     reader = conversation_feed.ConversationReader(
-        app, heads_of(app), conversation_id, cursor, visitor_view=not isinstance(who, AgentIdentity)
+        app, heads_of(app), conversation_id, cursor, visitor_view=not on_team_side(who)
     )
     # Given back when the stream ends; an agent's comes from the agents' reserve.
     slot = stream_slots_of(app).acquire(conversation_id, reserved=check is not None)

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from devtone import errors
 from devtone.domain import agents, alerts, password_resets
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.feeds import dashboard as dashboard_feed
 from devtone.feeds import loop, snapshots_of
 from devtone.mail import Mailer, MailNotSent, mailer_of
@@ -19,8 +20,15 @@ from devtone.realtime.stream_slots import given_back_if_never_run
 from devtone.web import reset_links
 from devtone.web.errors import translated
 from devtone.web.forms import ActionForm, AgentForm
-from devtone.web.request import WAIT_MAX, agent, json_object, whole_number
-from devtone.web.sse_response import agent_still_active, event_stream, stream_settings
+from devtone.web.request import (
+    WAIT_MAX,
+    agent,
+    json_object,
+    require_scope,
+    team_member,
+    whole_number,
+)
+from devtone.web.sse_response import event_stream, stream_settings, team_still_allowed
 
 bp = Blueprint("dashboard", __name__)
 
@@ -176,7 +184,7 @@ def sign_out_everywhere() -> Response:
 @bp.get("/api/dashboard/snapshot")
 def snapshot() -> dict[str, Any]:
     """The list and statistics; with `etag` and `wait`, as soon as they differ from `etag`."""
-    me = agent()
+    me = team_member()
     wait = whole_number("wait", request.args.get("wait"), default=0, high=WAIT_MAX)
     etag = request.args.get("etag") or None
     with stream_slots_of(current_app).acquire_for_wait(None, wait, reserved=True):
@@ -189,12 +197,15 @@ def snapshot() -> dict[str, Any]:
 @bp.get("/api/dashboard/events")
 def events() -> Response:
     """The dashboard feed over SSE: hello, snapshot, then conversation upserts and stats."""
-    me = agent()
-    hello = {"agent": {"id": me.id, "name": me.name, "role": me.role}}
+    me = team_member()
+    if isinstance(me, TokenIdentity):
+        hello: dict[str, Any] = {"token": {"id": me.id, "name": me.name}}
+    else:
+        hello = {"agent": {"id": me.id, "name": me.name, "role": me.role}}
     app = current_app._get_current_object()
     snapshots = snapshots_of(app)
     reader = dashboard_feed.DashboardReader(snapshots, hello, app.config["SSE_HEARTBEAT"])
-    settings = stream_settings(app, agent_still_active(app, me), snapshots.clock)
+    settings = stream_settings(app, team_still_allowed(app, me), snapshots.clock)
     slot = stream_slots_of(app).acquire(None, reserved=True)  # agents' pool; given back at the end
     stream = loop.stream(reader, broker_of(app), settings, me, slot)
     return event_stream(given_back_if_never_run(slot, stream))
@@ -215,9 +226,9 @@ def change_alert_settings() -> dict[str, Any]:
 
 @bp.get("/api/agents")
 def list_agents() -> dict[str, Any]:
-    """Every agent, for an administrator's assign-to choice (addresses stay with admins)."""
-    if not agent().is_admin:
-        raise errors.Forbidden("Only an administrator can list agents.", code="admins_only")
+    """Every agent, for an administrator's assign-to choice (addresses stay with admins),
+    or an API token with the agents:manage scope."""
+    require_scope("agents:manage")
     return {"agents": agents.list_agents()}
 
 

@@ -6,6 +6,7 @@
 - sign-in attempts: per client address and e-mail, per address across e-mails, and per
   account across addresses as a growing delay (never a lockout) after repeated failures;
 - password resets: per client address (both forms), and reset e-mails per address asked for;
+- calls with an API token: per token (web/token_access.py counts each before its view);
 - open streams: slots of the realtime layer (realtime/stream_slots.py), not rates.
 
 Every refusal is a 429 in the JSON error shape with `Retry-After` (web/errors.py).
@@ -26,6 +27,7 @@ from limits import RateLimitItem, parse_many
 
 from devtone import errors
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.domain.conversations import Caller
 from devtone.domain.visitors import hash_token
 from devtone.extensions import limiter
@@ -156,19 +158,26 @@ def count_marks(conversation_id: int, sender: Caller) -> None:
     _count("marks", "MARK_RATE_LIMIT", conversation_id, sender, "too_many_marks", refusal)
 
 
+def count_token_call(token_id: int) -> None:
+    """Count one call made with an API token; TooManyRequests past DEVTONE_TOKEN_RATE_LIMIT.
+
+    Each token has its own allowance, whatever address it calls from."""
+    refusal = errors.N_("Too many calls with this API token; try again in {seconds} s.")
+    _hit("token-calls", "TOKEN_RATE_LIMIT", (str(token_id),), "too_many_token_calls", refusal)
+
+
 def _count(
     what: str, setting: str, conversation_id: int, sender: Caller, code: str, refusal: str
 ) -> None:
+    _hit(what, setting, (str(conversation_id), _sender_key(sender)), code, refusal)
+
+
+def _hit(what: str, setting: str, parts: tuple[str, ...], code: str, refusal: str) -> None:
     breaker: Breaker = current_app.extensions[BREAKER_KEY]
     if not breaker.allows():
         return  # the shared counter failed a moment ago: no post waits on it meanwhile
     strategy = limiter.limiter
-    key = (
-        current_app.config["RATELIMIT_KEY_PREFIX"],
-        what,
-        str(conversation_id),
-        _sender_key(sender),
-    )
+    key = (current_app.config["RATELIMIT_KEY_PREFIX"], what, *parts)
     for item in _items(current_app.config[setting]):
         try:
             if strategy.hit(item, *key):
@@ -191,6 +200,8 @@ def _count(
 def _sender_key(sender: Caller) -> str:
     if isinstance(sender, AgentIdentity):
         return f"agent:{sender.id}"
+    if isinstance(sender, TokenIdentity):
+        return f"token:{sender.id}"
     # A prefix of the token's hash: never the token itself, in Redis or anywhere.
     return "visitor:" + hash_token(sender.token)[:16]
 

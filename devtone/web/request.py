@@ -11,10 +11,12 @@ from werkzeug.routing import IntegerConverter
 
 from devtone import errors
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.domain.conversations import Caller
 from devtone.domain.fields import ID_MAX
 from devtone.domain.visitors import Visitor
 from devtone.extensions import csrf
+from devtone.web.token_access import calling_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The longest `wait` (seconds) a long-poll request may ask for.
@@ -48,8 +50,12 @@ class IdConverter(IntegerConverter):
 
 
 def caller(query_token: bool = False) -> Caller:
-    """The visitor named by the bearer token (or `?token=` on stream/long-poll GETs), else
-    the signed-in agent; an agent's unsafe request must carry the CSRF token."""
+    """The API token (checked by token_access.py), else the visitor named by the bearer
+    token (or `?token=` on stream/long-poll GETs), else the signed-in agent; an agent's
+    unsafe request must carry the CSRF token."""
+    token = calling_token()
+    if token is not None:
+        return token
     header = request.headers.get("Authorization", "")
     if header:
         return _visitor(header)
@@ -68,6 +74,31 @@ def agent() -> AgentIdentity:
     if not current_user.is_authenticated:
         raise errors.Unauthorized("Sign in as an agent first.", code="not_signed_in")
     return signed_in_agent()
+
+
+def team_member() -> AgentIdentity | TokenIdentity:
+    """The API token (its scope checked by token_access.py), else the signed-in agent, as
+    `agent()` finds them: for the team's reading endpoints (list, search)."""
+    token = calling_token()
+    return token if token is not None else agent()
+
+
+def require_scope(scope: str) -> AgentIdentity | TokenIdentity:
+    """The caller of an endpoint that signed-in administrators and API tokens with `scope`
+    may use (the agent list; a visitor's export or erasure): the token, if it has the
+    scope, else the signed-in admin; 403 otherwise.
+
+    The endpoint must also be in token_access.SCOPE_OF, which refuses every token before
+    the view runs on an endpoint it does not list.
+    """
+    token = calling_token()
+    if token is not None:
+        token.require(scope)
+        return token
+    who = agent()
+    if not who.is_admin:
+        raise errors.Forbidden("Only an administrator can do this.", code="admins_only")
+    return who
 
 
 def signed_in_agent() -> AgentIdentity:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from devtone.domain import search as searching
-from devtone.web.request import agent, whole_number
+from devtone.web.request import team_member, whole_number
 
 bp = Blueprint("search", __name__, url_prefix="/api")
 
@@ -15,7 +15,7 @@ bp = Blueprint("search", __name__, url_prefix="/api")
 @bp.get("/search")
 def search() -> tuple[dict[str, Any], int, dict[str, str]]:
     """One page of results, best first."""
-    agent()
+    team_member()
     args = request.args
     agent_id = args.get("agent_id")
     found = searching.search(

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 
 from flask import Flask, Response
 
-from devtone.domain import agents
+from devtone.domain import agents, api_tokens
 from devtone.domain.agents import AgentIdentity
+from devtone.domain.api_tokens import TokenIdentity
 from devtone.feeds.loop import StreamSettings
 
 SSE_HEADERS = {
@@ -52,3 +53,23 @@ def agent_still_active(app: Flask, agent: AgentIdentity) -> Callable[[], bool]:
             return agents.load_agent(agent.get_id()) is not None
 
     return still_active
+
+
+def token_still_valid(app: Flask, token: TokenIdentity) -> Callable[[], bool]:
+    """A check a token's stream makes at each heartbeat: a revoked token's ends."""
+
+    def still_valid() -> bool:
+        with app.app_context():
+            return api_tokens.still_valid(token.id)
+
+    return still_valid
+
+
+def team_still_allowed(app: Flask, who: object) -> Callable[[], bool] | None:
+    """The heartbeat check of a team member's stream (an agent's or a token's); None for
+    a visitor, whose token lasts as long as the conversation."""
+    if isinstance(who, AgentIdentity):
+        return agent_still_active(app, who)
+    if isinstance(who, TokenIdentity):
+        return token_still_valid(app, who)
+    return None

@@ -70,3 +70,10 @@ test("the list flags a conversation whose last reply the visitor has not seen", 
   assert.equal(replyUnseen({ last_message: question, marks: { visitor: { seen: 0 } } }), false);
   assert.equal(replyUnseen({ last_message: null }), false);
 });
+
+test("a bot's reply is named in the preview and flagged until the visitor sees it", () => {
+  const reply = { seq: 3, kind: "text", sender: "bot", author: { name: "Helpdesk bot" }, body: "Shipped" };
+  assert.equal(previewOf({ last_message: reply }), "Helpdesk bot: Shipped");
+  assert.equal(replyUnseen({ last_message: reply, marks: { visitor: { seen: 2 } } }), true);
+  assert.equal(replyUnseen({ last_message: reply, marks: { visitor: { seen: 3 } } }), false);
+});

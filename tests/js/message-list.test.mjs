@@ -530,3 +530,16 @@ test("clearing the list for another conversation gives back its files' blob: URL
   messages.clear();
   assert.equal(released, 1);
 });
+
+test("a bot's message shows its name and a Bot tag, on the team's side of either page", () => {
+  assert.deepEqual(messageClasses({ kind: "text", sender: "bot" }), ["message", "message--bot"]);
+  for (const self of ["visitor", "agent"]) {
+    const ul = new FakeElement("ul");
+    const messages = new MessageList(ul, { document: fakeDocument, formatTime: () => "", self });
+    messages.upsert(text(1, { sender: "bot", author: { name: "<i>Helpdesk bot</i>" } }));
+    const li = entries(ul)[0];
+    assert.equal(li.className, "message message--bot");
+    assert.equal(li.find("message__author").textContent, "<i>Helpdesk bot</i>");
+    assert.equal(li.find("message__bot-tag").textContent, "Bot");
+  }
+});

@@ -27,3 +27,9 @@ test("a page that loads the conversation anew counts what the server's mark leav
   unseen.reset();
   assert.equal(unseen.seen, 0);
 });
+
+test("a bot's replies count as the team's for the visitor's badge", () => {
+  const unseen = new UnseenMessages();
+  assert.equal(unseen.add({ seq: 1, sender: "bot", kind: "text", body: "Hi" }), true);
+  assert.equal(unseen.count, 1);
+});

@@ -1,5 +1,6 @@
 """schemathesis against a live server: every operation of the served OpenAPI document, once
-as a visitor and once as a signed-in agent, must answer as documented and never 5xx."""
+as a visitor, once as a signed-in agent and once as an API token holder of each scope (the
+operations that list the apiToken scheme), must answer as documented and never 5xx."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devtone.config import REQUEST_FIELD_SIZE_LIMIT, REQUEST_FIELDS_LIMIT, REQUEST_LINE_LIMIT
+from devtone.domain import api_tokens
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.live
@@ -73,16 +75,28 @@ def server(live_server) -> LiveServer:
     return live_server()
 
 
-@pytest.fixture(params=["visitor", "agent"])
-def caller(request: pytest.FixtureRequest, server: LiveServer, make_agent) -> Caller:
-    """A visitor with the token of a conversation started through the API, or an
-    administrator signed in through the sign-in form (cookie + CSRF header)."""
+#: An integration holding an API token of one scope (docs/api.md).
+TOKEN_CALLERS = ["token:conversations:read", "token:messages:write", "token:agents:manage"]
+
+
+@pytest.fixture(params=["visitor", "agent", *TOKEN_CALLERS])
+def caller(request: pytest.FixtureRequest, app, server: LiveServer, make_agent) -> Caller:
+    """A visitor with the token of a conversation started through the API, an
+    administrator signed in through the sign-in form (cookie + CSRF header), or an API
+    token holder of one scope."""
     started = requests.post(f"{server.url}/api/conversations", json={"name": "Fuzz"}, timeout=5)
     assert started.status_code == 201, started.text
     conversation_id = started.json()["conversation"]["id"]
     if request.param == "visitor":
         token = started.json()["token"]
         return Caller("visitor", conversation_id, headers={"Authorization": f"Bearer {token}"})
+    if request.param in TOKEN_CALLERS:
+        scope = request.param.removeprefix("token:")
+        boss = make_agent("Token Admin", role="admin")
+        make_agent("Maria")
+        with app.app_context():
+            _, token = api_tokens.create_token(boss.identity, f"Fuzz {scope}", [scope])
+        return Caller("token", conversation_id, headers={"Authorization": f"Bearer {token}"})
     # An administrator reaches every branch an agent does, plus /api/agents and assigning
     # to someone else; a colleague gives agent_id something real to point at.
     admin = make_agent("Ada Admin", role="admin")
@@ -120,6 +134,8 @@ schema = schemathesis.pytest.from_fixture("contract")
 def test_every_operation_answers_as_documented_and_never_5xx(
     case: schemathesis.Case, server: LiveServer, caller: Caller
 ) -> None:
+    if caller.role == "token" and not opens_to_tokens(case):
+        return  # refused before any view (403 token_not_allowed): tests/web/test_api_tokens.py
     aim_at_own_conversation(case, caller)
     bound_waits(case)
     answer = case.call(base_url=server.url, headers=caller.headers, cookies=caller.cookies)
@@ -131,6 +147,12 @@ def test_every_operation_answers_as_documented_and_never_5xx(
         headers=caller.headers,
         transport_kwargs={"base_url": server.url, "headers": dict(caller.headers)},
     )
+
+
+def opens_to_tokens(case: schemathesis.Case) -> bool:
+    """Whether the operation lists the apiToken security scheme (some scope opens it)."""
+    security = case.operation.definition.raw.get("security") or []
+    return any("apiToken" in requirement for requirement in security)
 
 
 def head_over_limits(request: requests.PreparedRequest) -> bool:

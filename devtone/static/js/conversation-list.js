@@ -40,18 +40,21 @@ export function shortTime(iso, now = new Date(), locale = language()) {
     : date.toLocaleDateString(locale, { day: "numeric", month: "short" });
 }
 
+/** Who answers for the team: agents, and bots (API tokens) posting under their own name. */
+const TEAM_SENDERS = new Set(["agent", "bot"]);
+
 /** The preview line of a conversation's last message ("Ada: On my way" for an agent's). */
 export function previewOf(conversation) {
   const last = conversation?.last_message;
   if (!last) return _("No messages yet");
   const body = truncate(last.body ?? "");
-  return last.sender === "agent" && last.kind !== "status" && last.author?.name ? `${last.author.name}: ${body}` : body;
+  return TEAM_SENDERS.has(last.sender) && last.kind !== "status" && last.author?.name ? `${last.author.name}: ${body}` : body;
 }
 
 /** Whether the conversation's last message is an agent's reply the visitor has not seen. */
 export function replyUnseen(conversation) {
   const last = conversation?.last_message;
-  if (last?.sender !== "agent" || last.kind !== "text" || !Number.isInteger(last.seq)) return false;
+  if (!TEAM_SENDERS.has(last?.sender) || last.kind !== "text" || !Number.isInteger(last.seq)) return false;
   const seen = conversation.marks?.visitor?.seen;
   return last.seq > (Number.isInteger(seen) ? seen : 0);
 }

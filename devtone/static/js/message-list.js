@@ -24,7 +24,8 @@ import { dayLabel, dayNumber, fullLabel, timeLabel } from "./message-times.js";
 import { ScrollFollower } from "./scroll-follower.js";
 import { _ } from "./texts.js";
 
-const SENDERS = new Set(["visitor", "agent", "system"]);
+// "bot": an API token's messages (its name as author): the team's side, like an agent's.
+const SENDERS = new Set(["visitor", "agent", "bot", "system"]);
 
 const STATUS_TEXT = Object.freeze({
   waiting: _("Waiting for an agent"),
@@ -50,6 +51,7 @@ const TEXTS = Object.freeze({
   visitor: _("Visitor"),
   seen: _("Seen"),
   note: _("Private note"),
+  bot: _("Bot"),
 });
 
 /** Entries shown as a line of the log, not a bubble: status and label changes. */
@@ -334,7 +336,9 @@ export class MessageList {
       const name = message.author?.name || this.#defaultAuthor(message.sender);
       const avatar = this.#element("span", "message__avatar", initials(name));
       avatar.setAttribute("aria-hidden", "true");
-      li.append(avatar, this.#element("span", "message__author", name), this.#body(message));
+      li.append(avatar, this.#element("span", "message__author", name));
+      if (message.sender === "bot") li.append(this.#element("span", "message__bot-tag", TEXTS.bot));
+      li.append(this.#body(message));
     }
     const time = this.#element("time", "message__time", this.#formatTime(message.created_at));
     if (message.created_at) {
@@ -433,6 +437,7 @@ export class MessageList {
   }
 
   #defaultAuthor(sender) {
+    if (sender === "bot") return TEXTS.bot;
     return sender === "agent" ? TEXTS.agent : sender === "visitor" ? TEXTS.visitor : "";
   }
 }

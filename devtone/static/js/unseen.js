@@ -10,9 +10,9 @@
  * Pure: no DOM, no network.
  */
 
-/** An agent's text entry: what the badge counts and what the host page hears about. */
+/** An agent's (or a bot's) text entry: what the badge counts and what the host page hears about. */
 export function isAgentText(message) {
-  return message?.sender === "agent" && message?.kind === "text";
+  return (message?.sender === "agent" || message?.sender === "bot") && message?.kind === "text";
 }
 
 export class UnseenMessages {
