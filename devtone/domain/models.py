@@ -214,6 +214,9 @@ class Conversation(db.Model):
     rating_score: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its visitor's data was erased (erasure.py): an anonymous shell since, which no
+    # visitor token, link or e-mailed reply opens, and which retention passes over.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 

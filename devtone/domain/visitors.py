@@ -12,6 +12,9 @@ from devtone.errors import NotFound, Unauthorized
 
 # 32 random bytes, URL-safe base64 without padding: what `secrets.token_urlsafe(32)` makes.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+#: The token hash of a conversation whose visitor's data was erased (erasure.py): no
+#: sha256 hex digest equals it, so no token opens it, and no visitor-side caller at all.
+ERASED_TOKEN_HASH = "erased"  # noqa: S105 - a marker, not a credential
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,10 @@ def may_access(visitor: Visitor, token_hash: str) -> bool:
 def check_access(caller: object, token_hash: str, link_token_hash: str | None = None) -> None:
     """Raise NotFound unless `caller` may read the conversation whose token hash is
     `token_hash`: every agent may, a visitor with that conversation's token, or with the
-    one its e-mailed link last gave a browser (`link_token_hash`)."""
+    one its e-mailed link last gave a browser (`link_token_hash`). An erased
+    conversation has no visitor any more: not one by token, link or e-mailed reply."""
+    if token_hash == ERASED_TOKEN_HASH and isinstance(caller, Visitor | MailedVisitor):
+        raise NotFound("No such conversation.")
     if (
         isinstance(caller, Visitor)
         and not may_access(caller, token_hash)
