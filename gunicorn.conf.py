@@ -58,8 +58,8 @@ logger_class = "devtone.access_log.RedactingLogger"
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
-    """Freeze the start-up heap for the collector; start the visitors' mail sender; end
-    streams at once on SIGTERM."""
+    """Freeze the start-up heap for the collector; start the visitors' mail sender and the
+    retention rule; end streams at once on SIGTERM."""
     import gc
 
     # The benchmark's profile showed full collections stopping the worker for 100+ ms
@@ -76,6 +76,11 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
     # error page), nor another app run with this file (the benchmark's Flask-SSE).
     is_devtone = mail.EXTENSION_KEY in getattr(worker.wsgi, "extensions", {})
     sender = mail_out.start(worker.wsgi) if is_devtone else None
+    # The retention rule likewise (DEVTONE_RETENTION_DAYS): one run a day, by whichever
+    # worker takes its lease (devtone/retention.py).
+    from devtone import retention
+
+    keeper = retention.start(worker.wsgi) if is_devtone else None
 
     exit_handler = worker.handle_exit
 
@@ -85,6 +90,8 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
 
         if sender is not None:
             gevent.spawn(sender.stop)  # gives its lease up after its current turn
+        if keeper is not None:
+            gevent.spawn(keeper.stop)
 
         from devtone.feeds import end_streams
 

@@ -12,7 +12,7 @@ from flask import Flask
 from gevent import Timeout
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from devtone import cli, config, mail_out
+from devtone import cli, config, mail_out, retention
 from devtone.access_log import RedactingFilter
 
 
@@ -130,6 +130,9 @@ def serve(app: Flask) -> None:
         )
     # E-mail to visitors is sent from here too (one process at a time holds it).
     sender = mail_out.start(app)
+    # And the retention rule, when DEVTONE_RETENTION_DAYS asks for it (once a day, one
+    # process at a time).
+    keeper = retention.start(app)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -137,3 +140,5 @@ def serve(app: Flask) -> None:
     finally:
         if sender is not None:
             sender.stop()
+        if keeper is not None:
+            keeper.stop()
