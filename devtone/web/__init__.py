@@ -8,6 +8,7 @@ from devtone.web import (
     api_attachments,
     api_conversations,
     api_realtime,
+    api_visitors,
     assets,
     auth,
     canned_replies,
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_conversations.bp)
     app.register_blueprint(api_attachments.bp)
     app.register_blueprint(api_realtime.bp)
+    app.register_blueprint(api_visitors.bp)
     app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
