@@ -132,9 +132,7 @@ def test_a_file_the_store_lost_is_exported_as_missing(app, agent):
 
 
 @pytest.mark.parametrize("email", [None, "", "   ", "not an address", 42, "a@b@c"])
-def test_an_export_or_erasure_without_a_valid_address_is_refused_and_audits_nothing(
-    app, email
-):
+def test_an_export_or_erasure_without_a_valid_address_is_refused_and_audits_nothing(app, email):
     with app.app_context():
         with pytest.raises(Invalid) as refused:
             visitor_export.export_visitor(email, ADMIN)
