@@ -30,6 +30,7 @@ from devtone.web import (
     search,
     security_headers,
     session_cookie,
+    visitor_data,
     visitor_email,
     widget,
 )
@@ -48,6 +49,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
+    app.register_blueprint(visitor_data.bp)
     app.register_blueprint(canned_replies.bp)
     app.register_blueprint(presence.bp)
     app.register_blueprint(labels.bp)
