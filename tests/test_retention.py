@@ -3,6 +3,7 @@ day through its lease) erases closed conversations older than that; unset, nothi
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -74,3 +75,23 @@ def test_a_retention_that_is_not_a_whole_number_of_days_is_refused_naming_the_ke
 
 def test_the_retention_is_read_in_days(tmp_path):
     assert config.load({"DEVTONE_RETENTION_DAYS": "365"}, str(tmp_path))["RETENTION_DAYS"] == 365
+
+
+def test_every_server_runs_it_and_two_workers_run_it_once(app, agent, clock, live_server):
+    clock.now = utcnow() - timedelta(days=31)
+    old = full_history(app, agent)
+    live_server(
+        DEVTONE_RETENTION_DAYS="30",
+        DEVTONE_WORKERS="2",
+        DEVTONE_UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"],
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and stored_files(app):
+        time.sleep(0.2)
+    time.sleep(1)  # the second worker's look, which must find the day's run done
+    with app.app_context():
+        name = db.session.get(Conversation, old.id).visitor_name
+        db.session.remove()
+        entries = audit.recent()
+    assert name == erasure.ERASED_NAME and stored_files(app) == []
+    assert [e["action"] for e in entries] == ["retention.erase"]
