@@ -58,8 +58,8 @@ logger_class = "devtone.access_log.RedactingLogger"
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
-    """Freeze the start-up heap for the collector; start the visitors' mail sender and
-    the webhook sender; end streams at once on SIGTERM."""
+    """Freeze the start-up heap for the collector; start the visitors' mail sender, the
+    webhook sender and the retention rule; end streams at once on SIGTERM."""
     import gc
 
     # The benchmark's profile showed full collections stopping the worker for 100+ ms
@@ -78,6 +78,11 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
     sender = mail_out.start(worker.wsgi) if is_devtone else None
     # Webhooks likewise (idle while no endpoint is enabled).
     webhooks = webhooks_out.start(worker.wsgi) if is_devtone else None
+    # The retention rule likewise (DEVTONE_RETENTION_DAYS): one run a day, by whichever
+    # worker takes its lease (devtone/retention.py).
+    from devtone import retention
+
+    keeper = retention.start(worker.wsgi) if is_devtone else None
 
     exit_handler = worker.handle_exit
 
@@ -89,6 +94,8 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
             gevent.spawn(sender.stop)  # gives its lease up after its current turn
         if webhooks is not None:
             gevent.spawn(webhooks.stop)
+        if keeper is not None:
+            gevent.spawn(keeper.stop)
 
         from devtone.feeds import end_streams
 

@@ -1,7 +1,7 @@
 """Access logs without tokens: EventSource and long-poll URLs carry a visitor's `?token=`,
 a password reset link (/dashboard/reset/<token>) one of its own, and an e-mailed link to a
 conversation its `#reopen=` (which browsers never send; redacted should a mail program or
-a copy turn it into a query).
+a copy turn it into a query). A visitor data export's `?email=` is redacted too.
 
 `RedactingLogger` is gunicorn's logger class (gunicorn.conf.py), `RedactingFilter` guards
 the `make run` server's access logger; both rewrite what `redact` finds.
@@ -20,7 +20,9 @@ REDACTED = "<redacted>"
 
 # A query parameter, wherever it sits: a request line, a query string, a Referer.
 _PARAMETER = re.compile(r"(?P<start>^|[?&;#])(?P<name>[^=&;?\s\"]*)=(?P<value>[^&;\s\"]*)")
-_SECRET_PARAMETERS = frozenset({"token", "reopen"})
+# An export's `?email=` (or `?identity=`) names the visitor whose data it is: personal
+# data, which an access log must not keep (least of all after the visitor is erased).
+_SECRET_PARAMETERS = frozenset({"token", "reopen", "email", "identity"})
 # A password reset link's token, in a request line, a path or a Referer.
 _RESET_LINK = re.compile(r"(?P<path>/dashboard/reset/)[^/?#\s\"]+")
 # An Authorization header's credentials, should a log format include the header.

@@ -50,6 +50,7 @@ def ensure_demo_agent(app: Flask) -> str | None:
 def register(app: Flask) -> None:
     """Add devtone's commands to `app.cli`."""
     _register_mail(app)
+    _register_visitor_data(app)
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
@@ -150,3 +151,54 @@ def _register_mail(app: Flask) -> None:
             pass
         finally:
             controller.stop()
+
+
+def _register_visitor_data(app: Flask) -> None:
+    """A visitor's data on request (docs/privacy.md): export it, erase it."""
+
+    @app.cli.command("visitor-export")
+    @click.option("--email", required=True, help="The address the visitor gave.")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        help="The JSON file to write (default: standard output).",
+    )
+    def visitor_export_command(email: str, output: str | None) -> None:
+        """Export everything devtone holds about a visitor as one JSON document."""
+        from devtone.domain import audit, visitor_export
+        from devtone.file_store import files_of
+
+        try:
+            found = visitor_export.export_visitor(email, audit.CLI)
+        except errors.DevtoneError as error:
+            raise click.ClickException(error.message) from None
+        store = files_of(current_app)
+        if output is None:
+            for chunk in found.chunks(store):
+                click.echo(chunk, nl=False)  # in the terminal's encoding, whatever it is
+            return
+        with open(output, "w", encoding="utf-8") as out:
+            found.write_to(out, store)
+        click.echo(f"{len(found.conversation_ids)} conversation(s) exported to {output}", err=True)
+
+    @app.cli.command("visitor-erase")
+    @click.option("--email", required=True, help="The address the visitor gave.")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def visitor_erase_command(email: str, yes: bool) -> None:
+        """Erase a visitor's messages, files, e-mails, name and address for good; their
+        conversations stay as anonymous shells for the statistics."""
+        from devtone.domain import audit, erasure
+        from devtone.file_store import files_of
+
+        if not yes:
+            click.confirm(
+                f"Erase every conversation of {email} for good? This cannot be undone.",
+                abort=True,
+            )
+        try:
+            erased = erasure.erase_visitor(email, audit.CLI, files_of(current_app))
+        except errors.DevtoneError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(
+            f"{erased['conversations']} conversation(s) and {erased['files']} file(s) erased."
+        )

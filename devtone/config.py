@@ -333,6 +333,9 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     # "portuguese" stems Brazilian Portuguese and still matches English words as written.
     # The index is built with the value at `flask db upgrade`; change both together.
     "DEVTONE_SEARCH_LANGUAGE": ("SEARCH_LANGUAGE", _search_language, "portuguese"),
+    # Retention (devtone/retention.py): the visitor data of conversations closed more than
+    # this many days ago is erased, once a day (docs/privacy.md). Unset: kept for ever.
+    "DEVTONE_RETENTION_DAYS": ("RETENTION_DAYS", _positive_int, None),
     "DEVTONE_HOST": ("HOST", lambda k, v: v, "127.0.0.1"),
     "DEVTONE_PORT": ("PORT", _int, "5000"),
 }

@@ -12,7 +12,7 @@ from flask import Flask
 from gevent import Timeout
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from devtone import cli, config, mail_out, webhooks_out
+from devtone import cli, config, mail_out, retention, webhooks_out
 from devtone.access_log import RedactingFilter
 
 
@@ -132,6 +132,9 @@ def serve(app: Flask) -> None:
     sender = mail_out.start(app)
     # And webhooks (idle while no endpoint is enabled; one process at a time sends).
     webhooks = webhooks_out.start(app)
+    # And the retention rule, when DEVTONE_RETENTION_DAYS asks for it (once a day, one
+    # process at a time).
+    keeper = retention.start(app)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -140,3 +143,5 @@ def serve(app: Flask) -> None:
         webhooks.stop()
         if sender is not None:
             sender.stop()
+        if keeper is not None:
+            keeper.stop()

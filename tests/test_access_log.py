@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 
-from devtone.access_log import RedactingFilter, RedactingLogger, redact
+from devtone.access_log import REDACTED, RedactingFilter, RedactingLogger, redact
 
 TOKEN = "Zk3v9Qw2_xY8-abcdefghijklmnopqrstuvwxyz0123"
 
@@ -82,3 +82,8 @@ def test_the_make_run_access_logger_redacts_its_lines(caplog):
         logger.info('127.0.0.1 - - [x] "GET /api/conversations/1/events?token=%s HTTP/1.1"', TOKEN)
     assert TOKEN not in caplog.text
     assert "token=<redacted>" in caplog.text
+
+
+def test_the_visitor_an_export_names_is_redacted():
+    line = "GET /api/visitors/export?email=zoe%40example.com HTTP/1.1"
+    assert redact(line) == f"GET /api/visitors/export?email={REDACTED} HTTP/1.1"

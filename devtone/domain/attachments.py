@@ -20,7 +20,7 @@ from devtone import metrics
 from devtone.domain import attachment_content, conversations, fields, log_writer, visitors
 from devtone.domain.agents import AgentIdentity
 from devtone.domain.log_writer import Written
-from devtone.domain.models import Attachment, Conversation, Message, utcnow
+from devtone.domain.models import Attachment, Conversation, Message, isoformat, utcnow
 from devtone.domain.shapes import message_json
 from devtone.errors import NotFound
 from devtone.extensions import db
@@ -113,6 +113,40 @@ def open_file(
     except FileNotFoundError:
         raise NotFound("No such file.") from None
     return {"name": row.name, "size": row.size, "content_type": row.content_type}, file
+
+
+def stored_files(conversation_id: int) -> list[dict[str, Any]]:
+    """The conversation's files `{id, name, size, content_type, created_at}`, oldest first,
+    for devtone itself (an export): no caller to check."""
+    try:
+        rows = db.session.execute(
+            select(
+                Attachment.id,
+                Attachment.name,
+                Attachment.size,
+                Attachment.content_type,
+                Attachment.created_at,
+            )
+            .where(Attachment.conversation_id == conversation_id)
+            .order_by(Attachment.created_at, Attachment.id)
+        ).all()
+    finally:
+        db.session.close()
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "size": row.size,
+            "content_type": row.content_type,
+            "created_at": isoformat(row.created_at),
+        }
+        for row in rows
+    ]
+
+
+def open_stored(conversation_id: int, attachment_id: str, store: FileStore) -> BinaryIO:
+    """The bytes of one of `stored_files` (FileNotFoundError if the store lost them)."""
+    return store.open(_key(conversation_id, attachment_id))
 
 
 def erase_files(conversation_id: int, store: FileStore) -> int:

@@ -60,13 +60,14 @@ def _conversation_of(purpose: str, token: object, max_age: int | None) -> int:
 
 def reopen(token: object) -> tuple[dict[str, Any], str]:
     """Trade an e-mailed link's token for the conversation and a visitor token that opens
-    it; Unauthorized for a wrong or expired link, NotFound for a conversation gone."""
+    it; Unauthorized for a wrong or expired link, NotFound for a conversation gone (or
+    erased: its links open nothing)."""
     conversation_id = _conversation_of("reopen", token, LINK_DAYS * 24 * 3600)
     visitor_token, token_hash = visitors.issue_token()
     try:
         changed = db.session.execute(
             update(Conversation)
-            .where(Conversation.id == conversation_id)
+            .where(Conversation.id == conversation_id, Conversation.erased_at.is_(None))
             .values(link_token_hash=token_hash)
         ).rowcount
         if not changed:

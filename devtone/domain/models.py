@@ -222,6 +222,9 @@ class Conversation(db.Model):
     # (domain/identities.py): their conversations on every device and browser share it.
     # Never set from an unsigned or wrongly signed id.
     visitor_identity: Mapped[str | None] = mapped_column(String(255), index=True)
+    # When its visitor's data was erased (erasure.py): an anonymous shell since, which no
+    # visitor token, link or e-mailed reply opens, and which retention passes over.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agent: Mapped[Agent | None] = relationship(lazy="joined")
 

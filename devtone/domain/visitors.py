@@ -17,6 +17,9 @@ from devtone.extensions import db
 
 # 32 random bytes, URL-safe base64 without padding: what `secrets.token_urlsafe(32)` makes.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+#: The token hash of a conversation whose visitor's data was erased (erasure.py): no
+#: sha256 hex digest equals it, so no token opens it, and no visitor-side caller at all.
+ERASED_TOKEN_HASH = "erased"  # noqa: S105 - a marker, not a credential
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,10 @@ def check_access(
     `token_hash`: every agent may, a visitor with that conversation's token, with the
     one its e-mailed link last gave a browser (`link_token_hash`), or with a token a
     verified visitor got on another browser (visitor_tokens, read on `database`, the
-    session by default, only when the row's own hashes do not match)."""
+    session by default, only when the row's own hashes do not match). An erased
+    conversation has no visitor any more: not one by token, link or e-mailed reply."""
+    if token_hash == ERASED_TOKEN_HASH and isinstance(caller, Visitor | MailedVisitor):
+        raise NotFound("No such conversation.")
     if not isinstance(caller, Visitor):
         return
     if may_access(caller, token_hash) or (link_token_hash and may_access(caller, link_token_hash)):

@@ -9,6 +9,7 @@ from devtone.web import (
     api_conversations,
     api_realtime,
     api_tokens,
+    api_visitors,
     assets,
     auth,
     canned_replies,
@@ -32,6 +33,7 @@ from devtone.web import (
     session_cookie,
     token_access,
     token_pages,
+    visitor_data,
     visitor_email,
     webhooks,
     webhooks_page,
@@ -48,10 +50,12 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_attachments.bp)
     app.register_blueprint(api_realtime.bp)
     app.register_blueprint(api_tokens.bp)
+    app.register_blueprint(api_visitors.bp)
     app.register_blueprint(contract.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(office_hours.bp)
+    app.register_blueprint(visitor_data.bp)
     app.register_blueprint(canned_replies.bp)
     app.register_blueprint(token_pages.bp)
     app.register_blueprint(presence.bp)

@@ -135,6 +135,7 @@ def test_the_agents_pages(app, live_server, axe_page, admin, start_visitor, them
         "/dashboard/canned-replies",
         "/dashboard/monitor",
         "/dashboard/office-hours",
+        "/dashboard/visitor-data",
     ):
         page.goto(f"{server.url}{path}")
         assert_accessible(page, path)
