@@ -157,19 +157,20 @@ def _register_visitor_data(app: Flask) -> None:
     """A visitor's data on request (docs/privacy.md): export it, erase it."""
 
     @app.cli.command("visitor-export")
-    @click.option("--email", required=True, help="The address the visitor gave.")
+    @click.option("--email", help="The address the visitor gave.")
+    @click.option("--identity", help="The id the site signed for the visitor (identify()).")
     @click.option(
         "--output",
         type=click.Path(dir_okay=False, writable=True),
         help="The JSON file to write (default: standard output).",
     )
-    def visitor_export_command(email: str, output: str | None) -> None:
+    def visitor_export_command(email: str | None, identity: str | None, output: str | None) -> None:
         """Export everything devtone holds about a visitor as one JSON document."""
         from devtone.domain import audit, visitor_export
         from devtone.file_store import files_of
 
         try:
-            found = visitor_export.export_visitor(email, audit.CLI)
+            found = visitor_export.export_visitor(email, audit.CLI, identity)
         except errors.DevtoneError as error:
             raise click.ClickException(error.message) from None
         store = files_of(current_app)
@@ -182,9 +183,10 @@ def _register_visitor_data(app: Flask) -> None:
         click.echo(f"{len(found.conversation_ids)} conversation(s) exported to {output}", err=True)
 
     @app.cli.command("visitor-erase")
-    @click.option("--email", required=True, help="The address the visitor gave.")
+    @click.option("--email", help="The address the visitor gave.")
+    @click.option("--identity", help="The id the site signed for the visitor (identify()).")
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    def visitor_erase_command(email: str, yes: bool) -> None:
+    def visitor_erase_command(email: str | None, identity: str | None, yes: bool) -> None:
         """Erase a visitor's messages, files, e-mails, name and address for good; their
         conversations stay as anonymous shells for the statistics."""
         from devtone.domain import audit, erasure
@@ -192,11 +194,11 @@ def _register_visitor_data(app: Flask) -> None:
 
         if not yes:
             click.confirm(
-                f"Erase every conversation of {email} for good? This cannot be undone.",
+                f"Erase every conversation of {email or identity} for good? This cannot be undone.",
                 abort=True,
             )
         try:
-            erased = erasure.erase_visitor(email, audit.CLI, files_of(current_app))
+            erased = erasure.erase_visitor(email, audit.CLI, files_of(current_app), identity)
         except errors.DevtoneError as error:
             raise click.ClickException(error.message) from None
         click.echo(

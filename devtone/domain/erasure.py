@@ -6,7 +6,8 @@ rating's score are kept. Gone are what the visitor wrote or was written (every t
 note body, both sides: a reply quotes the visitor), their files (store and rows), the
 files' descriptions on the entries, their name (now ERASED_NAME, on the conversation and
 on their entries), their address, their language, the e-mails to them, the rating's
-comment and the notes' mentions. Their tokens and links open nothing any more
+comment, the notes' mentions, the site's id of the visitor and the webhook events about
+it. Their tokens (every browser's) and links open nothing any more
 (visitors.ERASED_TOKEN_HASH), nor does a reply by e-mail. The search index follows the
 bodies (triggers on SQLite, a generated column on PostgreSQL: search_index.py).
 """
@@ -19,7 +20,15 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from devtone.domain import announce, attachments, audit, conversations, visitor_data, visitors
-from devtone.domain.models import Conversation, Message, OutgoingMail, Rating, utcnow
+from devtone.domain.models import (
+    Conversation,
+    Message,
+    OutgoingMail,
+    Rating,
+    VisitorToken,
+    WebhookEvent,
+    utcnow,
+)
 from devtone.extensions import db
 from devtone.file_store import FileStore
 
@@ -31,11 +40,14 @@ WRITTEN_KINDS = ("text", "note")
 RETENTION_BATCH = 1000
 
 
-def erase_visitor(email: object, actor: audit.Actor, store: FileStore) -> dict[str, Any]:
-    """Erase every conversation of the visitor with this address; return how many and the
-    files deleted (Invalid naming `email` for an address that is none). Audited as done by
-    `actor`, also when nothing matched; asking again finds nothing left to erase."""
-    who = visitor_data.subject(email)
+def erase_visitor(
+    email: object, actor: audit.Actor, store: FileStore, identity: object = None
+) -> dict[str, Any]:
+    """Erase every conversation of the visitor named by `email` or `identity`; return how
+    many and the files deleted (Invalid when neither names one: visitor_data.subject).
+    Audited as done by `actor`, also when nothing matched; asking again finds nothing
+    left to erase."""
+    who = visitor_data.subject(email, identity)
     erased, files = [], 0
     for conversation_id in visitor_data.conversation_ids(who):
         deleted = erase_conversation(conversation_id, store)
@@ -98,6 +110,7 @@ def erase_conversation(
                 erased_at=now,
                 visitor_name=ERASED_NAME,
                 visitor_email=None,
+                visitor_identity=None,
                 visitor_token_hash=visitors.ERASED_TOKEN_HASH,
                 link_token_hash=None,
                 visitor_language=None,
@@ -127,6 +140,15 @@ def erase_conversation(
         )
         db.session.execute(
             delete(OutgoingMail).where(OutgoingMail.conversation_id == conversation_id)
+        )
+        # The tokens further browsers of a signed visitor held open nothing now either.
+        db.session.execute(
+            delete(VisitorToken).where(VisitorToken.conversation_id == conversation_id)
+        )
+        # Webhook events carry copies of the visitor's name, address and words: an event
+        # not delivered yet is not delivered at all (its deliveries go with it).
+        db.session.execute(
+            delete(WebhookEvent).where(WebhookEvent.conversation_id == conversation_id)
         )
     except BaseException:
         db.session.rollback()

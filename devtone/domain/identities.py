@@ -65,6 +65,25 @@ def sign(secret: str, visitor_id: str) -> str:
     return hmac.new(secret.encode(), visitor_id.encode(), hashlib.sha256).hexdigest()
 
 
+def clean_id(visitor_id: object, field: str = "identity.id") -> str:
+    """A site's visitor id as given, or Invalid naming `field`: text, not blank, at most
+    ID_MAX characters, no control characters. Never trimmed: the hash signs it as it is."""
+    if not isinstance(visitor_id, str) or fields.is_blank(visitor_id):
+        raise Invalid("The identity's id must be text.", field=field, code="required")
+    if len(visitor_id) > ID_MAX:
+        raise Invalid(
+            "The identity's id is longer than {count} characters.",
+            field=field,
+            code="too_long",
+            count=ID_MAX,
+        )
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in visitor_id):
+        raise Invalid(
+            "The identity's id contains control characters.", field=field, code="invalid_text"
+        )
+    return visitor_id
+
+
 def check_claim(identity: object, secret: str | None) -> Claim | None:
     """Read and verify `identity` (`{"id", "hash"}`, or None: no claim).
 
@@ -79,24 +98,7 @@ def check_claim(identity: object, secret: str | None) -> Claim | None:
             field="identity",
             code="invalid_identity",
         )
-    visitor_id, given = identity.get("id"), identity.get("hash")
-    # The id is taken exactly as the site signed it: trimming it would change what the
-    # hash is checked against.
-    if not isinstance(visitor_id, str) or fields.is_blank(visitor_id):
-        raise Invalid("The identity's id must be text.", field="identity.id", code="required")
-    if len(visitor_id) > ID_MAX:
-        raise Invalid(
-            "The identity's id is longer than {count} characters.",
-            field="identity.id",
-            code="too_long",
-            count=ID_MAX,
-        )
-    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in visitor_id):
-        raise Invalid(
-            "The identity's id contains control characters.",
-            field="identity.id",
-            code="invalid_text",
-        )
+    visitor_id, given = clean_id(identity.get("id")), identity.get("hash")
     if given is not None and (not isinstance(given, str) or len(given) > _HASH_MAX):
         raise Invalid(
             "The identity's hash must be the hex HMAC-SHA256 of its id.",

@@ -2,9 +2,9 @@
 names them without keeping their address.
 
 A visitor is named by the e-mail address they gave (compared case-insensitively, after
-the normalisation `fields.clean_email` applies when it is stored). `_theirs` is the one
-clause that says which conversations that is: another way of naming a visitor (a verified
-identity) joins it there, as one more alternative.
+the normalisation `fields.clean_email` applies when it is stored), or by the id the site
+signed for them (identities.py; compared exactly, as the site signs it). `_theirs` is the
+one clause that says which conversations that is.
 """
 
 from __future__ import annotations
@@ -16,31 +16,50 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select
 
-from devtone.domain import fields
+from devtone.domain import fields, identities
 from devtone.domain.models import Conversation
+from devtone.errors import Invalid
 from devtone.extensions import db
 
 
 @dataclass(frozen=True)
 class Subject:
-    """Whose data is asked for: the visitor's e-mail address, normalised."""
+    """Whose data is asked for: the visitor's e-mail address (normalised), or the id the
+    site signed for them (exactly one of the two)."""
 
-    email: str
+    email: str | None = None
+    identity: str | None = None
 
     @property
     def audit_target(self) -> str:
-        """What the audit log says the act was about: a keyed hash of the address, never
-        the address itself (an erasure must not leave it in the log). Whoever holds the
-        server's secret and the address can compute it again to find the entries."""
+        """What the audit log says the act was about: a keyed hash of the address or id,
+        never the thing itself (an erasure must not leave it in the log). Whoever holds
+        the server's secret and the address can compute it again to find the entries."""
         key = current_app.config["SECRET_KEY"]
         key = key.encode() if isinstance(key, str) else key
-        digest = hmac.new(key, f"devtone.visitor:{self.email.lower()}".encode(), hashlib.sha256)
+        # The address as it always was (entries written before ids could name a visitor
+        # still match); an id under its own prefix, so an id never collides with one.
+        named = self.email.lower() if self.email is not None else f"identity:{self.identity}"
+        digest = hmac.new(key, f"devtone.visitor:{named}".encode(), hashlib.sha256)
         return f"visitor:{digest.hexdigest()[:32]}"
 
+    def as_json(self) -> dict[str, str]:
+        """How an export names its visitor."""
+        return {"email": self.email} if self.email is not None else {"identity": self.identity}
 
-def subject(email: object) -> Subject:
-    """The visitor a request names (Invalid naming `email` when it names none)."""
-    return Subject(fields.clean_email(email, required=True))
+
+def subject(email: object = None, identity: object = None) -> Subject:
+    """The visitor a request names, by `email` or by `identity` (Invalid when it names
+    none, or both: one request is about one visitor)."""
+    if (email is None) == (identity is None):
+        raise Invalid(
+            "Name the visitor by their e-mail address or by their identity, one of the two.",
+            field="email",
+            code="required",
+        )
+    if identity is not None:
+        return Subject(identity=identities.clean_id(identity, field="identity"))
+    return Subject(email=fields.clean_email(email, required=True))
 
 
 def conversation_ids(who: Subject) -> list[int]:
@@ -58,6 +77,8 @@ def conversation_ids(who: Subject) -> list[int]:
 
 
 def _theirs(who: Subject) -> ColumnElement[bool]:
+    if who.identity is not None:
+        return Conversation.visitor_identity == who.identity
     # lower() on both sides, so the engine folds both alike (SQLite folds ASCII only: an
     # address that differs in the case of a non-ASCII letter is missed there).
     return func.lower(Conversation.visitor_email) == func.lower(who.email)

@@ -45,7 +45,7 @@ class Export:
     def chunks(self, store: FileStore) -> Iterator[str]:
         """The document, as pieces of JSON text that join into one."""
         head = {"format": FORMAT, "exported_at": isoformat(utcnow())}
-        yield _open(head | {"visitor": {"email": self.subject.email}}, "conversations")
+        yield _open(head | {"visitor": self.subject.as_json()}, "conversations")
         for n, conversation_id in enumerate(self.conversation_ids):
             yield "," if n else ""
             yield from _conversation(conversation_id, store)
@@ -57,11 +57,11 @@ class Export:
             out.write(chunk)
 
 
-def export_visitor(email: object, actor: audit.Actor) -> Export:
-    """The visitor's export (Invalid naming `email` for an address that is none), audited
-    as asked by `actor`. No conversation found is an export all the same: an empty list
-    is the true answer to "what do you hold about me"."""
-    who = visitor_data.subject(email)
+def export_visitor(email: object, actor: audit.Actor, identity: object = None) -> Export:
+    """The export of the visitor named by `email` or `identity` (Invalid when neither names
+    one: visitor_data.subject), audited as asked by `actor`. No conversation found is an
+    export all the same: an empty list is the true answer to "what do you hold about me"."""
+    who = visitor_data.subject(email, identity)
     ids = visitor_data.conversation_ids(who)
     audit.record(actor, "visitor.export", who.audit_target, {"conversations": ids})
     return Export(who, ids)
@@ -74,9 +74,11 @@ def _conversation(conversation_id: int, store: FileStore) -> Iterator[str]:
             yield "null"
             return
         shaped = conversations.shape(conversation)
+        visitor_identity = conversation.visitor_identity
     finally:
         db.session.close()
-    yield _open({"conversation": shaped}, "messages")
+    # The conversation's shape does not carry the site's id of its visitor: it goes beside.
+    yield _open({"conversation": shaped, "visitor_identity": visitor_identity}, "messages")
     yield from _messages(conversation_id)
     yield '],"attachments":['
     for n, stored in enumerate(attachments.stored_files(conversation_id)):

@@ -34,6 +34,8 @@ SCOPE_OF = {
     "search.search": "conversations:read",
     "api_conversations.post_message": "messages:write",
     "dashboard.list_agents": "agents:manage",
+    "api_visitors.export": "agents:manage",
+    "api_visitors.erase": "agents:manage",
 }
 
 
