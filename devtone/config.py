@@ -241,6 +241,9 @@ _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
         "10 per minute;100 per hour",
     ),
     "DEVTONE_MESSAGE_RATE_LIMIT": ("MESSAGE_RATE_LIMIT", _rate_limit, "60 per minute"),
+    # A signed visitor's pages ask for their conversations on every load (identify()):
+    # counted apart from conversation starts, so browsing a shop never uses those up.
+    "DEVTONE_IDENTITY_RATE_LIMIT": ("IDENTITY_RATE_LIMIT", _rate_limit, "60 per minute"),
     # Calls one API token may make, to any endpoint, from anywhere (web/token_access.py).
     "DEVTONE_TOKEN_RATE_LIMIT": ("TOKEN_RATE_LIMIT", _rate_limit, "600 per minute"),
     # Typing signals per conversation and sender: a typist sends about 30 a minute.

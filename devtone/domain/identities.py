@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 ID_MAX = 255
 #: A hash is 64 hex digits; anything much longer is no hash at all.
 _HASH_MAX = 128
+#: Earlier conversations handed to a browser at once (the chat keeps as many: EARLIER_MAX
+#: in visitor-store.js), and the most ids a browser may say it holds already.
+EARLIER_MAX = 10
+KNOWN_MAX = 50
 #: What became of a claimed identity: the answer says it, so a site sees a wrong hash.
 VERIFIED, REFUSED, IGNORED = "verified", "refused", "ignored"
 
@@ -162,6 +166,63 @@ def resume_conversation(identity: object, secret: str | None) -> Started:
     if resumed is None:
         raise NotFound("This visitor has no open conversation.", code="no_open_conversation")
     return Started(*resumed, resumed=True, identity=claim.outcome)
+
+
+def earlier_conversations(
+    identity: object, secret: str | None, known: object = None
+) -> list[tuple[dict[str, Any], str]]:
+    """The verified visitor's closed conversations this browser does not hold yet (ids
+    not in `known`), newest first, at most EARLIER_MAX, each with a new token for this
+    browser: the history they had on other devices, for "Earlier conversations".
+
+    Forbidden when the identity is not verified; Invalid for a `known` that is not a list
+    of at most KNOWN_MAX ids.
+    """
+    claim = check_claim(identity, secret)
+    if claim is None or claim.verified_id is None:
+        raise Forbidden(
+            "The visitor's identity could not be verified.", code="identity_not_verified"
+        )
+    held = _known_ids(known)
+    found = []
+    try:
+        ids = db.session.scalars(
+            select(Conversation.id)
+            .where(
+                Conversation.visitor_identity == claim.verified_id,
+                Conversation.status == "closed",
+                Conversation.id.not_in(held),
+            )
+            .order_by(Conversation.id.desc())
+            .limit(EARLIER_MAX)
+        ).all()
+        for conversation_id in ids:
+            token, token_hash = visitors.issue_token()
+            db.session.add(VisitorToken(token_hash=token_hash, conversation_id=conversation_id))
+            found.append((conversation_id, token))
+        db.session.commit()
+    finally:
+        db.session.close()
+    return [
+        (conversations.get_conversation(cid, visitors.Visitor(token)), token)
+        for cid, token in found
+    ]
+
+
+def _known_ids(known: object) -> list[int]:
+    if known is None:
+        return []
+    if (
+        not isinstance(known, list)
+        or len(known) > KNOWN_MAX
+        or not all(type(item) is int and 1 <= item <= fields.ID_MAX for item in known)
+    ):
+        raise Invalid(
+            "known must be a list of at most {count} conversation ids.",
+            field="known",
+            count=KNOWN_MAX,
+        )
+    return known
 
 
 # Built once: the newest conversation of the id that is not closed.

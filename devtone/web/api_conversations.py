@@ -47,12 +47,23 @@ def start_conversation() -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/conversations/resume")
-@limits.limit_conversation_starts
+@limits.limit_identity_lookups
 def resume_conversation() -> dict[str, Any]:
     """A verified visitor's open conversation, with a token for this browser."""
     fields = json_object()
     secret = current_app.config["IDENTITY_SECRET"]
     return _started(identities.resume_conversation(fields.get("identity"), secret))
+
+
+@bp.post("/conversations/earlier")
+@limits.limit_identity_lookups
+def earlier_conversations() -> dict[str, Any]:
+    """A verified visitor's closed conversations this browser does not hold yet, each with
+    a token for this browser."""
+    fields = json_object()
+    secret = current_app.config["IDENTITY_SECRET"]
+    found = identities.earlier_conversations(fields.get("identity"), secret, fields.get("known"))
+    return {"earlier": [{"conversation": c, "token": token} for c, token in found]}
 
 
 def _started(started: identities.Started) -> dict[str, Any]:

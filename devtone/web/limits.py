@@ -42,6 +42,12 @@ limit_conversation_starts = limiter.limit(
 )
 
 
+limit_identity_lookups = limiter.limit(
+    lambda: current_app.config["IDENTITY_RATE_LIMIT"],
+    error_message="Too many requests from this address; try again later.",
+)
+
+
 #: The hot endpoints: a message posted, the long-poll and the stream. None carries a route
 #: limit (a decorator) and devtone sets no default one; their abuse limits are the
 #: per-sender counters (`count_message`) and the stream slots they call themselves. Saying

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from devtone.domain import identities
+from devtone.domain import conversations, identities
 from tests.browser.conftest import FAST_TIMINGS
 
 pytestmark = pytest.mark.browser
@@ -142,3 +142,25 @@ def test_a_signed_visitor_reloading_the_shop_stays_live_in_their_conversation(
     _send(frame, "After the reload")
     expect(frame.locator("#messages")).to_contain_text("After the reload", timeout=15_000)
     assert page.errors == []
+
+
+def test_a_conversation_closed_on_the_laptop_is_among_the_phones_earlier_ones(
+    app, live_server, host_site, new_page, agent
+):
+    server = _serve(live_server, host_site)
+    ada = {"name": "Ada", **_signed("customer-88")}
+    laptop_page, laptop = _identified_page(new_page, host_site, server, ada)
+    _send(laptop, "Where is my parcel?")
+    expect(laptop.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    stored = laptop_page.evaluate(f"localStorage.getItem('devtone.visitor:{server.url}')")
+    with app.app_context():
+        conversations.close_conversation(json.loads(stored)["conversationId"], agent.identity)
+
+    # The phone has nothing open to resume: the closed conversation waits among the
+    # earlier ones, and opens there with its history.
+    _, phone = _identified_page(new_page, host_site, server, ada)
+    expect(phone.locator("#earlier")).to_be_visible(timeout=15_000)
+    phone.locator("#earlier summary").click()
+    phone.locator("#earlier-list button").first.click()
+    expect(phone.locator("#messages")).to_contain_text("Where is my parcel?", timeout=15_000)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)

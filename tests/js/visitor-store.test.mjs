@@ -3,6 +3,8 @@ import test from "node:test";
 
 import {
   EARLIER_MAX,
+  heldIds,
+  withEarlier,
   identifiedVisitor,
   leavingConversation,
   resumingConversation,
@@ -89,4 +91,18 @@ test("identify outside a conversation keeps who they are and looks for their ope
   assert.deepEqual(identifiedVisitor(null, { name: "Ada" }), { forget: false, record: { name: "Ada" }, resume: false });
   assert.deepEqual(identifiedVisitor(null, {}), { forget: false, record: null, resume: false });
   assert.deepEqual(identifiedVisitor(null, { id: "x", hash: "<script>" }), { forget: false, record: null, resume: false });
+});
+
+test("conversations from other browsers join the earlier ones once, never the current one", () => {
+  const record = { name: "Ada", conversationId: 3, token: token("c"), earlier: [{ conversationId: 2, token: token("b"), startedAt: "2026-12-01T10:00:00Z" }] };
+  assert.deepEqual(heldIds(record), [3, 2]);
+  const merged = withEarlier(record, [
+    { conversationId: 3, token: token("x"), startedAt: "2026-12-05T10:00:00Z" },
+    { conversationId: 2, token: token("y"), startedAt: "2026-12-01T10:00:00Z" },
+    { conversationId: 1, token: token("a"), startedAt: "2026-11-30T10:00:00Z" },
+  ]);
+  assert.deepEqual(merged.earlier.map((c) => [c.conversationId, c.token]), [[2, token("b")], [1, token("a")]]);
+  assert.equal(merged.token, token("c"));
+  assert.deepEqual(heldIds(null), []);
+  assert.deepEqual(withEarlier({ name: "Ada" }, []), { name: "Ada" });
 });

@@ -363,3 +363,86 @@ def test_the_first_browsers_requests_never_read_the_further_tokens(app, client):
         event.remove(engine, "before_cursor_execute", seen)
     assert laptop_statements and not any("visitor_tokens" in s for s in laptop_statements)
     assert any("visitor_tokens" in s for s in phone_statements)
+
+
+# -- POST /api/conversations/earlier: the closed ones, for "Earlier conversations" -------
+
+
+def earlier(client, identity, known=None):
+    body = {"identity": identity} if known is None else {"identity": identity, "known": known}
+    return client.post("/api/conversations/earlier", json=body)
+
+
+def closed_conversation(client, agent, visitor_id: str, body: str) -> int:
+    laptop = start(client, signed(visitor_id), resume=False)
+    post(client, laptop, body, f"c-{body}")
+    conversation_id = laptop.json["conversation"]["id"]
+    with client.application.app_context():
+        conversations.close_conversation(conversation_id, agent.identity)
+    return conversation_id
+
+
+def test_earlier_hands_a_verified_visitor_their_closed_conversations_newest_first(client, agent):
+    first = closed_conversation(client, agent, "user-42", "the first one")
+    second = closed_conversation(client, agent, "user-42", "the second one")
+    closed_conversation(client, agent, "user-7", "someone else's")
+    start(client, signed("user-42"))  # open: /resume's business, not this one's
+
+    answer = earlier(client, signed("user-42"))
+    assert answer.status_code == 200
+    found = answer.json["earlier"]
+    assert [item["conversation"]["id"] for item in found] == [second, first]
+    # Each token opens its own conversation on this browser, and no other.
+    for item in found:
+        headers = {"Authorization": f"Bearer {item['token']}"}
+        cid = item["conversation"]["id"]
+        messages = client.get(f"/api/conversations/{cid}/messages", headers=headers)
+        assert messages.status_code == 200 and len(messages.json["messages"]) >= 1
+    wrong = {"Authorization": f"Bearer {found[0]['token']}"}
+    assert client.get(f"/api/conversations/{first}", headers=wrong).status_code == 404
+
+
+def test_earlier_makes_no_token_for_a_conversation_this_browser_holds(app, client, agent):
+    first = closed_conversation(client, agent, "user-42", "held here")
+    second = closed_conversation(client, agent, "user-42", "not here")
+    answer = earlier(client, signed("user-42"), known=[first])
+    assert [item["conversation"]["id"] for item in answer.json["earlier"]] == [second]
+    again = earlier(client, signed("user-42"), known=[first, second])
+    assert again.json["earlier"] == []
+    with app.app_context():
+        tokens = db.session.scalar(select(func.count()).select_from(VisitorToken))
+        db.session.remove()
+    assert tokens == 1
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [{"id": "user-42"}, {"id": "user-42", "hash": identities.sign(SECRET, "user-7")}],
+    ids=["no-hash", "replayed"],
+)
+def test_earlier_refuses_an_unverified_identity_and_makes_no_token(app, client, agent, identity):
+    closed_conversation(client, agent, "user-42", "private")
+    answer = earlier(client, identity)
+    assert answer.status_code == 403
+    assert answer.json["error"]["code"] == "identity_not_verified"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(VisitorToken)) == 0
+        db.session.remove()
+
+
+@pytest.mark.parametrize("known", ["1,2", [1, "2"], [True], [0], list(range(1, 52)), {"a": 1}])
+def test_earlier_refuses_a_known_list_that_is_not_one(client, known):
+    answer = earlier(client, signed("user-42"), known=known)
+    assert answer.status_code == 422
+    assert answer.json["error"]["field"] == "known"
+
+
+def test_a_signed_visitor_browsing_many_pages_can_still_start_a_conversation(app, client):
+    # /resume and /earlier run on every page a signed visitor opens: they are counted apart
+    # from conversation starts.
+    app.config["CONVERSATION_RATE_LIMIT"] = "3 per minute"
+    for _ in range(5):
+        assert earlier(client, signed("user-42")).status_code == 200
+        resumed = client.post("/api/conversations/resume", json={"identity": signed("user-42")})
+        assert resumed.status_code == 404
+    assert start(client, signed("user-42")).status_code == 201

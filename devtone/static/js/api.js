@@ -101,6 +101,11 @@ export class ApiClient {
     return this.#request("POST", "/conversations/resume", { body: { identity } });
   }
 
+  /** POST /conversations/earlier → {earlier: [{conversation, token}]}: a signed visitor's closed ones. */
+  earlierConversations(identity, known) {
+    return this.#request("POST", "/conversations/earlier", { body: { identity, known } });
+  }
+
   /** POST /conversations/reopen → {conversation, token}: an e-mailed link traded for the conversation. */
   reopenConversation(link) {
     return this.#request("POST", "/conversations/reopen", { body: { link } });

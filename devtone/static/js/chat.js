@@ -48,12 +48,15 @@ import { TypingSignal } from "./typing.js";
 import { VisibleViewport } from "./visible-viewport.js";
 import { identifyLinkOf } from "./identify-link.js";
 import {
+  heldIds,
   identifiedVisitor,
   leavingConversation,
   resumingConversation,
   sameIdentity,
+  validIdentity,
   validVisitor,
   visitorStore,
+  withEarlier,
   withoutConversation,
 } from "./visitor-store.js";
 
@@ -85,6 +88,7 @@ class ChatPage {
   #starter; // the first message starts the conversation (conversation-start.js)
   #panelOpen; // embedded: is the widget's panel open (focus only then)
   #fresh = false; // the visitor asked for a new conversation: a signed one is not resumed
+  #amended = new WeakMap(); // record → the record it amended (#amend): still the same visitor
   /** Told every new entry that arrives live (not the history); set by the embed wiring. */
   onlivemessage = null;
 
@@ -261,16 +265,27 @@ class ChatPage {
     const { forget, record, resume } = identifiedVisitor(this.#visitor ?? this.#store.load(), told);
     if (forget) this.reset(); // someone else signed in here: nothing of theirs is the new one's
     this.#startStep.fill({ name: told.name ?? "", email: told.email ?? "" });
-    if (!record) return;
-    this.#store.save(record);
-    if (record.token) {
-      // A conversation open here is reopened with the record, so every part of the page
-      // that checks "still this visitor" holds the new one (and its identity).
-      if (this.#visitor?.token) this.#openConversation(record);
-      return;
+    if (record) this.#store.save(record);
+    if (record?.token) {
+      if (this.#visitor?.token) this.#amend(record); // a signed id links the next ones
+    } else if (record) {
+      if (record.name) this.#showComposer(record);
+      if (resume) this.#resumeSigned(record);
     }
-    if (record.name) this.#showComposer(record);
-    if (resume) this.#resumeSigned(record);
+    const signed = (record ?? this.#visitor ?? this.#store.load())?.identity;
+    if (signed && sameIdentity(signed, validIdentity(told))) this.#linkEarlier(signed);
+  }
+
+  /** A signed visitor's conversations closed on other browsers join the earlier ones. */
+  async #linkEarlier(identity) {
+    const found = await this.#starter.earlierSigned(identity, heldIds(this.#visitor ?? this.#store.load()));
+    const now = this.#visitor ?? this.#store.load();
+    if (!found.length || !sameIdentity(now?.identity, identity)) return; // someone else by now
+    const record = withEarlier(now, found);
+    this.#store.save(record);
+    if (!this.#visitor) return; // the start form: the record is read when they go on
+    this.#amend(record);
+    this.#switcher.show(record.earlier ?? [], Boolean(record.token));
   }
 
   /** A signed visitor's conversation open in another browser, if any, opens here. */
@@ -301,6 +316,20 @@ class ChatPage {
     this.#view.markSeen();
   }
 
+  /** More is known of the same visitor in the same place (a signed id, their conversations
+   * from other browsers): the record changes, and whatever waits on the previous one (an
+   * opening conversation, a start) still counts it as current. */
+  #amend(record) {
+    this.#amended.set(record, this.#visitor);
+    this.#visitor = record;
+  }
+
+  /** Whether `record` is the visitor's record now, or one the current one amended. */
+  #isCurrent(record) {
+    for (let now = this.#visitor; now; now = this.#amended.get(now)) if (now === record) return true;
+    return false;
+  }
+
   #focus(element) {
     if (this.#panelOpen) element?.focus();
   }
@@ -309,14 +338,14 @@ class ChatPage {
   async #startWith(send, { clear = true } = {}) {
     const opened = await this.#starter.start(this.#visitor, {
       language: document.documentElement.lang,
-      stillCurrent: (record) => this.#visitor === record,
+      stillCurrent: (record) => this.#isCurrent(record),
       resume: !this.#fresh,
     });
     if (!opened) return;
     if (clear) this.#composer.clear();
     this.#typing?.stop();
     await this.#openConversation(opened);
-    if (this.#visitor === opened && this.#session) send(this.#session);
+    if (this.#isCurrent(opened) && this.#session) send(this.#session);
   }
 
   // ── conversation ─────────────────────────────────────────────────────────────────────
@@ -341,13 +370,13 @@ class ChatPage {
       new MarkSender({
         send: async (marks) => {
           const answer = await this.#api.moveMarks(visitor.conversationId, marks);
-          if (this.#visitor === visitor) this.#apply(answer?.conversation);
+          if (this.#isCurrent(visitor)) this.#apply(answer?.conversation);
         },
       }),
     );
     this.#rating.onrate = async (score, comment) => {
       const answer = await this.#api.rateConversation(visitor.conversationId, score, comment);
-      if (this.#visitor === visitor) this.#view.apply(answer?.conversation);
+      if (this.#isCurrent(visitor)) this.#view.apply(answer?.conversation);
       return answer;
     };
     // What a previous page left unsent shows at once and is sent again with the same
@@ -360,7 +389,7 @@ class ChatPage {
     try {
       await session.open();
     } catch (error) {
-      if (this.#visitor !== visitor) return; // the visitor started over meanwhile
+      if (!this.#isCurrent(visitor)) return; // the visitor started over meanwhile
       const apiError = ApiError.from(error);
       if (FORGET_ON.has(apiError.status)) {
         this.#gone(visitor);
@@ -370,7 +399,7 @@ class ChatPage {
       // cursor as well, so connect anyway and let the negotiator retry.
       this.#composer.showError(apiError.message);
     }
-    if (this.#visitor !== visitor) return;
+    if (!this.#isCurrent(visitor)) return;
     this.#view.opening = false;
     this.#view.reportUnseen();
     session.follow(this.#list.lastSeq);
@@ -378,7 +407,7 @@ class ChatPage {
   }
 
   #createSession(visitor) {
-    const current = () => this.#visitor === visitor;
+    const current = () => this.#isCurrent(visitor);
     return new ConversationSession({
       api: this.#api,
       conversationId: visitor.conversationId,
@@ -415,7 +444,7 @@ class ChatPage {
 
   /** The token no longer opens `visitor`'s conversation: let it go, keep who they are. */
   #gone(visitor) {
-    if (this.#visitor === visitor) this.#session?.discard(); // nothing of it can be sent now
+    if (this.#isCurrent(visitor)) this.#session?.discard(); // nothing of it can be sent now
     const record = withoutConversation(this.#visitor ?? visitor, visitor.conversationId);
     if (record) this.#store.save(record);
     else this.#store.forget();

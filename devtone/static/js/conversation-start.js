@@ -87,4 +87,22 @@ export class ConversationStarter {
     this.#save(opened);
     return opened;
   }
+
+  /**
+   * The signed visitor's conversations closed on other browsers that this one does not
+   * hold (`known` ids), as earlier conversations ({conversationId, token, startedAt});
+   * none when there are none, the identity is not verified or the request failed.
+   */
+  async earlierSigned(identity, known) {
+    try {
+      const { earlier } = await this.#api.earlierConversations(identity, known);
+      return earlier.map(({ conversation, token }) => ({
+        conversationId: conversation.id,
+        token,
+        startedAt: conversation.created_at,
+      }));
+    } catch {
+      return []; // a lookup that failed leaves the earlier ones as they were
+    }
+  }
 }

@@ -92,6 +92,22 @@ export function identifiedVisitor(current, { name = "", email = "", id, hash } =
   return { forget, record, resume: Boolean(identity) };
 }
 
+/** The ids of every conversation the record holds a token of (current and earlier). */
+export function heldIds(record) {
+  const earlier = (record?.earlier ?? []).map((c) => c.conversationId);
+  return record?.conversationId != null ? [record.conversationId, ...earlier] : earlier;
+}
+
+/**
+ * The record with conversations `found` on other browsers ({conversationId, token,
+ * startedAt}) among its earlier ones: after those it had, none twice, nor the current one.
+ */
+export function withEarlier(record, found) {
+  const held = new Set(heldIds(record));
+  const added = found.filter((c) => !held.has(c.conversationId));
+  return validVisitor({ ...record, earlier: [...(record?.earlier ?? []), ...added] });
+}
+
 /** The record with `conversation` (just started) as the visitor's current one. */
 export function withConversation(record, { id, token, name, startedAt }) {
   return validVisitor({ ...record, name: record?.name || name, conversationId: id, token, startedAt });
