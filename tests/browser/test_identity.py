@@ -4,6 +4,7 @@ hash does not link, and the server logs the refusal."""
 
 import json
 import time
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -164,3 +165,27 @@ def test_a_conversation_closed_on_the_laptop_is_among_the_phones_earlier_ones(
     phone.locator("#earlier-list button").first.click()
     expect(phone.locator("#messages")).to_contain_text("Where is my parcel?", timeout=15_000)
     expect(phone.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+
+
+def test_the_chat_page_link_identifies_the_visitor_in_portuguese_and_dark(
+    live_server, host_site, new_page
+):
+    # A site that links to /chat instead of embedding the widget says who its visitor is in
+    # the fragment; the phone here reads Portuguese and asks for the dark theme.
+    server = _serve(live_server, host_site)
+    ada = {"name": "Ada", **_signed("cliente-Ω-5")}
+    _, laptop = _identified_page(new_page, host_site, server, ada)
+    _send(laptop, "Começou no notebook")
+    expect(laptop.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+
+    phone = new_page(locale="pt-BR", color_scheme="dark")
+    query = "&".join(f"{key}={quote(value)}" for key, value in ada.items())
+    phone.goto(f"{server.url}/chat#identify?{query}")
+    expect(phone.locator("#messages")).to_contain_text("Começou no notebook", timeout=15_000)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    assert phone.evaluate("document.documentElement.lang") == "pt-BR"
+    assert "#identify" not in phone.url  # the hash is taken out of the address bar
+    phone.locator("#message-body").fill("Agora no celular")
+    phone.locator("#message-body").press("Enter")
+    expect(laptop.locator("#messages")).to_contain_text("Agora no celular", timeout=15_000)
+    assert phone.errors == []
