@@ -167,25 +167,34 @@ def test_a_conversation_closed_on_the_laptop_is_among_the_phones_earlier_ones(
     expect(phone.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
 
 
-def test_the_chat_page_link_identifies_the_visitor_in_portuguese_and_dark(
-    live_server, host_site, new_page
-):
-    # A site that links to /chat instead of embedding the widget says who its visitor is in
-    # the fragment; the phone here reads Portuguese and asks for the dark theme.
+def test_a_link_carrying_someone_elses_identity_signs_no_one_in(live_server, host_site, new_page):
+    # Mallory is signed in to the shop, so its page holds her id and hash; she sends Ada a
+    # /chat link carrying them. Were it taken, Ada's next conversation would be filed under
+    # Mallory's id for Mallory to read: a link names no one (the widget's identify() does).
     server = _serve(live_server, host_site)
-    ada = {"name": "Ada", **_signed("cliente-Ω-5")}
-    _, laptop = _identified_page(new_page, host_site, server, ada)
-    _send(laptop, "Começou no notebook")
-    expect(laptop.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    mallory = {"name": "Mallory", **_signed("mallory-1")}
+    _, mallorys = _identified_page(new_page, host_site, server, mallory)
+    _send(mallorys, "Mallory's open conversation")
+    expect(mallorys.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
 
-    phone = new_page(locale="pt-BR", color_scheme="dark")
-    query = "&".join(f"{key}={quote(value)}" for key, value in ada.items())
-    phone.goto(f"{server.url}/chat#identify?{query}")
-    expect(phone.locator("#messages")).to_contain_text("Começou no notebook", timeout=15_000)
-    expect(phone.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
-    assert phone.evaluate("document.documentElement.lang") == "pt-BR"
-    assert "#identify" not in phone.url  # the hash is taken out of the address bar
-    phone.locator("#message-body").fill("Agora no celular")
-    phone.locator("#message-body").press("Enter")
-    expect(laptop.locator("#messages")).to_contain_text("Agora no celular", timeout=15_000)
-    assert phone.errors == []
+    ada = new_page(locale="pt-BR", color_scheme="dark")
+    query = "&".join(f"{key}={quote(value)}" for key, value in mallory.items())
+    ada.goto(f"{server.url}/chat#identify?{query}")
+    expect(ada.locator("#start-form")).to_be_visible(timeout=15_000)  # not signed in as anyone
+    assert "#identify" not in ada.url  # and the planted pair is out of the address bar
+    ada.locator("#start-name").fill("Ada")
+    ada.locator("#start-form button[type=submit]").click()
+    ada.locator("#message-body").fill("Meu cartão termina em 4242")
+    ada.locator("#message-body").press("Enter")
+    expect(ada.locator("#connection")).to_have_attribute("data-state", "live", timeout=15_000)
+    expect(ada.locator("#messages")).not_to_contain_text("Mallory's open conversation")
+    stored = json.loads(ada.evaluate("localStorage.getItem('devtone.visitor')"))
+    assert "identity" not in stored
+
+    # Mallory's other browser finds nothing of Ada's among her conversations.
+    _, phone = _identified_page(new_page, host_site, server, mallory)
+    expect(phone.locator("#messages")).to_contain_text(
+        "Mallory's open conversation", timeout=15_000
+    )
+    expect(phone.locator("#messages")).not_to_contain_text("4242")
+    assert ada.errors == []

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import { identifyDetail } from "../../devtone/static/js/embed-bridge.js";
-import { identifyLinkOf } from "../../devtone/static/js/identify-link.js";
+import { signOutLinkOf } from "../../devtone/static/js/sign-out-link.js";
 import { IDENTITY_ID_MAX, sameIdentity, validIdentity, validVisitor } from "../../devtone/static/js/visitor-store.js";
 
 const HASH = "0983e4f61237ae8c632bef7116a23826a63352b2d36a1cc87d9fcb89b3260777";
@@ -49,15 +49,15 @@ test("identify from the host carries id and hash only when they are an identity'
   assert.deepEqual(identifyDetail({ name: "Ada", id: { evil: 1 }, hash: HASH }), { name: "Ada", email: "" });
 });
 
-test("the chat page's fragment says identify or reset, and is taken out of the history", () => {
+test("the chat page takes no identity from a link, only a sign-out, and both leave the history", () => {
   const replaced = [];
   const history = { state: null, replaceState: (_s, _t, url) => replaced.push(url) };
-  const location = { pathname: "/chat", search: "", hash: `#identify?id=user%2042&hash=${HASH}&name=Ada` };
-  assert.deepEqual(identifyLinkOf(location, history), {
-    identify: { name: "Ada", email: "", id: "user 42", hash: HASH },
-  });
+  // Someone else's id and hash, sent in a link: ignored (they would read what is written next).
+  const planted = { pathname: "/chat", search: "", hash: `#identify?id=user%2042&hash=${HASH}&name=Ada` };
+  assert.equal(signOutLinkOf(planted, history), false);
   assert.deepEqual(replaced, ["/chat"]);
-  assert.deepEqual(identifyLinkOf({ pathname: "/chat", search: "", hash: "#reset" }), { reset: true });
-  assert.equal(identifyLinkOf({ pathname: "/chat", search: "", hash: "#reopen=abc" }, history), null);
-  assert.deepEqual(replaced, ["/chat"]);
+  assert.equal(signOutLinkOf({ pathname: "/chat", search: "?lang=pt-BR", hash: "#reset" }, history), true);
+  assert.deepEqual(replaced, ["/chat", "/chat?lang=pt-BR"]);
+  assert.equal(signOutLinkOf({ pathname: "/chat", search: "", hash: "#reopen=abc" }, history), false);
+  assert.equal(replaced.length, 2);
 });

@@ -3,14 +3,14 @@
  * (chat-page.js) and wires what it talks to. Embedded, the host page through
  * embed-bridge.js (identify/reset, unseen count, new agent messages, the visitor kept in
  * the host's storage too); standalone, the links that open it (#reopen=… from an e-mail,
- * #identify?… or #reset from the site).
+ * #reset from the site: sign-out-link.js).
  */
 import { ApiClient } from "./api.js";
 import { applyBrand } from "./brand.js";
 import { ChatPage } from "./chat-page.js";
 import { redeemEmailLink } from "./email-link.js";
 import { connectEmbed } from "./embed-bridge.js";
-import { identifyLinkOf } from "./identify-link.js";
+import { signOutLinkOf } from "./sign-out-link.js";
 import { visitorStore } from "./visitor-store.js";
 
 const root = document.getElementById("chat");
@@ -29,13 +29,9 @@ if (root) {
     embed.ready().then(() => page.start()); // after the host handed back the visitor
   } else {
     // A link from an e-mail (#reopen=…) opens its conversation here, in any browser; a
-    // site's link with a signed identity (#identify?…) or a sign-out (#reset) says who.
+    // site's sign-out link (#reset) forgets the visitor. No link says who they are.
     const api = new ApiClient({ base: root.dataset.apiBase || "/api" });
-    const told = identifyLinkOf(window.location, window.history);
-    if (told?.reset) visitorStore.forget();
-    redeemEmailLink({ api, store: visitorStore }).then(() => {
-      page.start();
-      if (told?.identify) page.identify(told.identify);
-    });
+    if (signOutLinkOf(window.location, window.history)) visitorStore.forget();
+    redeemEmailLink({ api, store: visitorStore }).then(() => page.start());
   }
 }
