@@ -25,6 +25,8 @@ from devtone.errors import Forbidden, Invalid, NotFound, Unauthorized
 from devtone.extensions import db
 
 PREFIX = "dtk_"
+#: The prefix and `secrets.token_urlsafe(32)` (43 characters).
+TOKEN_LENGTH = len(PREFIX) + 43
 #: What a token may do; web/token_scopes.py says which endpoints each scope opens.
 SCOPES = ("conversations:read", "messages:write", "agents:manage")
 #: Characters of the token shown in the list: the prefix and 6 of its 256 random bits.
@@ -57,8 +59,11 @@ class TokenIdentity:
 
 
 def is_api_token(credential: str) -> bool:
-    """Whether a bearer credential claims to be an API token (rather than a visitor's)."""
-    return credential.startswith(PREFIX)
+    """Whether a bearer credential claims to be an API token (rather than a visitor's).
+
+    By its whole length too: a visitor's token is 43 random characters, and one in 16.7
+    million of those starts with the prefix; an API token is the prefix and 43 more."""
+    return len(credential) == TOKEN_LENGTH and credential.startswith(PREFIX)
 
 
 def on_team_side(caller: object) -> bool:

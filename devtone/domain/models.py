@@ -506,7 +506,11 @@ class WebhookEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_webhook_events_fanned_out_at", "fanned_out_at"),)
+    __table_args__ = (
+        Index("ix_webhook_events_fanned_out_at", "fanned_out_at"),
+        # Erasure deletes a conversation's events.
+        Index("ix_webhook_events_conversation_id", "conversation_id"),
+    )
 
 
 class WebhookDelivery(db.Model):
@@ -541,6 +545,8 @@ class WebhookDelivery(db.Model):
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
         Index("ix_webhook_deliveries_due", "delivered_at", "given_up_at", "next_attempt_at"),
         Index("ix_webhook_deliveries_order", "endpoint_id", "conversation_id", "event_id"),
+        # Deleting an event (pruning, erasure) cascades to its deliveries: found by event.
+        Index("ix_webhook_deliveries_event_id", "event_id"),
     )
 
 

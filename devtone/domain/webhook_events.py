@@ -47,12 +47,16 @@ class EndpointsKnown:
 
     def __call__(self) -> bool:
         if time.monotonic() - self._read_at >= self.seconds:
-            self.refresh()
+            self.refresh(only_if_stale=True)
         return self.enabled
 
-    def refresh(self) -> bool:
-        """Read whether an endpoint is enabled, now; return it."""
+    def refresh(self, only_if_stale: bool = False) -> bool:
+        """Read whether an endpoint is enabled, now (or, `only_if_stale`, unless another
+        caller read it while this one waited for the lock: one query, not one per post);
+        return it."""
         with self._lock:
+            if only_if_stale and time.monotonic() - self._read_at < self.seconds:
+                return self.enabled
             query = select(exists().where(WebhookEndpoint.disabled_at.is_(None)))
             with db.engine.connect() as connection:
                 self.enabled = bool(connection.execute(query).scalar())

@@ -78,11 +78,14 @@ def check(raw: object, allow_private: bool) -> Target:
 
 
 def is_public(address: str) -> bool:
-    """Whether `address` is a public unicast address (an IPv4-mapped IPv6 one judged as
-    the IPv4 address it carries)."""
+    """Whether `address` is a public unicast address (an IPv6 one carrying an IPv4 address,
+    mapped or 6to4, judged as the IPv4 address it carries)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:  # fec0::/10: deprecated, but routed inside some networks
+            return False
+        # An IPv4 address carried in IPv6 (mapped, or 6to4's 2002::/16) is judged as itself.
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
     return ip.is_global and not (
         ip.is_private
         or ip.is_loopback

@@ -4,11 +4,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
-from devtone.domain import agents, api_tokens, conversations, reply_mail
+from devtone.domain import agents, api_tokens, conversations, reply_mail, visitors
 from devtone.domain.agents import AgentIdentity
-from devtone.domain.models import ApiToken, AuditEntry, utcnow
+from devtone.domain.models import ApiToken, AuditEntry, Conversation, utcnow
 from devtone.extensions import db
 from tests.conftest import (
     AGENT_PASSWORD,
@@ -515,3 +515,19 @@ def test_the_agent_list_is_for_admins_and_agents_manage_tokens(client, boss, age
     refused = sign_in(agent).get("/api/agents")
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "admins_only"
+
+
+def test_a_visitor_token_that_happens_to_start_like_a_team_token_is_still_a_visitors(app, client):
+    # One visitor token in 16.7 million starts with "dtk_": it must open its conversation.
+    with app.app_context():
+        started, _ = conversations.start_conversation("Ada")
+        lucky = "dtk_" + "A" * 39
+        db.session.execute(
+            update(Conversation)
+            .where(Conversation.id == started["id"])
+            .values(visitor_token_hash=visitors.hash_token(lucky))
+        )
+        db.session.commit()
+        db.session.remove()
+    answer = client.get(f"/api/conversations/{started['id']}", headers=bearer(lucky))
+    assert answer.status_code == 200, answer.get_data(as_text=True)

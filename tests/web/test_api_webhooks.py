@@ -74,6 +74,9 @@ def test_a_deleted_endpoint_is_gone(app, sign_in, admin):
         "http://[::1]/",
         "http://[::ffff:127.0.0.1]/",
         "http://[fd00::1]/",
+        "http://[fec0::1]/",  # site-local
+        "http://[2002:a00:5::1]/",  # 6to4 carrying 10.0.0.5
+        "http://[2002:7f00:1::1]/",  # 6to4 carrying 127.0.0.1
         "http://0.0.0.0/",
         "http://224.0.0.1/",
         "http://100.64.0.1/",  # carrier-grade NAT
