@@ -3,8 +3,9 @@ names them without keeping their address.
 
 A visitor is named by the e-mail address they gave (compared case-insensitively, after
 the normalisation `fields.clean_email` applies when it is stored), or by the id the site
-signed for them (identities.py; compared exactly, as the site signs it). `_theirs` is the
-one clause that says which conversations that is.
+signed for them (identities.py; compared exactly, as the site signs it), and either way
+by the other too where they gave both in one conversation. `_theirs` is the one clause
+that says which conversations that is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hmac
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from devtone.domain import fields, identities
 from devtone.domain.models import Conversation
@@ -77,8 +78,20 @@ def conversation_ids(who: Subject) -> list[int]:
 
 
 def _theirs(who: Subject) -> ColumnElement[bool]:
-    if who.identity is not None:
-        return Conversation.visitor_identity == who.identity
+    """The visitor's conversations: those of the address or id asked for, and those of any
+    id or address the same visitor gave in one of them (a signed visitor may have given
+    their address in one conversation and not in another: both are theirs)."""
     # lower() on both sides, so the engine folds both alike (SQLite folds ASCII only: an
     # address that differs in the case of a non-ASCII letter is missed there).
-    return func.lower(Conversation.visitor_email) == func.lower(who.email)
+    email = func.lower(Conversation.visitor_email)
+    if who.identity is not None:
+        named = Conversation.visitor_identity == who.identity
+        also = email.in_(select(email).where(named, Conversation.visitor_email.is_not(None)))
+    else:
+        named = email == func.lower(who.email)
+        also = Conversation.visitor_identity.in_(
+            select(Conversation.visitor_identity).where(
+                named, Conversation.visitor_identity.is_not(None)
+            )
+        )
+    return or_(named, also)

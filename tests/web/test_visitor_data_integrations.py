@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from devtone.domain import identities
+from devtone.domain import conversations, identities
 from devtone.domain.models import Conversation, VisitorToken, WebhookEvent
 from devtone.extensions import db
 from tests.conftest import app_on
@@ -184,3 +184,29 @@ def test_the_cli_exports_and_erases_by_identity(app, client, tmp_path):
     assert client.get(f"/api/conversations/{cid}", headers=bearer(laptop)).status_code == 404
     neither = runner.invoke(args=["visitor-erase", "--yes"])
     assert neither.exit_code != 0
+
+
+@pytest.mark.parametrize("ask", [{"email": "ZOE@example.com"}, {"identity": VISITOR_ID}])
+def test_a_signed_visitor_is_found_by_their_address_or_their_id_in_every_conversation(
+    app, client, admin, sign_in, agent, ask
+):
+    # The first conversation (laptop and phone) carries the id only; a later one carries
+    # the id and the address; someone else's carries another person's address.
+    first, _, _ = signed_visitor_on_two_browsers(client)
+    with app.app_context():
+        conversations.close_conversation(first, agent.identity)
+    identity = {"id": VISITOR_ID, "hash": identities.sign(SECRET, VISITOR_ID)}
+    later = client.post(
+        "/api/conversations",
+        json={"name": "Zoë", "email": "zoe@example.com", "identity": identity},
+    )
+    # Before signing in on the site, they wrote once with their address only.
+    anonymous = client.post("/api/conversations", json={"name": "Zoë", "email": "zoe@example.com"})
+    stranger = client.post("/api/conversations", json={"name": "Bea", "email": "bea@example.com"})
+
+    found = sign_in(admin).get("/api/visitors/export", query_string=ask)
+    ids = [
+        c["conversation"]["id"] for c in json.loads(found.get_data(as_text=True))["conversations"]
+    ]
+    assert ids == [first, later.json["conversation"]["id"], anonymous.json["conversation"]["id"]]
+    assert stranger.json["conversation"]["id"] not in ids
