@@ -14,6 +14,7 @@ bodies (triggers on SQLite, a generated column on PostgreSQL: search_index.py).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,8 @@ from devtone.domain.models import (
 from devtone.extensions import db
 from devtone.file_store import FileStore
 
+log = logging.getLogger(__name__)
+
 #: What an erased visitor is called, on the conversation and on their entries.
 ERASED_NAME = "Erased visitor"
 #: Kinds of entry whose body is someone's words (status and label entries are devtone's).
@@ -49,13 +52,17 @@ def erase_visitor(
     left to erase."""
     who = visitor_data.subject(email, identity)
     erased, files = [], 0
-    for conversation_id in visitor_data.conversation_ids(who):
-        deleted = erase_conversation(conversation_id, store)
-        if deleted is not None:
-            erased.append(conversation_id)
-            files += deleted
-    summary = {"conversations": len(erased), "files": files}
-    audit.record(actor, "visitor.erase", who.audit_target, summary | {"ids": erased})
+    try:
+        for conversation_id in visitor_data.conversation_ids(who):
+            deleted = erase_conversation(conversation_id, store)
+            if deleted is not None:
+                erased.append(conversation_id)
+                files += deleted
+    finally:
+        # Each conversation commits on its own: what was erased before a failure is in
+        # the log too (the failure then reaches the caller, who may ask again).
+        summary = {"conversations": len(erased), "files": files}
+        audit.record(actor, "visitor.erase", who.audit_target, summary | {"ids": erased})
     return summary
 
 
@@ -80,8 +87,18 @@ def erase_expired(
         )
     finally:
         db.session.close()
-    # A conversation reopened since it was listed is no longer closed: passed over.
-    erased = [cid for cid in expired if erase_conversation(cid, store, closed_before=cutoff)]
+    erased = []
+    for conversation_id in expired:
+        try:
+            # A conversation reopened since it was listed is no longer closed: passed over.
+            if erase_conversation(conversation_id, store, closed_before=cutoff) is not None:
+                erased.append(conversation_id)
+        except Exception:
+            # One that cannot be erased now (its files' store failing) must not stop every
+            # later one, run after run: it is tried again tomorrow.
+            log.exception(
+                "retention: conversation %d not erased; tried again next run", conversation_id
+            )
     if erased:
         audit.record(
             audit.SYSTEM, "retention.erase", f"closed before {cutoff.date().isoformat()}",

@@ -304,3 +304,46 @@ def test_retention_passes_over_a_conversation_reopened_after_it_was_listed(app, 
         cutoff = utcnow() - timedelta(days=30)
         assert erasure.erase_conversation(old.id, files_of(app), closed_before=cutoff) is None
         assert erasure.erase_expired(30, files_of(app)) == []
+
+
+def test_retention_goes_on_past_a_conversation_it_cannot_erase_now(
+    app, agent, clock, monkeypatch, caplog
+):
+    # The oldest conversation's files cannot be deleted today: it is kept as it was, the
+    # ones after it are erased all the same, and tomorrow's run tries it again.
+    clock.now = utcnow() - timedelta(days=50)
+    stuck = full_history(app, agent, email="stuck@example.com")
+    clock.now = utcnow() - timedelta(days=40)
+    later = full_history(app, agent, email="later@example.com")
+    store = files_of(app)
+    monkeypatch.setattr(store, "delete", refusing(store.delete, stuck.id))
+    with app.app_context():
+        assert erasure.erase_expired(30, store) == [later.id]
+        monkeypatch.undo()
+        assert erasure.erase_expired(30, store) == [stuck.id]
+        db.session.remove()
+    assert "not erased" in caplog.text
+
+
+def refusing(delete, conversation_id):
+    """The file store's delete, failing for one conversation's files."""
+
+    def delete_or_fail(key):
+        if str(key).startswith(f"{conversation_id}/"):
+            raise OSError("the file store is read-only")
+        return delete(key)
+
+    return delete_or_fail
+
+
+def test_an_erasure_that_fails_halfway_still_audits_what_it_erased(app, agent, monkeypatch):
+    first = full_history(app, agent)
+    second = full_history(app, agent)
+    store = files_of(app)
+    monkeypatch.setattr(store, "delete", refusing(store.delete, second.id))
+    with app.app_context(), pytest.raises(OSError):
+        erasure.erase_visitor(EMAIL, audit.CLI, store)
+    with app.app_context():
+        [entry] = audit.recent()
+    assert entry["action"] == "visitor.erase"
+    assert entry["detail"]["ids"] == [first.id]
