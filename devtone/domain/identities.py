@@ -194,7 +194,9 @@ def earlier_conversations(
                 Conversation.id.not_in(held),
             )
             .order_by(Conversation.id.desc())
-            .limit(EARLIER_MAX)
+            # A browser keeps EARLIER_MAX: one that holds that many gets none (no token made
+            # for a conversation it would drop at once).
+            .limit(max(0, EARLIER_MAX - len(held)))
         ).all()
         for conversation_id in ids:
             token, token_hash = visitors.issue_token()

@@ -4,6 +4,7 @@ import test from "node:test";
 import {
   EARLIER_MAX,
   heldIds,
+  validVisitor,
   withEarlier,
   identifiedVisitor,
   leavingConversation,
@@ -23,7 +24,7 @@ test("a visitor is known by name before any conversation; the first message brin
 test("a new conversation keeps the one left among the earlier ones, newest first", () => {
   let record = withConversation(ada, { id: 7, token: token("a"), startedAt: "t7" });
   record = leavingConversation(record);
-  assert.deepEqual(record, { ...ada, earlier: [{ conversationId: 7, token: token("a"), startedAt: "t7" }] });
+  assert.deepEqual(record, { ...ada, earlier: [{ conversationId: 7, token: token("a"), startedAt: "t7" }], fresh: true });
   record = leavingConversation(withConversation(record, { id: 8, token: token("b"), startedAt: "t8" }));
   assert.deepEqual(
     record.earlier.map((c) => c.conversationId),
@@ -105,4 +106,22 @@ test("conversations from other browsers join the earlier ones once, never the cu
   assert.equal(merged.token, token("c"));
   assert.deepEqual(heldIds(null), []);
   assert.deepEqual(withEarlier({ name: "Ada" }, []), { name: "Ada" });
+});
+
+test("a signed visitor who asked for a new conversation is not handed the one they left, even after a reload", () => {
+  const left = leavingConversation(IN_CONVERSATION);
+  assert.equal(left.fresh, true);
+  assert.deepEqual(left.earlier.map((c) => c.conversationId), [3]);
+  // The page reloads; the host page says who they are again: nothing is resumed.
+  assert.equal(identifiedVisitor(left, { name: "Ada", ...SIGNED }).resume, false);
+  // Their first message starts the new one: the record is a conversation's again.
+  const started = withConversation(left, { id: 9, token: token("n"), startedAt: "2026-12-07T10:00:00Z" });
+  assert.equal(started.fresh, undefined);
+  assert.equal(validVisitor({ name: "Ada", fresh: "yes" }).fresh, undefined);
+});
+
+test("earlier conversations from other browsers keep the newest when there are more than fit", () => {
+  const held = Array.from({ length: 9 }, (_, n) => ({ conversationId: 10 - n, token: token(String.fromCharCode(97 + n)) }));
+  const merged = withEarlier({ name: "Ada", earlier: held }, [20, 19, 18].map((id) => ({ conversationId: id, token: token("z") })));
+  assert.deepEqual(merged.earlier.map((c) => c.conversationId), [20, 19, 18, 10, 9, 8, 7, 6, 5, 4]);
 });

@@ -446,3 +446,16 @@ def test_a_signed_visitor_browsing_many_pages_can_still_start_a_conversation(app
         resumed = client.post("/api/conversations/resume", json={"identity": signed("user-42")})
         assert resumed.status_code == 404
     assert start(client, signed("user-42")).status_code == 201
+
+
+def test_earlier_gives_a_browser_no_more_than_it_keeps(app, client, agent):
+    ids = [closed_conversation(client, agent, "user-42", f"number {n}") for n in range(3)]
+    # A browser holding ten already (it keeps ten) gets none, and no token is made for it.
+    full = earlier(client, signed("user-42"), known=list(range(1000, 1010)))
+    assert full.json["earlier"] == []
+    # Holding nine, it gets the newest one.
+    nine = earlier(client, signed("user-42"), known=list(range(1000, 1009)))
+    assert [item["conversation"]["id"] for item in nine.json["earlier"]] == [ids[-1]]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(VisitorToken)) == 1
+        db.session.remove()

@@ -84,7 +84,6 @@ export class ChatPage {
   #switcher; // "New conversation" and the earlier ones (earlier-conversations.js)
   #starter; // the first message starts the conversation (conversation-start.js)
   #panelOpen; // embedded: is the widget's panel open (focus only then)
-  #fresh = false; // the visitor asked for a new conversation: a signed one is not resumed
   /** Told every new entry that arrives live (not the history); set by the embed wiring. */
   onlivemessage = null;
 
@@ -239,7 +238,6 @@ export class ChatPage {
 
   /** Confirmed: this conversation goes to the earlier ones, and the composer starts anew. */
   #leaveForNew() {
-    this.#fresh = true;
     const record = leavingConversation(this.#who.record);
     this.#who.save(record);
     this.#showComposer(record);
@@ -302,7 +300,7 @@ export class ChatPage {
     const opened = await this.#starter.start(this.#who.record, {
       language: document.documentElement.lang,
       stillCurrent: (record) => this.#who.isCurrent(record),
-      resume: !this.#fresh,
+      resume: !this.#who.record?.fresh, // they asked for a new one: the one left stays left
     });
     if (!opened) return;
     if (clear) this.#composer.clear();
@@ -315,7 +313,6 @@ export class ChatPage {
 
   async #openConversation(visitor) {
     this.#leaveConversation(); // a previous conversation's session, status, typing, marks
-    this.#fresh = false;
     this.#who.set(visitor);
     this.#api.token = visitor.token;
     const { conversation, connection, conversationNotice } = this.#el;

@@ -8,6 +8,8 @@
  *   {…, conversationId, token, startedAt}       the conversation they are in, once they wrote
  *   {…, earlier: [{conversationId, token, startedAt}]}   conversations they left for a new
  *                                               one: still theirs while the token is kept
+ *   {…, fresh: true}                            they left one for a new one, not written yet:
+ *                                               the one left (maybe still open) is not resumed
  *
  * A conversation starts with its first message, so a visitor may be known without one.
  */
@@ -58,6 +60,8 @@ export function validVisitor(visitor) {
     record.token = visitor.token;
     const startedAt = text(visitor.startedAt, 40);
     if (startedAt) record.startedAt = startedAt;
+  } else if (visitor.fresh === true) {
+    record.fresh = true;
   }
   const earlier = Array.isArray(visitor.earlier) ? visitor.earlier.filter(conversationOf) : [];
   if (earlier.length) {
@@ -89,7 +93,8 @@ export function identifiedVisitor(current, { name = "", email = "", id, hash } =
   if (!name && !identity) return { forget, record: null, resume: false };
   const who = name ? { name, email } : {};
   const record = validVisitor({ ...kept, ...who, ...(identity ? { identity } : {}) });
-  return { forget, record, resume: Boolean(identity) };
+  // Asked for a new conversation: the one they left here stays left, even if still open.
+  return { forget, record, resume: Boolean(identity) && !record?.fresh };
 }
 
 /** The ids of every conversation the record holds a token of (current and earlier). */
@@ -105,12 +110,16 @@ export function heldIds(record) {
 export function withEarlier(record, found) {
   const held = new Set(heldIds(record));
   const added = found.filter((c) => !held.has(c.conversationId));
-  return validVisitor({ ...record, earlier: [...(record?.earlier ?? []), ...added] });
+  // Newest first (ids grow with time), so the EARLIER_MAX kept are the newest, whichever
+  // browser they came from.
+  const earlier = [...(record?.earlier ?? []), ...added].sort((a, b) => b.conversationId - a.conversationId);
+  return validVisitor({ ...record, earlier });
 }
 
 /** The record with `conversation` (just started) as the visitor's current one. */
 export function withConversation(record, { id, token, name, startedAt }) {
-  return validVisitor({ ...record, name: record?.name || name, conversationId: id, token, startedAt });
+  const { fresh, ...rest } = record ?? {}; // a conversation again: nothing left to keep apart
+  return validVisitor({ ...rest, name: record?.name || name, conversationId: id, token, startedAt });
 }
 
 /**
@@ -121,7 +130,7 @@ export function leavingConversation(record) {
   if (!record?.token) return record;
   const { conversationId, token, startedAt, ...rest } = record;
   const earlier = [{ conversationId, token, startedAt }, ...(record.earlier ?? [])];
-  return validVisitor({ ...rest, earlier });
+  return validVisitor({ ...rest, earlier, fresh: true });
 }
 
 /** The record with an earlier conversation made the current one (the current one, if any,
