@@ -61,7 +61,13 @@ class WebhookSender:
 
     def round(self) -> int:
         """One turn: if an endpoint is enabled and this process holds the lease, fan new
-        events out, then send every delivery due; return how many were delivered."""
+        events out, then send every delivery due; return how much was done (events fanned
+        out and deliveries made): while there is some, the next turn comes at once.
+
+        An endpoint that cannot be reached (no answer, or too slow) is passed over for the
+        rest of the turn: a receiver that is down costs one timeout per turn, not one per
+        delivery it holds up, and the other endpoints' events go on. One that answers
+        with an error is tried for its other conversations' events as usual."""
         config = self.app.config
         with self.app.app_context():
             if not webhook_events.wanted():
@@ -71,15 +77,21 @@ class WebhookSender:
             if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
                 webhook_deliveries.prune()
                 self._pruned_at = time.monotonic()
-            webhook_deliveries.fan_out()
-            delivered = 0
+            done = webhook_deliveries.fan_out()
+            failing: set[int] = set()
             for parcel in webhook_deliveries.due():
+                if parcel.endpoint_id in failing:
+                    continue  # still due: tried again next turn, in its order
                 if not leases.hold(LEASE, self.holder, config["WEBHOOK_LEASE_SECONDS"]):
                     break  # another process took over (we were too slow): it sends the rest
-                delivered += self._send(parcel)
-            return delivered
+                delivered = self._send(parcel)
+                if delivered is None:
+                    failing.add(parcel.endpoint_id)
+                done += bool(delivered)
+            return done
 
-    def _send(self, parcel: webhook_deliveries.Parcel) -> int:
+    def _send(self, parcel: webhook_deliveries.Parcel) -> bool | None:
+        """Whether the receiver took the delivery; None when it could not be reached."""
         config = self.app.config
         try:
             status = post(parcel, config["WEBHOOK_TIMEOUT"], config["WEBHOOK_ALLOW_PRIVATE"])
@@ -95,9 +107,9 @@ class WebhookSender:
                 config["WEBHOOK_RETRY_AFTER"],
                 config["WEBHOOK_GIVE_UP_AFTER"],
             )
-            return 0
+            return None if failure.status is None else False
         webhook_deliveries.delivered(parcel, status)
-        return 1
+        return True
 
     def run(self) -> None:
         """Take turns until `stop()`: at once again while there was something to send,
@@ -142,18 +154,37 @@ def post(parcel: webhook_deliveries.Parcel, timeout: float, allow_private: bool)
         "Devtone-Signature": signature(parcel.secret, int(time.time()), body),
     }
     connection = _connection(target, timeout)
+    # `timeout` bounds each wait on the socket; a receiver trickling its answer a byte at a
+    # time would never hit it, and would hold the sender past its lease. The whole exchange
+    # gets twice `timeout`, then the socket is shut.
+    deadline = threading.Timer(2 * timeout, _hang_up, [connection])
+    deadline.start()
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         answer = connection.getresponse()
-        answer.read(64 * 1024)  # a receiver's long answer is none of our business
         status = answer.status
+        try:
+            answer.read(64 * 1024)  # a receiver's long answer is none of our business
+        except (OSError, http.client.HTTPException):
+            pass  # the status said it all
     except (OSError, http.client.HTTPException) as error:
         raise NotDelivered(f"{type(error).__name__}: {error}"[:200]) from None
     finally:
+        deadline.cancel()
         connection.close()
     if not 200 <= status < 300:
         raise NotDelivered(f"HTTP {status}", status)
     return status
+
+
+def _hang_up(connection: http.client.HTTPConnection) -> None:
+    """Shut the connection's socket: a read or write blocked on it returns at once."""
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed already
 
 
 def _connection(target: webhook_urls.Target, timeout: float) -> http.client.HTTPConnection:

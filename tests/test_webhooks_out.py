@@ -502,3 +502,92 @@ def test_events_older_than_a_week_are_pruned_with_their_deliveries(app, visitor,
         assert webhook_deliveries.prune(utcnow() + timedelta(days=6)) == 0
         assert webhook_deliveries.prune(utcnow() + timedelta(days=7, minutes=1)) == 1
     assert stored(app, WebhookEvent) == [] and stored(app, WebhookDelivery) == []
+
+
+# -- receivers that do not answer ------------------------------------------------------
+
+
+class SilentReceiver:
+    """A loopback server that takes every connection and the request, and never answers
+    (or, `trickle`, sends the start of an answer one byte every 50 ms, for ever); it counts
+    the connections and the bytes it got out before the sender hung up."""
+
+    def __init__(self, trickle: bool = False):
+        import socket
+        import threading
+
+        self.connections = 0
+        self.trickled = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/hooks"
+
+        def serve(connection):
+            with connection:
+                connection.recv(65536)
+                while trickle and not self._stop.wait(0.05):
+                    try:
+                        connection.sendall(b"HTTP/1.1 200 OK\r\nX: "[: self.trickled + 1][-1:])
+                    except OSError:
+                        return  # the sender hung up
+                    self.trickled += 1
+                self._stop.wait(30)
+
+        def accept():
+            while not self._stop.is_set():
+                try:
+                    connection, _ = self._listener.accept()
+                except OSError:
+                    return
+                self.connections += 1
+                threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+
+    def stop(self):
+        self._stop.set()
+        self._listener.close()
+
+
+@pytest.fixture
+def silent():
+    receivers = []
+
+    def make(trickle=False):
+        receivers.append(SilentReceiver(trickle))
+        return receivers[-1]
+
+    yield make
+    for receiver in receivers:
+        receiver.stop()
+
+
+def test_an_endpoint_that_does_not_answer_costs_one_timeout_a_turn_not_one_per_event(
+    app, start_visitor, hooks, receiver, silent
+):
+    app.config["WEBHOOK_TIMEOUT"] = 0.3
+    down = silent()
+    register(hooks, down.url, ["message.created"])
+    register(hooks, receiver.url, ["message.created"])
+    visitors_ = [start_visitor(f"Visitor {n}") for n in range(4)]
+    with app.app_context():
+        for n, visitor in enumerate(visitors_):
+            conversations.post_message(visitor.id, _visitor(visitor), f"m{n}", str(n))
+    sender_of(app).round()
+    # The healthy endpoint got every event in that one turn; the silent one was tried once.
+    assert _bodies(receiver.received) == {"m0", "m1", "m2", "m3"}
+    assert down.connections == 1
+
+
+def test_a_receiver_trickling_its_answer_is_hung_up_on(app, visitor, hooks, silent):
+    # Each byte comes within the timeout, so only a deadline on the whole exchange ends it
+    # (twice the timeout), long before the sender's lease could run out.
+    app.config["WEBHOOK_TIMEOUT"] = 0.2
+    slow = silent(trickle=True)
+    register(hooks, slow.url, ["message.created"])
+    with app.app_context():
+        conversations.post_message(visitor.id, _visitor(visitor), "hello", "1")
+    sender_of(app).round()
+    [delivery] = stored(app, WebhookDelivery)
+    assert delivery.delivered_at is None and delivery.attempts == 1
+    assert 0 < slow.trickled < 40  # 0.4 s of it, not the 30 s it would have gone on
