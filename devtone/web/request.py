@@ -104,6 +104,10 @@ def require_scope(scope: str) -> AgentIdentity | TokenIdentity:
 def signed_in_agent() -> AgentIdentity:
     """The agent of the session cookie, after the CSRF check an unsafe request needs."""
     if request.method not in SAFE_METHODS:
+        # Flask-WTF looks for its token among the form's field names: a multipart part
+        # without a name gives None, on which it fails (a 500). Such a body is malformed.
+        if any(not isinstance(name, str) for name in request.form):
+            raise errors.BadRequest("A part of the form has no name.", code="invalid_form")
         csrf.protect()  # raises CSRFError, rendered as 403 under /api
     return current_user._get_current_object()
 

@@ -19,7 +19,7 @@ from tests.doctor.broken_proxies import COMPRESSING
 pytestmark = pytest.mark.browser
 
 #: The same in both languages: the product's name, protocol names, symbols.
-SHARED_WORDS = {"devtone", "E-mail", "Monitor", "SSE", "Long-poll", "Polling"}
+SHARED_WORDS = {"devtone", "E-mail", "Monitor", "SSE", "Long-poll", "Polling", "Webhooks"}
 
 #: Every visible text node, and every attribute a person reads or hears.
 READ_TEXTS = """() => {

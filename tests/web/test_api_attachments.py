@@ -357,3 +357,20 @@ def test_a_failure_after_the_commit_keeps_the_file_its_message_names(
         )
     assert attachment_rows(app) == 1
     assert len(files_in(app)) == 1
+
+
+def test_a_multipart_part_without_a_name_is_a_bad_request_not_a_server_error(
+    agent, sign_in, visitor
+):
+    # Found by schemathesis: Flask-WTF read every field's name looking for its token.
+    body = (
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="client_id"\r\n\r\nc-1\r\n--b--\r\n'
+    )
+    answer = sign_in(agent).post(
+        f"/api/conversations/{visitor.id}/attachments",
+        data=body,
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["code"] == "invalid_form"
