@@ -10,8 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from devtone import secret_key
-from devtone.connections import database_url, engine_options, rate_limit_storage_options
+from devtone.connections import (
+    database_url,
+    engine_options,
+    rate_limit_storage_options,
+    redis_cluster,
+)
 from devtone.mail import parse_smtp_url
+from devtone.realtime.shards import MAX_SHARDS
 
 
 class ConfigError(ValueError):
@@ -47,6 +53,22 @@ def _longpoll_wait(key: str, raw: str) -> int:
     value = _positive_int(key, raw)
     if value > 30:
         raise ConfigError(f"{key}={raw!r} must be 30 seconds or less.")
+    return value
+
+
+def _redis_url(key: str, raw: str) -> str:
+    # A cluster URL is parsed here, so a typo stops the start instead of the first publish.
+    try:
+        redis_cluster(raw)
+    except ValueError as error:
+        raise ConfigError(f"{key}={raw!r} is not a Redis Cluster address: {error}.") from None
+    return raw
+
+
+def _redis_shards(key: str, raw: str) -> int:
+    value = _positive_int(key, raw)
+    if value > MAX_SHARDS:
+        raise ConfigError(f"{key}={raw!r} must be {MAX_SHARDS} or less.")
     return value
 
 
@@ -201,9 +223,12 @@ ENVIRONMENTS = ("development", "production")
 # key in the environment -> (config key, cast, default)
 _SETTINGS: dict[str, tuple[str, Callable[[str, str], Any], str | None]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", lambda k, v: v, None),
-    "REDIS_URL": ("REDIS_URL", lambda k, v: v, None),
+    "REDIS_URL": ("REDIS_URL", _redis_url, None),
     "DEVTONE_ENV": ("ENVIRONMENT", _environment, "development"),
     "DEVTONE_REDIS_CHANNEL": ("REDIS_CHANNEL", lambda k, v: v, "devtone:events"),
+    # On a Redis Cluster (REDIS_URL=redis+cluster://…): how many slots the channels are
+    # spread over (docs/deploy.md, "Past one Redis").
+    "DEVTONE_REDIS_SHARDS": ("REDIS_SHARDS", _redis_shards, "64"),
     "SECRET_KEY": ("SECRET_KEY", lambda k, v: v, None),
     "DEVTONE_DB_POOL_SIZE": ("DB_POOL_SIZE", _positive_int, "10"),
     # A request waits this long for a pooled connection, then answers 503. Only load

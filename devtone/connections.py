@@ -1,9 +1,11 @@
 """How devtone connects to its services: the database URL's driver, the engine's pool and
-timeouts, and the rate limiter's Redis client."""
+timeouts, the rate limiter's Redis client, and a Redis Cluster's address."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -63,10 +65,43 @@ def postgres_connect_args(url: str, connect_timeout: int, statement_timeout: flo
 def rate_limit_storage_options(uri: str, timeout: float) -> dict[str, Any]:
     """Flask-Limiter's Redis client: short timeouts and no retries, so a hung Redis costs a
     counted request at most `timeout` (and web/limits.py then stops asking for a while)."""
-    if not uri.startswith(("redis://", "rediss://", "unix://")):
+    if not uri.startswith(("redis://", "rediss://", "unix://", CLUSTER_SCHEME)):
         return {}
     return {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),
     }
+
+
+#: REDIS_URL names a Redis Cluster with this scheme (the one Flask-Limiter's storage,
+#: `limits`, reads too): redis+cluster://[user:password@]host:port[,host:port…]
+CLUSTER_SCHEME = "redis+cluster://"
+
+
+@dataclass(frozen=True)
+class ClusterAddress:
+    """Where a Redis Cluster is: some of its nodes (the client finds the rest)."""
+
+    nodes: list[tuple[str, int]]
+    username: str | None = None
+    password: str | None = None
+
+
+def redis_cluster(url: str) -> ClusterAddress | None:
+    """The cluster a redis+cluster:// URL names; None for any other URL (one Redis).
+    Raises ValueError, saying what is wrong, for a cluster URL without a usable node."""
+    if not url.startswith(CLUSTER_SCHEME):
+        return None
+    rest = url[len(CLUSTER_SCHEME) :].split("/", 1)[0].split("?", 1)[0]
+    credentials, _, hosts = rest.rpartition("@")
+    username, _, password = credentials.partition(":")
+    nodes = []
+    for address in filter(None, hosts.split(",")):
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{address!r} is not host:port")
+        nodes.append((host.strip("[]"), int(port)))
+    if not nodes:
+        raise ValueError("it names no node; write redis+cluster://host:port,host:port")
+    return ClusterAddress(nodes, unquote(username) or None, unquote(password) or None)

@@ -77,6 +77,35 @@ BROKER_BREAKER_OPENED = Counter(
     "Times publishing to Redis was suspended after failures (the circuit breaker opened).",
     registry=REGISTRY,
 )
+BROKER_RECEIVED = Counter(
+    "devtone_broker_received",
+    "What this process heard from Redis: items of its readers' channels (item) and the"
+    " dashboards' heads (head). On one Redis every process hears every item; on a"
+    " cluster only those its readers need (compare devtone_entries_delivered).",
+    ["kind"],
+    registry=REGISTRY,
+)
+BROKER_CHANNELS = Gauge(
+    "devtone_broker_channels",
+    "Redis Cluster shard channels this process is subscribed to (what=channels), and the"
+    " shards (slots) they lie on (what=shards).",
+    ["what"],
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
+BROKER_OUTAGES = Histogram(
+    "devtone_broker_outage_seconds",
+    "Times this process stopped hearing some of its channels (a Redis connection or a"
+    " cluster node lost, until subscribed again), and how long each lasted.",
+    buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0, 300.0),
+    registry=REGISTRY,
+)
+BROKER_OUTAGE = Gauge(
+    "devtone_broker_outage",
+    "1 while this process has lost channels it needs (readers repair from the database).",
+    multiprocess_mode="livemax",
+    registry=REGISTRY,
+)
 DATABASE_WAITS_ABANDONED = Counter(
     "devtone_database_waits_abandoned",
     "Waits on PostgreSQL given up (the request answers 503): timeout (no answer within"

@@ -24,6 +24,7 @@ from devtone.domain.agents import AgentIdentity
 from devtone.extensions import db, limiter
 from devtone.realtime.redis_broker import RedisBroker
 from tests.mail_server import MailServer
+from tests.redis_cluster import LoopbackCluster
 from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -431,6 +432,21 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[LoopbackCluster]:
+    """A Redis Cluster of our own (3 masters, 3 replicas), every node stopped by PID after."""
+    cluster = LoopbackCluster(tmp_path / "cluster")
+    require(
+        Path(cluster.binary).exists(),
+        "redis-server is not installed (apt-get install redis-server)",
+    )
+    require(Path(cluster.cli).exists(), "redis-cli is not installed (apt-get install redis-tools)")
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
 def mail_server() -> Iterator[MailServer]:
     """A real SMTP server on a loopback port (aiosmtpd), stopped after the test."""
     server = MailServer().start()
@@ -449,7 +465,7 @@ def chromium_path() -> str:
 # -- markers by path ---------------------------------------------------------------------
 
 #: Fixtures that start a real server process: a test using one is a live test.
-_SERVER_FIXTURES = {"live_server", "nginx", "redis_server"}
+_SERVER_FIXTURES = {"live_server", "nginx", "redis_server", "redis_cluster"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -14,12 +14,19 @@ from flask import Flask, current_app
 
 EXTENSION_KEY = "devtone.announce"
 
+#: A head's last message carries at most this many characters of its text: more than the
+#: dashboard ever shows (its list cuts at 80, a notification at 140), far less than a
+#: message may hold (fields.BODY_MAX).
+PREVIEW_CHARS = 280
+
 
 class Publisher(Protocol):
     """What announcing needs of a broker."""
 
-    def publish(self, channel: str, item: dict[str, Any]) -> None:
-        """Hand `item` to the channel's subscribers."""
+    def publish(
+        self, channel: str, item: dict[str, Any], head: dict[str, Any] | None = None
+    ) -> None:
+        """Hand `item` to the channel's subscribers, and `head` to the dashboards'."""
 
 
 def init_app(app: Flask, broker: Publisher) -> None:
@@ -44,16 +51,31 @@ def changes(
     The dashboard feed hears every channel; `mentions` (notes.py) are for it alone, so
     they ride beside the conversation, never in it (the visitor's readers pass it on)."""
     also = {"mentions": mentions} if mentions else {}
+    # One head per change: every entry carries the same conversation, and a dashboard
+    # upserts a version once.
+    head = {"conversation": preview(conversation), **also}
     if not entries:
         change = {"conversation": conversation, **also}
         if marks_of is not None:
             change["marks_of"] = marks_of  # one's own marks are no news to one's long-poll
-        publish(conversation_id, change)
-    for entry in entries:
-        publish(conversation_id, {"message": entry, "conversation": conversation, **also})
+        publish(conversation_id, change, head)
+    for number, entry in enumerate(entries, 1):
+        item = {"message": entry, "conversation": conversation, **also}
+        publish(conversation_id, item, head if number == len(entries) else None)
 
 
-def publish(conversation_id: int, item: dict[str, Any]) -> None:
-    """Announce one committed change on the conversation's channel."""
+def preview(conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as a head carries it: its last message's text cut to PREVIEW_CHARS,
+    runs of white space as one space (as the dashboard shows it)."""
+    last = conversation.get("last_message")
+    if not last or not isinstance(last.get("body"), str) or len(last["body"]) <= PREVIEW_CHARS:
+        return conversation
+    body = " ".join(last["body"].split())[:PREVIEW_CHARS]
+    return {**conversation, "last_message": {**last, "body": body}}
+
+
+def publish(conversation_id: int, item: dict[str, Any], head: dict[str, Any] | None = None) -> None:
+    """Announce one committed change on the conversation's channel (and its head, if any,
+    to the dashboards)."""
     item["committed_at"] = time.time()  # once per change: readers time commit → write
-    current_app.extensions[EXTENSION_KEY].publish(conversation_channel(conversation_id), item)
+    current_app.extensions[EXTENSION_KEY].publish(conversation_channel(conversation_id), item, head)

@@ -33,6 +33,8 @@ def init_app(app: Flask) -> None:
     app.extensions[TYPING_KEY] = TypingBoard(broker_of(app))
     app.extensions[MONITOR_HISTORY_KEY] = MonitorHistory()
     connection_log.init_app(app)
+    # A broker outage goes in the connection log beside the streams it cut short.
+    broker_of(app).watch_outages(connection_log.record)
 
 
 def heads_of(app: Flask) -> HeadWatcher:

@@ -1,12 +1,15 @@
 """The agents' dashboard feed: a snapshot, then upserts and statistics as they change.
 
-Every dashboard reader subscribes to EVERY_CHANNEL: each change to any conversation is
-published once, on that conversation's channel, and carries the conversation's new
-shape, which is the dashboard's upsert. Snapshots are costly (a few queries), so one
-process takes at most one at a time and shares it with every reader that can use it:
-a snapshot is good for a reader if its queries started after the reader's moment of
-interest (its subscription, or the change it heard of), because what committed before
-is then in it and what commits after reaches the reader through its subscription.
+Every dashboard reader subscribes to HEADS: each change to any conversation is published
+once, on that conversation's channel, with its head (the conversation's new shape, its
+last message cut to a preview), which is the dashboard's upsert. A broker that shards
+carries heads on channels of their own, so a dashboard never pulls every entry.
+
+Snapshots are costly (a few queries), so one process takes at most one at a time and
+shares it with every reader that can use it: a snapshot is good for a reader if its
+queries started after the reader's moment of interest (its subscription, or the change
+it heard of), because what committed before is then in it and what commits after
+reaches the reader through its subscription.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from devtone.domain.api_tokens import TokenIdentity
 from devtone.domain.snapshots import Snapshot, take_snapshot
 from devtone.feeds import connection_log
 from devtone.feeds.loop import frame, shared_frame
-from devtone.realtime.broker import ENDED, EVERY_CHANNEL, MISSED, Broker, Subscription
+from devtone.realtime.broker import ENDED, HEADS, MISSED, Broker, Subscription
 
 #: Statistics follow a burst of changes at most this often per reader.
 STATS_INTERVAL = 1.0
@@ -69,7 +72,7 @@ class DashboardReader:
 
     kind = "dashboard"
     conversation_id = None
-    channels = [EVERY_CHANNEL]
+    channels = [HEADS]
 
     def __init__(self, snapshots: SnapshotCache, hello: dict[str, Any], heartbeat: float):
         self.snapshots = snapshots
@@ -190,7 +193,7 @@ def wait_for_snapshot(
     clock = snapshots.clock
     if wait <= 0:
         return snapshots.take(newer_than=clock())
-    subscription = broker.subscribe([EVERY_CHANNEL])
+    subscription = broker.subscribe([HEADS])
     connection = connection_log.Connection("dashboard", "longpoll", caller)
     with closing(subscription), connection:
         snapshot = snapshots.take(newer_than=clock())

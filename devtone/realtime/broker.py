@@ -37,8 +37,9 @@ class _Ended:
 ENDED = _Ended()
 
 
-#: Subscribing to this channel means hearing every channel (the agents' dashboard feed).
-EVERY_CHANNEL = "*"
+#: Subscribing to this channel means hearing every conversation's head: what a publish
+#: names as one (the agents' dashboard feed). No publish names it as its channel.
+HEADS = "*heads"
 
 
 class Subscription:
@@ -110,6 +111,12 @@ class Subscription:
             self._items.append(item)
         self._wake.set()
 
+    def discard(self) -> None:
+        """Keep nothing this subscription receives: it is held only so that the process
+        hears its channels (observers see the items)."""
+        self._maxsize = 0
+        self._items.clear()
+
     def mark_missed(self) -> None:
         """Tell this reader it may have missed items (overflow, broker reconnect)."""
         self._missed = True
@@ -133,8 +140,15 @@ class Subscription:
 class Broker(Protocol):
     """Publish to channels; subscribe to some of them."""
 
-    def publish(self, channel: str, item: dict[str, Any]) -> None:
-        """Send `item` to every current subscriber of `channel`, at most once."""
+    hears_everything: bool
+    """Whether this process hears every publish, whatever it subscribed to (an observer
+    then sees all); False for a broker that carries only what its readers need."""
+
+    def publish(
+        self, channel: str, item: dict[str, Any], head: dict[str, Any] | None = None
+    ) -> None:
+        """Send `item` to every current subscriber of `channel`, at most once; with a
+        `head` (the item's small summary), the subscribers of HEADS get the change too."""
 
     def subscribe(self, channels: Iterable[str]) -> Subscription:
         """A new subscription to `channels`; close it when done."""
@@ -148,6 +162,11 @@ class Broker(Protocol):
     def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
         """Show `observer(channel, item)` every item this process receives, on any channel;
         an observer is no subscription (it is not counted, ended or told it missed)."""
+
+    def watch_outages(self, watcher: Callable[[str, dict[str, object]], None]) -> None:
+        """Tell `watcher(event, fields)` when this process stops hearing some of its
+        channels ("broker_outage") and when it hears them all again ("broker_back", with
+        `duration_ms`)."""
 
     def losses(self) -> int | None:
         """A count that moves whenever this process may have lost a publish it should
@@ -193,16 +212,33 @@ class FanOut:
                     if not subscribers:
                         del self._by_channel[channel]
 
-    def deliver(self, channel: str, item: dict[str, Any]) -> None:
-        """Hand `item` to every subscriber of `channel` and of EVERY_CHANNEL (bounded queues)."""
+    def deliver(
+        self, channel: str, item: dict[str, Any], head: dict[str, Any] | None = None
+    ) -> None:
+        """Hand `item` to every subscriber of `channel`, and `head` (if any) to every
+        subscriber of HEADS (bounded queues); observers see the item."""
         with self._lock:
             subscribers = list(self._by_channel.get(channel, ()))
-            subscribers.extend(self._by_channel.get(EVERY_CHANNEL, ()))
+            heads = list(self._by_channel.get(HEADS, ())) if head is not None else ()
             observers = list(self._observers)
         for observer in observers:
             observer(channel, item)
         for subscription in subscribers:
             subscription.deliver(item)
+        for subscription in heads:
+            subscription.deliver(head)
+
+    def deliver_head(self, head: dict[str, Any]) -> None:
+        """Hand `head` to every subscriber of HEADS (a broker that carries heads apart)."""
+        with self._lock:
+            subscribers = list(self._by_channel.get(HEADS, ()))
+        for subscription in subscribers:
+            subscription.deliver(head)
+
+    def subscribers_of(self, channel: str) -> list[Subscription]:
+        """The subscriptions to `channel` right now."""
+        with self._lock:
+            return list(self._by_channel.get(channel, ()))
 
     def subscriptions(self) -> set[Subscription]:
         """Every subscription, once."""
@@ -220,13 +256,18 @@ class FanOut:
 class MemoryBroker:
     """Pub/sub inside one process: the zero-setup default."""
 
+    hears_everything = True
+
     def __init__(self, queue_size: int = 256):
         self.queue_size = queue_size
         self._fan_out = FanOut()
 
-    def publish(self, channel: str, item: dict[str, Any]) -> None:
-        """Deliver `item` to every subscriber of `channel` in this process."""
-        self._fan_out.deliver(channel, item)
+    def publish(
+        self, channel: str, item: dict[str, Any], head: dict[str, Any] | None = None
+    ) -> None:
+        """Deliver `item` to every subscriber of `channel` in this process, and to those of
+        HEADS if it has a head (in one process the whole item costs nothing more)."""
+        self._fan_out.deliver(channel, item, item if head is not None else None)
 
     def subscribe(self, channels: Iterable[str]) -> Subscription:
         """A bounded subscription to `channels`."""
@@ -245,6 +286,9 @@ class MemoryBroker:
     def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
         """Show `observer(channel, item)` every item published from now on."""
         self._fan_out.observe(observer)
+
+    def watch_outages(self, watcher: Callable[[str, dict[str, object]], None]) -> None:
+        """Nothing to tell: an in-process broker has no outage."""
 
     def ping(self) -> bool:
         """Always: the in-process broker cannot be unreachable."""

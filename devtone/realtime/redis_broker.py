@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,16 +31,24 @@ from redis.retry import Retry
 
 from devtone.realtime.breaker import Breaker
 from devtone.realtime.broker import FanOut, Subscription
+from devtone.realtime.publish_queue import (
+    PUBLISH_BATCH,
+    PUBLISH_QUEUE,
+    Outages,
+    PublishQueue,
+    Throttle,
+    reconnect_delay,
+)
+
+# The queue's limits and the reconnect delay live with the queue; named here too, as
+# this broker's own.
+__all__ = ["PUBLISH_BATCH", "PUBLISH_QUEUE", "RedisBroker", "reconnect_delay"]
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_FIRST = 0.1  # seconds before the first reconnect attempt, then doubling...
-RECONNECT_CAP = 5.0  # ...up to this
 CONNECT_TIMEOUT = 1.0  # the listener's connect and SUBSCRIBE
 COMMAND_TIMEOUT = 0.25  # each publish or ping: Redis answers in well under a millisecond
 PUBLISH_CONNECTIONS = 4  # the publisher's one, and a few for /readyz's pings
-PUBLISH_QUEUE = 4096  # envelopes waiting for the publisher; past this they are dropped
-PUBLISH_BATCH = 256  # envelopes sent in one pipeline (one round trip)
 BREAKER_THRESHOLD = 3  # publish failures in a row that open the breaker...
 BREAKER_PAUSE = 1.0  # ...for this long at first, doubling while Redis stays away...
 BREAKER_PAUSE_CAP = 5.0  # ...up to this (a probe costs nothing: it runs in the publisher)
@@ -53,39 +59,10 @@ WARN_EVERY = 30.0  # at most one warning per kind of failure in this many second
 JOIN_TIMEOUT = 3.0  # close() waits this long for the listener to stop
 
 
-def reconnect_delay(attempt: int) -> float:
-    """Seconds to wait before reconnect `attempt` (0, 1, …): 0.1 s doubling to 5 s, jittered."""
-    ceiling = min(RECONNECT_CAP, RECONNECT_FIRST * 2 ** min(attempt, 16))
-    # Jitter only downwards, so the cap holds, and so that processes which lost Redis
-    # together do not all come back at the same instant.
-    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - spreading load, not security
-
-
-class _Throttle:
-    """Lets one warning through per `interval` seconds and counts the ones it holds back."""
-
-    def __init__(self, interval: float):
-        self.interval = interval
-        self._lock = threading.Lock()
-        self._next = 0.0
-        self._held = 0
-
-    def warning(self, message: str, *args: object) -> None:
-        """Log `message` at warning level unless one went out less than `interval` ago."""
-        now = time.monotonic()
-        with self._lock:
-            if now < self._next:
-                self._held += 1
-                return
-            held, self._held = self._held, 0
-            self._next = now + self.interval
-        if held:
-            message, args = message + " (and %d more since the last warning)", (*args, held)
-        logger.warning(message, *args)
-
-
 class RedisBroker:
     """Pub/sub across processes through one Redis channel and one connection per process."""
+
+    hears_everything = True
 
     def __init__(
         self,
@@ -96,6 +73,7 @@ class RedisBroker:
         timeout: float = COMMAND_TIMEOUT,
         on_dropped: Callable[[str, int], None] | None = None,
         on_breaker_open: Callable[[], None] | None = None,
+        on_received: Callable[[str], None] | None = None,
     ):
         self.url = url
         # Observers, e.g. metrics counters (this module knows none): the listener came
@@ -103,6 +81,8 @@ class RedisBroker:
         self.on_reconnect = on_reconnect
         self.on_dropped = on_dropped
         self.on_breaker_open = on_breaker_open
+        self.on_received = on_received  # told "item" for each envelope heard
+        self.outages = Outages()
         self.queue_size = queue_size
         self.channel = channel
         self.connected = False  # the listener is subscribed on Redis right now
@@ -136,39 +116,36 @@ class RedisBroker:
         self._has_connected = False
         self._stop = threading.Event()
         self._closed = False
-        # The publisher's queue: deque appends and pops are atomic, and a post only
-        # appends and wakes the publisher, so it never waits on Redis.
-        self._outbox: deque[str] = deque()
-        self._outbox_ready = threading.Event()
-        self._sending = False  # a batch is out of the queue and not yet sent or dropped
-        self._sender: threading.Thread | None = None
+        self._outbox: PublishQueue[str] = PublishQueue(self._send, "devtone-redis-publisher")
         self.breaker = Breaker(
             BREAKER_THRESHOLD, BREAKER_PAUSE, BREAKER_PAUSE_CAP, on_open=self._breaker_opened
         )
-        self._publish_warnings = _Throttle(WARN_EVERY)
-        self._breaker_warnings = _Throttle(WARN_EVERY)
-        self._listen_warnings = _Throttle(WARN_EVERY)
+        self._publish_warnings = Throttle(WARN_EVERY, logger)
+        self._breaker_warnings = Throttle(WARN_EVERY, logger)
+        self._listen_warnings = Throttle(WARN_EVERY, logger)
 
     # -- the Broker interface ------------------------------------------------------------
 
-    def publish(self, channel: str, item: dict[str, Any]) -> None:
+    def publish(
+        self, channel: str, item: dict[str, Any], head: dict[str, Any] | None = None
+    ) -> None:
         """Queue `item` for `channel`'s subscribers in every process and return at once;
-        never raises for Redis (down, hung, or a full queue: readers repair)."""
+        never raises for Redis (down, hung, or a full queue: readers repair). With a
+        `head`, HEADS subscribers get the item too: every process hears every envelope
+        anyway, so a flag costs less than sending the head apart."""
         # An item that is not JSON does raise: that is a bug, not an outage.
-        envelope = json.dumps({"channel": channel, "item": item}, separators=(",", ":"))
+        fields = {"channel": channel, "item": item}
+        if head is not None:
+            fields["head"] = 1
+        envelope = json.dumps(fields, separators=(",", ":"))
         if self._closed:
             return
         if self.breaker.is_open:
             # Redis failed a moment ago: queueing would only make the backlog older.
             self._dropped("breaker_open", 1)
             return
-        if len(self._outbox) >= PUBLISH_QUEUE:
+        if not self._outbox.put(envelope):
             self._dropped("queue_full", 1)
-            return
-        self._outbox.append(envelope)
-        if self._sender is None:
-            self._start_sender()
-        self._outbox_ready.set()
 
     def subscribe(self, channels: Iterable[str]) -> Subscription:
         """A bounded subscription to `channels`; the first one starts the listener."""
@@ -203,6 +180,10 @@ class RedisBroker:
         self._start_listener()
         self._first_attempt_done.wait(3 * CONNECT_TIMEOUT)
 
+    def watch_outages(self, watcher: Callable[[str, dict[str, object]], None]) -> None:
+        """Tell `watcher` when the listener loses Redis and when it is subscribed again."""
+        self.outages.watch(watcher)
+
     def end_all(self) -> None:
         """End every subscription so its stream finishes (graceful shutdown); forget them."""
         for subscription in self._fan_out.take_all():
@@ -223,12 +204,10 @@ class RedisBroker:
                 return
             self._closed = True
             listener = self._listener
-            sender = self._sender
         self._stop.set()
-        self._outbox_ready.set()
-        for thread in (sender, listener):
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(JOIN_TIMEOUT)
+        self._outbox.close(JOIN_TIMEOUT)
+        if listener is not None and listener is not threading.current_thread():
+            listener.join(JOIN_TIMEOUT)
         self._publish_pool.disconnect()
         self._listen_pool.disconnect()
         self.connected = False
@@ -240,12 +219,7 @@ class RedisBroker:
     def flush(self, timeout: float) -> bool:
         """Wait until what was published so far has left this process (sent to Redis or
         dropped); False if some is still queued after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self._outbox or self._sending:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-        return True
+        return self._outbox.flush(timeout)
 
     def ping(self) -> bool:
         """Whether Redis answers within the command timeout (for /readyz). An answer also
@@ -261,37 +235,6 @@ class RedisBroker:
         return answered
 
     # -- the publisher -------------------------------------------------------------------
-
-    def _start_sender(self) -> None:
-        with self._lock:
-            if self._sender is not None or self._closed:
-                return
-            # Lazily, on the first publish: the app factory starts nothing. A greenlet
-            # under gevent's monkey-patching, a daemon thread otherwise (tests).
-            self._sender = threading.Thread(
-                target=self._send_queued, name="devtone-redis-publisher", daemon=True
-            )
-        self._sender.start()
-
-    def _send_queued(self) -> None:
-        # One sender, first in first out: one process's envelopes reach Redis in the
-        # order they were published (readers order by seq anyway, and repair gaps).
-        outbox = self._outbox
-        while True:
-            self._outbox_ready.wait()
-            # Cleared before draining, so an append while we drain wakes the next wait.
-            self._outbox_ready.clear()
-            while outbox:
-                self._sending = True  # before the pop, so flush() never sees neither
-                batch = [outbox.popleft() for _ in range(min(len(outbox), PUBLISH_BATCH))]
-                try:
-                    self._send(batch)
-                except Exception:  # a bug must not end publishing for the process
-                    logger.exception("Redis publisher failed; carrying on")
-                finally:
-                    self._sending = False
-            if self._stop.is_set():
-                return
 
     def _send(self, batch: list[str]) -> None:
         if not self.breaker.allows():
@@ -358,6 +301,8 @@ class RedisBroker:
             finally:
                 self.connected = False
                 self._first_attempt_done.set()
+                if self._has_connected and not self._stop.is_set():
+                    self.outages.started(channels=1)
                 if pubsub is not None:
                     _close_quietly(pubsub)
             if self._stop.wait(reconnect_delay(attempt)):
@@ -391,6 +336,7 @@ class RedisBroker:
                 self.reconnects += 1
         self._first_attempt_done.set()
         if reconnect:
+            self.outages.ended(channels=1)
             logger.info("Redis pub/sub reconnected; %d subscribers will catch up", len(subscribers))
             if self.on_reconnect is not None:
                 self.on_reconnect()
@@ -424,7 +370,10 @@ class RedisBroker:
             # Another version or another program on our Redis channel: not ours to crash on.
             self._listen_warnings.warning("Dropped a malformed envelope: %.200r", data)
             return
-        self._fan_out.deliver(envelope["channel"], envelope.get("item"))
+        item = envelope.get("item")
+        self._fan_out.deliver(envelope["channel"], item, item if envelope.get("head") else None)
+        if self.on_received is not None:
+            self.on_received("item")
 
 
 def _close_quietly(pubsub: PubSub) -> None:

@@ -130,7 +130,7 @@ def test_a_dropped_publish_reaches_the_stream_at_the_next_heartbeat(
 ):
     stream = open_stream(visitor)
     assert [stream.next()["event"], stream.next()["event"]] == ["hello", "ping"]
-    monkeypatch.setattr(broker, "publish", lambda channel, item: None)
+    monkeypatch.setattr(broker, "publish", lambda channel, item, head=None: None)
     post(app, visitor, "lost in the broker")
     # Past the backlog, with nothing published: only the heartbeat's check can find it
     # (without it the stream would ping on and until_seq would give up).
@@ -145,7 +145,7 @@ def test_a_gap_in_the_live_feed_is_read_from_the_database(
     stream = open_stream(visitor)
     stream.next()
     publish = broker.publish
-    monkeypatch.setattr(broker, "publish", lambda channel, item: None)
+    monkeypatch.setattr(broker, "publish", lambda channel, item, head=None: None)
     post(app, visitor, "one")
     monkeypatch.setattr(broker, "publish", publish)
     post(app, visitor, "two")
@@ -291,7 +291,7 @@ def test_long_poll_answers_empty_when_the_wait_ends(app, client, visitor, broker
 def test_long_poll_repairs_a_dropped_publish_at_the_heartbeat(
     app, client, visitor, broker, monkeypatch
 ):
-    monkeypatch.setattr(broker, "publish", lambda channel, item: None)
+    monkeypatch.setattr(broker, "publish", lambda channel, item, head=None: None)
 
     def post_soon():
         time.sleep(0.3)

@@ -99,7 +99,7 @@ def test_a_missed_publish_is_repaired_at_the_next_heartbeat(app, visitor, agent,
     try:
         stream.until("snapshot")
         publish = broker.publish
-        broker.publish = lambda channel, item: None  # the publish is lost
+        broker.publish = lambda channel, item, head=None: None  # the publish is lost
         try:
             with app.app_context():
                 conversations.post_message(visitor.id, Visitor(visitor.token), "lost?")
