@@ -23,8 +23,11 @@ from collections import Counter
 
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
+from devtone.connections import redis_cluster
 from devtone.realtime.breaker import Breaker
 
 logger = logging.getLogger(__name__)
@@ -63,19 +66,17 @@ return 1
 """
 
 
+_ERRORS = (redis.RedisError, RedisClusterException, OSError)
+
+
 class SharedStreamCounts:
     """Streams open on each conversation, summed over the processes sharing a Redis."""
 
     def __init__(self, url: str, prefix: str):
-        self._client = redis.Redis.from_url(
-            url,
-            socket_timeout=TIMEOUT_S,
-            socket_connect_timeout=TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-            max_connections=4,
-        )
-        self._take = self._client.register_script(_TAKE)
-        self._give_back = self._client.register_script(_GIVE_BACK)
+        self._url = url
+        self._client_lock = threading.Lock()
+        self._client: redis.Redis | RedisCluster | None = None
+        self._scripts: dict[str, object] = {}
         self._prefix = prefix
         self._process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
@@ -92,11 +93,11 @@ class SharedStreamCounts:
         if not self._breaker.allows():
             return None
         try:
-            taken = self._take(
+            taken = self._script(_TAKE)(
                 keys=[self._key(conversation_id)],
                 args=[self._process, limit, LEASE_S, self._prefix + "process:", KEY_TTL_S],
             )
-        except redis.RedisError:
+        except _ERRORS:
             self._breaker.failed()
             return None
         self._breaker.succeeded()
@@ -118,7 +119,36 @@ class SharedStreamCounts:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+
+    def _connected(self) -> redis.Redis | RedisCluster:
+        with self._client_lock:
+            if self._client is None:
+                options = {
+                    "socket_timeout": TIMEOUT_S,
+                    "socket_connect_timeout": TIMEOUT_S,
+                    "retry": Retry(NoBackoff(), 0),
+                }
+                cluster = redis_cluster(self._url)
+                if cluster is None:
+                    self._client = redis.Redis.from_url(self._url, max_connections=4, **options)
+                else:
+                    self._client = RedisCluster(
+                        startup_nodes=[ClusterNode(host, port) for host, port in cluster.nodes],
+                        username=cluster.username,
+                        password=cluster.password,
+                        **options,
+                    )
+            return self._client
+
+    def _script(self, source: str):
+        # register_script only hashes the source: no round trip until it is called.
+        client = self._connected()
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = client.register_script(source)
+        return script
 
     def _key(self, conversation_id: int) -> str:
         return f"{self._prefix}streams:{conversation_id}"
@@ -148,7 +178,7 @@ class SharedStreamCounts:
             try:
                 if returned:
                     keys = [self._key(c) for c in returned]
-                    self._give_back(keys=keys, args=[self._process, *returned.values()])
+                    self._script(_GIVE_BACK)(keys=keys, args=[self._process, *returned.values()])
                 with self._lock:
                     self._held -= sum(returned.values())
                     holding = self._held > 0
@@ -156,9 +186,9 @@ class SharedStreamCounts:
                         self._thread = None  # nothing to renew: the next take starts one
                         return
                 if holding and time.monotonic() - renewed >= LEASE_S / 3:
-                    self._client.set(alive, 1, ex=LEASE_S)
+                    self._connected().set(alive, 1, ex=LEASE_S)
                     renewed = time.monotonic()
-            except redis.RedisError:
+            except _ERRORS:
                 # Kept for the next round: a stream that ended is never counted for long.
                 with self._lock:
                     self._returned.update(returned)
