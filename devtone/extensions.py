@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -12,9 +13,12 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from redis.exceptions import RedisClusterException
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+logger = logging.getLogger(__name__)
 
 #: Alembic revisions live at the top of the repository, next to the package.
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -44,10 +48,29 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    _limit(app)
     # Its after_request runs last (Flask runs them in reverse order of registration), so
     # it compresses each answer as every other hook left it.
     compress.init_app(app)
+
+
+def _limit(app: Flask) -> None:
+    """Count rate limits where config says. A Redis Cluster's client reads the topology
+    when it is built, so a cluster that is down makes limits' storage raise here: the
+    process then counts in its own memory, as Flask-Limiter does when the storage fails
+    later, and says so, instead of refusing to start over its counters."""
+    try:
+        limiter.init_app(app)
+    except RedisClusterException as error:
+        logger.warning(
+            "Rate limits count in this process only, until it restarts: the Redis Cluster"
+            " did not answer at start (%s: %s)",
+            type(error).__name__,
+            error,
+        )
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {}
+        limiter.init_app(app)
 
 
 @event.listens_for(Engine, "connect")

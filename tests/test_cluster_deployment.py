@@ -134,3 +134,22 @@ def test_streams_per_conversation_are_counted_across_processes_on_the_cluster(
     finally:
         first.close()
         second.close()
+
+
+def test_a_cluster_down_at_start_leaves_the_app_up_counting_limits_in_memory(
+    tmp_path, monkeypatch, caplog
+):
+    from devtone.extensions import db
+
+    monkeypatch.setenv("REDIS_URL", "redis+cluster://127.0.0.1:1")  # nothing listens there
+    monkeypatch.setenv("DEVTONE_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True})
+    try:
+        assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+        assert "Rate limits count in this process only" in caplog.text
+        with app.app_context():
+            db.create_all()
+        answer = app.test_client().post("/api/conversations", json={"name": "Ana"})
+        assert answer.status_code == 201  # a customer is served; the post is published later
+    finally:
+        app.extensions["devtone.broker"].close()
