@@ -15,58 +15,44 @@ reconnect: redis-py's ClusterPubSub resubscribes on its own, which would leave r
 unaware of the gap until their next heartbeat, so each node's listener here is a plain
 redis-py PubSub that this module tears down and rebuilds.
 
-Three kinds of thread (greenlets under gevent): the publisher (publish_queue.py), one
-keeper that reads the cluster's topology and says which node carries which channel, and
-a listener per node. redis-py's RedisCluster is the only client of the topology. This
-module imports nothing of devtone but the realtime layer.
+Three kinds of thread (greenlets under gevent): the publisher (cluster_publisher.py), one
+keeper that reads the cluster's topology and says which node carries which channel, and a
+listener per master (node_listener.py). redis-py's RedisCluster is the only client of the
+topology. This module imports nothing of devtone but the realtime layer.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import select
-import socket
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
-from redis.client import PubSub
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
-from devtone.realtime.breaker import Breaker
 from devtone.realtime.broker import HEADS, FanOut, Subscription
-from devtone.realtime.publish_queue import Outages, PublishQueue, Throttle, reconnect_delay
+from devtone.realtime.cluster_publisher import ShardedPublisher
+from devtone.realtime.node_listener import NodeListener
+from devtone.realtime.publish_queue import Outages, Throttle
 from devtone.realtime.shards import HEADS_NAME, Shards
 
 logger = logging.getLogger(__name__)
 
 COMMAND_TIMEOUT = 0.25  # each publish or ping, as RedisBroker's
-CONNECT_TIMEOUT = 1.0  # a listener's connect
 SUBSCRIBE_WAIT = 3.0  # how long subscribe() waits for Redis to confirm its channels
-NODE_RECONNECT_CAP = 1.0  # a failed node is retried at least this often: its replica may be up
 REFRESH_EVERY = 0.5  # the topology is read again at most this often
 KEEP_EVERY = 1.0  # the keeper looks again at least this often while something is unplaced
-POLL_INTERVAL = 0.25  # how often a listener looks up from its socket
-PING_AFTER = 5.0  # a quiet connection is pinged after this long...
-PONG_TIMEOUT = 5.0  # ...and counted dead if nothing comes back in this long
-BREAKER_THRESHOLD = 3  # a node's publish failures in a row that open its breaker...
-BREAKER_PAUSE = 1.0  # ...for this long at first, doubling...
-BREAKER_PAUSE_CAP = 5.0  # ...up to this
 WARN_EVERY = 30.0
 JOIN_TIMEOUT = 3.0
 
 _REDIS_ERRORS = (redis.RedisError, RedisClusterException, OSError)
-
-
-class _SlotMoved(Exception):
-    """Redis unsubscribed a channel by itself: its slot is no longer this node's."""
 
 
 class _Wire:
@@ -112,34 +98,28 @@ class ClusterBroker:
         # Observers, e.g. metrics (this module knows none): publishes dropped, by why; a
         # node's breaker opened; an item ("item" or "head") received; channels and shards
         # subscribed now.
-        self.on_dropped = on_dropped
-        self.on_breaker_open = on_breaker_open
         self.on_received = on_received
         self.on_channels = on_channels
         self.outages = Outages()
-        self.dropped = 0
-        self.publish_failures = 0
         self.reconnects = 0  # channels lost and subscribed again
-        self._credentials = {"username": username, "password": password}
-        self._lock = threading.Lock()  # wires, listeners, counters
+        self.credentials = {"username": username, "password": password}
+        self.lock = threading.Lock()  # wires, listeners, counters
         self._fan_out = FanOut()
         self._wires: dict[str, _Wire] = {}
         self._unplaced: set[str] = set()  # wires no node carries yet
         self._lost = 0  # wires with `lost` set
         self._held: Counter[int] = Counter()  # confirmed wires, by slot (shard)
-        self._listeners: dict[str, _NodeListener] = {}
+        self._listeners: dict[str, NodeListener] = {}
         self._cluster: RedisCluster | None = None
         self._cluster_lock = threading.Lock()
-        self._breakers: dict[str, Breaker] = {}
-        self._outbox: PublishQueue[tuple[str, int, str]] = PublishQueue(
-            self._send, "devtone-cluster-publisher"
+        self._publisher = ShardedPublisher(
+            self._client, timeout, on_dropped, on_breaker_open, on_failed=self._topology_changed
         )
         self._keeper: threading.Thread | None = None
         self._keeper_wake = threading.Event()
         self._refresh_wanted = False
-        self._stop = threading.Event()
+        self.stopping = threading.Event()
         self._closed = False
-        self._publish_warnings = Throttle(WARN_EVERY, logger)
         self._listen_warnings = Throttle(WARN_EVERY, logger)
 
     # -- the Broker interface ------------------------------------------------------------
@@ -154,12 +134,10 @@ class ClusterBroker:
             return
         shard = self.shards.shard_of(channel)
         slot = self.shards.slots[shard]
-        if not self._outbox.put((self.shards.wire_in(shard, channel), slot, payload)):
-            self._dropped("queue_full", 1)
+        self._publisher.put(self.shards.wire_in(shard, channel), slot, payload)
         if head is not None:
             summary = json.dumps(head, separators=(",", ":"))
-            if not self._outbox.put((self.shards.wire_in(shard, HEADS_NAME), slot, summary)):
-                self._dropped("queue_full", 1)
+            self._publisher.put(self.shards.wire_in(shard, HEADS_NAME), slot, summary)
 
     def subscribe(self, channels: Iterable[str]) -> Subscription:
         """A bounded subscription to `channels`; returns once Redis confirmed them (or
@@ -168,7 +146,7 @@ class ClusterBroker:
             raise RuntimeError("this ClusterBroker is closed")
         subscription = Subscription(self, channels, self.queue_size)
         waits: list[_Wire] = []
-        with self._lock:
+        with self.lock:
             self._fan_out.add(subscription)
             for channel in subscription.channels:
                 for name in self._wire_names(channel):
@@ -186,13 +164,13 @@ class ClusterBroker:
             deadline = time.monotonic() + SUBSCRIBE_WAIT
             for wire in waits:
                 if not wire.confirmed.wait(max(0.0, deadline - time.monotonic())):
-                    with self._lock:
+                    with self.lock:
                         wire.late = not wire.confirmed.is_set()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Forget `subscription`; a channel left without readers is left on Redis too."""
-        with self._lock:
+        with self.lock:
             self._fan_out.remove(subscription)
             for channel in subscription.channels:
                 for name in self._wire_names(channel):
@@ -217,6 +195,11 @@ class ClusterBroker:
         """Tell `watcher` when channels are lost and when they are all back (Outages)."""
         self.outages.watch(watcher)
 
+    @property
+    def dropped(self) -> int:
+        """Publishes dropped here (full queue, failed node, open breaker)."""
+        return self._publisher.dropped
+
     def losses(self) -> int | None:
         """Channels lost plus publishes dropped here; None while a channel is lost."""
         if self._closed or self._lost:
@@ -240,13 +223,13 @@ class ClusterBroker:
     def close(self) -> None:
         """Send what is queued (briefly), stop the threads, close the connections, tell
         subscribers they missed; idempotent."""
-        with self._lock:
+        with self.lock:
             if self._closed:
                 return
             self._closed = True
             listeners = list(self._listeners.values())
-        self._stop.set()
-        self._outbox.close(JOIN_TIMEOUT)
+        self.stopping.set()
+        self._publisher.close(JOIN_TIMEOUT)
         self._wake_keeper()
         for listener in listeners:
             listener.poke()
@@ -262,11 +245,11 @@ class ClusterBroker:
 
     def flush(self, timeout: float) -> bool:
         """Wait until what was published so far has left this process; False on timeout."""
-        return self._outbox.flush(timeout)
+        return self._publisher.flush(timeout)
 
     def channels(self) -> dict[str, int]:
         """What this process holds: channels subscribed, shards among them, channels lost."""
-        with self._lock:
+        with self.lock:
             return {
                 "channels": sum(self._held.values()),
                 "shards": len(self._held),
@@ -286,7 +269,7 @@ class ClusterBroker:
         return self.shards.slots[self.shards.shard_of(channel)]
 
     def _drop(self, wire: _Wire) -> None:
-        # Under self._lock: nobody reads the wire any more.
+        # Under self.lock: nobody reads the wire any more.
         del self._wires[wire.name]
         self._unplaced.discard(wire.name)
         if wire.confirmed.is_set():
@@ -301,7 +284,7 @@ class ClusterBroker:
             self._all_back()
 
     def _lose(self, wire: _Wire) -> None:
-        # Under self._lock: the wire's subscription is gone; publishes may be missed.
+        # Under self.lock: the wire's subscription is gone; publishes may be missed.
         if wire.confirmed.is_set():
             wire.confirmed.clear()
             self._unhold(wire)
@@ -311,14 +294,14 @@ class ClusterBroker:
             self.reconnects += 1
 
     def _unhold(self, wire: _Wire) -> None:
-        # Under self._lock.
+        # Under self.lock.
         self._held[wire.slot] -= 1
         if self._held[wire.slot] <= 0:
             del self._held[wire.slot]
 
-    def _confirmed(self, name: str, node: str) -> None:
+    def confirmed(self, name: str, node: str) -> None:
         """A listener's SSUBSCRIBE of `name` on `node` was confirmed."""
-        with self._lock:
+        with self.lock:
             wire = self._wires.get(name)
             if wire is None or wire.node != node or wire.confirmed.is_set():
                 return
@@ -337,9 +320,9 @@ class ClusterBroker:
             self._all_back()
         self._count_channels()
 
-    def _node_failed(self, listener: _NodeListener, error: BaseException) -> None:
+    def node_failed(self, listener: NodeListener, error: BaseException) -> None:
         """`listener`'s connection failed: its channels are lost until subscribed again."""
-        with self._lock:
+        with self.lock:
             lost = [self._wires[name] for name in listener.wanted if name in self._wires]
             for wire in lost:
                 self._lose(wire)
@@ -374,13 +357,13 @@ class ClusterBroker:
                     # No retries: a retried publish could arrive twice, and a failure must
                     # reach this module, which repairs it, instead of being hidden.
                     retry=Retry(NoBackoff(), 0),
-                    **{k: v for k, v in self._credentials.items() if v is not None},
+                    **{k: v for k, v in self.credentials.items() if v is not None},
                 )
             return self._cluster
 
     def _wake_keeper(self) -> None:
         if self._keeper is None:
-            with self._lock:
+            with self.lock:
                 if self._keeper is None and not self._closed:
                     self._keeper = threading.Thread(
                         target=self._keep, name="devtone-cluster-keeper", daemon=True
@@ -390,10 +373,10 @@ class ClusterBroker:
 
     def _keep(self) -> None:
         refreshed_at = float("-inf")
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             self._keeper_wake.wait(KEEP_EVERY)
             self._keeper_wake.clear()
-            if self._stop.is_set():
+            if self.stopping.is_set():
                 return
             try:
                 cluster = self._client()
@@ -401,7 +384,7 @@ class ClusterBroker:
                 if self._refresh_wanted:
                     wait = refreshed_at + REFRESH_EVERY - time.monotonic()
                     if wait > 0:
-                        self._stop.wait(wait)
+                        self.stopping.wait(wait)
                     self._refresh_wanted = False
                     refreshed_at = time.monotonic()
                     cluster.nodes_manager.initialize()
@@ -412,12 +395,12 @@ class ClusterBroker:
                 self._listen_warnings.warning(
                     "Redis Cluster topology unavailable: %s: %s", type(error).__name__, error
                 )
-                self._stop.wait(REFRESH_EVERY)
+                self.stopping.wait(REFRESH_EVERY)
                 self._keeper_wake.set()  # try again
 
     def _place(self, cluster: RedisCluster, everything: bool) -> None:
         """Give each unplaced wire (every wire, after a topology read) to its slot's node."""
-        with self._lock:
+        with self.lock:
             names = list(self._wires) if everything else list(self._unplaced)
             for name in names:
                 wire = self._wires[name]
@@ -439,95 +422,29 @@ class ClusterBroker:
                 wire.node = node.name
                 listener = self._listeners.get(node.name)
                 if listener is None:
-                    listener = self._listeners[node.name] = _NodeListener(self, node)
-                    listener.thread.start()
+                    listener = self._listeners[node.name] = NodeListener(self, node)
+                    listener.start()
                 listener.wanted.add(name)
                 listener.poke()
             lost = self._lost
         if lost:
             self.outages.started(channels=lost)
 
-    def _retire(self, listener: _NodeListener) -> bool:
+    def _topology_changed(self) -> None:
+        """A publish found a node failing or a slot moved: read the topology again."""
+        self._refresh_wanted = True
+        self._wake_keeper()
+
+    def retire(self, listener: NodeListener) -> bool:
         """Whether `listener` may stop: it carries nothing (or the broker closed)."""
-        with self._lock:
+        with self.lock:
             if listener.wanted and not self._closed:
                 return False
             if self._listeners.get(listener.name) is listener:
                 del self._listeners[listener.name]
             return True
 
-    # -- publishing ----------------------------------------------------------------------
-
-    def _send(self, batch: list[tuple[str, int, str]]) -> None:
-        try:
-            cluster = self._client()
-        except _REDIS_ERRORS as error:
-            self._publish_failed(len(batch), error)
-            return
-        by_node: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
-        for name, slot, payload in batch:
-            try:
-                node = cluster.nodes_manager.get_node_from_slot(slot)
-            except _REDIS_ERRORS as error:
-                self._publish_failed(1, error)
-                continue
-            by_node.setdefault(node.name, (node, []))[1].append((name, payload))
-        for node_name, (node, envelopes) in by_node.items():
-            breaker = self._breaker(node_name)
-            if not breaker.allows():
-                self._dropped("breaker_open", len(envelopes))
-                # The node may have been replaced meanwhile: its replica promoted.
-                self._refresh_wanted = True
-                self._wake_keeper()
-                continue
-            try:
-                pipeline = cluster.get_redis_connection(node).pipeline(transaction=False)
-                for name, payload in envelopes:
-                    pipeline.execute_command("SPUBLISH", name, payload)
-                answers = pipeline.execute(raise_on_error=False)
-            except _REDIS_ERRORS as error:
-                breaker.failed()
-                self._publish_failed(len(envelopes), error)
-                continue
-            breaker.succeeded()
-            moved = sum(isinstance(answer, Exception) for answer in answers)
-            if moved:
-                # MOVED: the slot changed hands; those envelopes are lost, readers repair.
-                self._publish_failed(moved, redis.ResponseError(f"{moved} answered MOVED"))
-
-    def _breaker(self, node: str) -> Breaker:
-        breaker = self._breakers.get(node)
-        if breaker is None:
-            breaker = self._breakers.setdefault(
-                node,
-                Breaker(BREAKER_THRESHOLD, BREAKER_PAUSE, BREAKER_PAUSE_CAP, on_open=self._opened),
-            )
-        return breaker
-
-    def _opened(self, pause: float) -> None:
-        self._publish_warnings.warning(
-            "A Redis Cluster node is not answering publishes: skipping it for %.1f s", pause
-        )
-        if self.on_breaker_open is not None:
-            self.on_breaker_open()
-
-    def _publish_failed(self, count: int, error: BaseException) -> None:
-        with self._lock:
-            self.publish_failures += 1
-            self._refresh_wanted = True
-        self._dropped("failed", count)
-        self._wake_keeper()
-        self._publish_warnings.warning(
-            "Redis Cluster publish failed, readers will repair: %s: %s", type(error).__name__, error
-        )
-
-    def _dropped(self, reason: str, count: int) -> None:
-        with self._lock:
-            self.dropped += count
-        if self.on_dropped is not None:
-            self.on_dropped(reason, count)
-
-    def _heard(self, name: str, data: bytes) -> None:
+    def heard(self, name: str, data: bytes) -> None:
         """A listener received `data` on the Redis channel `name`."""
         wire = self._wires.get(name)
         if wire is None:
@@ -545,174 +462,3 @@ class ClusterBroker:
             self._fan_out.deliver(wire.channel, item)
         if self.on_received is not None:
             self.on_received(kind)
-
-
-class _NodeListener:
-    """One connection to one master, subscribed to the channels it owns that are wanted."""
-
-    def __init__(self, broker: ClusterBroker, node: Any):
-        self.broker = broker
-        self.name: str = node.name
-        self.host: str = node.host
-        self.port: int = node.port
-        self.wanted: set[str] = set()  # under broker._lock
-        self.thread = threading.Thread(
-            target=self._run, name=f"devtone-cluster-listener-{self.name}", daemon=True
-        )
-        self._dirty = True
-        self._wake_in, self._wake_out = socket.socketpair()
-        self._wake_in.setblocking(False)
-        self._wake_out.setblocking(False)
-
-    def poke(self) -> None:
-        """The wanted channels changed (or the broker closes): look at once."""
-        self._dirty = True
-        try:
-            self._wake_out.send(b"!")
-        except OSError:
-            pass  # its buffer is full: a wake is pending anyway
-
-    def _run(self) -> None:
-        broker = self.broker
-        attempt = 0
-        try:
-            while not broker._stop.is_set() and not broker._retire(self):
-                pubsub: PubSub | None = None
-                try:
-                    pubsub = self._connect()
-                    attempt = 0 if self._pump(pubsub) else attempt
-                    continue  # it carries nothing now
-                except Exception as error:  # a bug must not end delivery either: log, retry
-                    broker._node_failed(self, error)
-                finally:
-                    if pubsub is not None:
-                        _close_quietly(pubsub)
-                if broker._stop.wait(reconnect_delay(attempt, NODE_RECONNECT_CAP)):
-                    return
-                attempt += 1
-        finally:
-            self._wake_in.close()
-            self._wake_out.close()
-
-    def _connect(self) -> PubSub:
-        credentials = {k: v for k, v in self.broker._credentials.items() if v is not None}
-        client = redis.Redis(
-            host=self.host,
-            port=self.port,
-            socket_connect_timeout=CONNECT_TIMEOUT,
-            socket_timeout=CONNECT_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-            **credentials,
-        )
-        return client.pubsub()
-
-    def _pump(self, pubsub: PubSub) -> bool:
-        """Subscribe what is wanted and deliver what arrives until nothing is wanted;
-        True once something was confirmed. Raises on any failure."""
-        state = _Connection()
-        self._dirty = True  # a new connection subscribes to everything wanted
-        last_heard = time.monotonic()
-        pinged_at: float | None = None
-        while not self.broker._stop.is_set():
-            if self._dirty:
-                self._dirty = False
-                with self.broker._lock:
-                    wanted = set(self.wanted)
-                if not wanted:
-                    break
-                state.ask(pubsub, wanted)
-            while (message := pubsub.get_message(timeout=0)) is not None:
-                last_heard, pinged_at = time.monotonic(), None
-                self._handle(state, message)
-            readable, _, _ = select.select(
-                [pubsub.connection._sock, self._wake_in], [], [], POLL_INTERVAL
-            )
-            if self._wake_in in readable:
-                _drain(self._wake_in)
-            now = time.monotonic()
-            if pinged_at is not None and now - pinged_at > PONG_TIMEOUT:
-                # A half-open TCP connection looks quiet forever; only a reply proves it.
-                raise redis.ConnectionError(f"{self.name} did not answer PING")
-            if pinged_at is None and now - last_heard > PING_AFTER:
-                pubsub.ping()
-                pinged_at = now
-        return state.confirmed_any
-
-    def _handle(self, state: _Connection, message: dict[str, Any]) -> None:
-        kind, name = message["type"], _text(message.get("channel"))
-        if kind == "smessage":
-            self.broker._heard(name, message["data"])
-        elif kind == "ssubscribe":
-            if state.settled_on(name):
-                self.broker._confirmed(name, self.name)
-        elif kind == "sunsubscribe" and not state.settled_off(name):
-            raise _SlotMoved(f"Redis unsubscribed {name}")
-
-
-class _Connection:
-    """What one listener connection asked of Redis and what Redis has confirmed."""
-
-    def __init__(self) -> None:
-        self.on: set[str] = set()  # channels whose last command here was SSUBSCRIBE
-        self.asked_on: Counter[str] = Counter()  # SSUBSCRIBEs not yet confirmed
-        self.asked_off: Counter[str] = Counter()  # SUNSUBSCRIBEs not yet confirmed
-        self.confirmed_any = False
-
-    def ask(self, pubsub: PubSub, wanted: set[str]) -> None:
-        """Subscribe what is wanted and not asked for; unsubscribe what is no longer."""
-        for names in _by_slot(wanted - self.on):
-            pubsub.ssubscribe(*names)
-            self.asked_on.update(names)
-            self.on.update(names)
-        for names in _by_slot(self.on - wanted):
-            pubsub.sunsubscribe(*names)
-            self.asked_off.update(names)
-            self.on.difference_update(names)
-
-    def settled_on(self, name: str) -> bool:
-        """An SSUBSCRIBE of `name` was confirmed: whether `name` is now subscribed with
-        nothing else asked of it (an earlier subscribe and unsubscribe may be in flight)."""
-        _settle(self.asked_on, name)
-        settled = name in self.on and not self.asked_on[name] and not self.asked_off[name]
-        self.confirmed_any = self.confirmed_any or settled
-        return settled
-
-    def settled_off(self, name: str) -> bool:
-        """An SUNSUBSCRIBE of `name` was confirmed: False if nobody here asked for it."""
-        if not self.asked_off[name]:
-            return False
-        _settle(self.asked_off, name)
-        return True
-
-
-def _by_slot(names: set[str]) -> list[list[str]]:
-    """`names` grouped by the slot of their hash tag (one SSUBSCRIBE per slot)."""
-    groups: defaultdict[str, list[str]] = defaultdict(list)
-    for name in names:
-        groups[name[name.index("{") : name.index("}")]].append(name)
-    return list(groups.values())
-
-
-def _settle(counts: Counter[str], name: str) -> None:
-    counts[name] -= 1
-    if counts[name] <= 0:
-        del counts[name]
-
-
-def _text(value: bytes | str | None) -> str:
-    return value.decode() if isinstance(value, bytes) else (value or "")
-
-
-def _drain(wake: socket.socket) -> None:
-    try:
-        while wake.recv(4096):
-            pass
-    except OSError:
-        pass  # nothing more to read
-
-
-def _close_quietly(pubsub: PubSub) -> None:
-    try:
-        pubsub.close()
-    except (redis.RedisError, OSError):
-        pass  # the connection is being thrown away; nothing to tell anyone
