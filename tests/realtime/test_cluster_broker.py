@@ -245,3 +245,32 @@ def _channel_on_another_master(shards: Shards, cluster: LoopbackCluster, channel
         if cluster.master_of(key_slot(shards.wire(other).encode())).port != mine:
             return other
     raise AssertionError("every channel on one master")
+
+
+def test_a_resharded_slot_is_subscribed_again_on_its_new_master(make_broker, redis_cluster):
+    reading, posting = make_broker(), make_broker()
+    subscription = reading.subscribe(["conversation:21"])
+    slot = key_slot(reading.shards.wire("conversation:21").encode())
+    source = redis_cluster.master_of(slot)
+    target = next(node for node in redis_cluster.masters() if node.port != source.port)
+
+    # An operator moves the slot (it holds no keys: channels are not keys).
+    source_id = source.client().execute_command("CLUSTER", "MYID").decode()
+    target_id = target.client().execute_command("CLUSTER", "MYID").decode()
+    target.client().execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source.client().execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    for node in redis_cluster.masters():
+        node.client().execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+    # Redis unsubscribed the channel on the old master; the process subscribes it on the
+    # new one, tells its reader it may have missed something, and hears what follows.
+    seen, n, deadline = [], 0, time.monotonic() + 15
+    while not any(isinstance(item, dict) for item in seen):
+        assert time.monotonic() < deadline, f"still nothing live: {seen}"
+        n += 1
+        posting.publish("conversation:21", {"n": n})
+        item = subscription.get(timeout=0.2)
+        if item is not None:
+            seen.append(item)
+    assert seen[0] is MISSED
+    assert reading.channels() == {"channels": 1, "shards": 1, "lost": 0}
