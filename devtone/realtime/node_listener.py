@@ -5,7 +5,7 @@ the owner's lock) and pokes the listener when that changes; the listener SSUBSCR
 SUNSUBSCRIBEs to match, tells the owner when Redis confirmed a channel, hands it what
 arrives, and reports any failure. It never reconnects behind the owner's back: a failed
 connection is thrown away, the owner is told (its readers missed something), and a new
-one subscribes afresh. It waits on its socket and on a wake-up socket together, so a new
+one subscribes afresh. It polls its socket and a wake-up socket together, so a new
 channel is subscribed at once, not at the next poll. Imports nothing of devtone but the
 realtime layer.
 """
@@ -124,6 +124,7 @@ class NodeListener:
         """Subscribe what is wanted and deliver what arrives until nothing is wanted;
         True once something was confirmed. Raises on any failure."""
         state = _Connection()
+        poller: Any = None  # built once the connection is open (the first SSUBSCRIBE)
         self._dirty = True  # a new connection subscribes to everything wanted
         last_heard = time.monotonic()
         pinged_at: float | None = None
@@ -138,10 +139,15 @@ class NodeListener:
             while (message := pubsub.get_message(timeout=0)) is not None:
                 last_heard, pinged_at = time.monotonic(), None
                 self._handle(state, message)
-            readable, _, _ = select.select(
-                [pubsub.connection._sock, self._wake_in], [], [], POLL_INTERVAL
-            )
-            if self._wake_in in readable:
+            if poller is None:
+                # poll, not select: select() refuses a descriptor past FD_SETSIZE (1,024)
+                # (gevent's calls the real one first), and a worker holding a thousand
+                # streams opens its Redis connections past it.
+                poller = select.poll()
+                poller.register(pubsub.connection._sock, select.POLLIN)
+                poller.register(self._wake_in, select.POLLIN)
+            ready = {fd for fd, _ in poller.poll(POLL_INTERVAL * 1000)}
+            if self._wake_in.fileno() in ready:
                 _drain(self._wake_in)
             now = time.monotonic()
             if pinged_at is not None and now - pinged_at > PONG_TIMEOUT:

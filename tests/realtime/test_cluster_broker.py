@@ -4,6 +4,8 @@ failover is repaired (MISSED once the channel is subscribed again) and reported.
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -274,3 +276,20 @@ def test_a_resharded_slot_is_subscribed_again_on_its_new_master(make_broker, red
             seen.append(item)
     assert seen[0] is MISSED
     assert reading.channels() == {"channels": 1, "shards": 1, "lost": 0}
+
+
+def test_a_listener_whose_connection_lies_past_descriptor_1024_still_hears(make_broker):
+    # A worker holding a thousand streams opens its Redis connections past FD_SETSIZE,
+    # where select() refuses to look: the listener must wait some other way.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1500:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    ballast = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        reading, posting = make_broker(), make_broker()
+        subscription = reading.subscribe(["conversation:31"])
+        posting.publish("conversation:31", {"n": 1})
+        assert drain(subscription, 1) == [{"n": 1}]
+    finally:
+        for descriptor in ballast:
+            os.close(descriptor)
