@@ -104,6 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     log(f"done in {time.monotonic() - started:.0f} s; results in {output}")
     records = report.read_records([output])
     print()
+    if len(report.Results(records).labels("devtone")) > 1:
+        print(report.overview(records))  # the stacks side by side, one row per N
     print(report.markdown(records))
     print(report.broadcast_steps(records))
     _charts(records, output.parent / f"{output.stem}-charts")

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.charts import chart_data
 from bench.redis_cluster import LoopbackCluster, Node, cluster_missing
+from bench.report import CLUSTER_NOTE, markdown, overview
 from bench.run import PROFILES, Runner
 from bench.servers import DevtoneServer
 
@@ -92,3 +94,54 @@ class FakeProcess:
 
     def poll(self) -> None:
         return None
+
+
+def paced_pairs(stack: str, achieved: float) -> dict:
+    return {
+        "kind": "phase",
+        "run": "r1",
+        "server": "devtone",
+        "stack": stack,
+        "label": f"devtone ({stack})",
+        "n": 1000,
+        "transport": "sse",
+        "shape": "paced_pairs",
+        "posts": {"achieved_rate": achieved, "target_rate": 500.0},
+        "delivery": {"latency": {"p50": 10.0, "p90": 20.0, "p99": 30.0}, "missing": 0},
+        "cpu": {"server_pct": 90.0, "shared_pct": 12.0 if stack != "embedded" else None},
+    }
+
+
+RECORDS = [paced_pairs("cluster", 210.0), paced_pairs("embedded", 300.0)]
+RECORDS.append(paced_pairs("postgres", 240.0))
+
+
+def test_the_tables_list_the_stacks_in_order_and_say_what_the_cluster_rows_count():
+    tables = markdown(RECORDS)
+    headers = [line for line in tables.splitlines() if line.startswith("| figure")]
+
+    assert [h.split("|")[2].strip() for h in headers] == [
+        "devtone (embedded)",
+        "devtone (postgres)",
+        "devtone (cluster)",
+    ]
+    assert tables.count(CLUSTER_NOTE) == 1
+    assert tables.index(CLUSTER_NOTE) > tables.index("| figure (N = 1,000) | devtone (cluster)")
+    redis_cpu = [
+        line
+        for line in tables.splitlines()
+        if line.startswith("| few publishers, pairs: Redis CPU")
+    ]
+    assert [line.split("|")[2].strip() for line in redis_cpu] == ["12 %", "12 %"]
+    assert CLUSTER_NOTE in overview(RECORDS)
+
+
+def test_each_stack_has_a_colour_of_its_own_on_the_charts():
+    bars = chart_data(RECORDS)[("paced_pairs", 1000)]
+
+    assert [bar.label for bar in bars] == [
+        "devtone (embedded)",
+        "devtone (postgres)",
+        "devtone (cluster)",
+    ]
+    assert len({bar.colour for bar in bars}) == 3
