@@ -3,6 +3,7 @@
 python -m bench                       # the quick profile (what `make bench` runs)
 BENCH=full python -m bench            # the full one; or --profile full
 python -m bench --n 500 --no-reference --only sse_pairs
+python -m bench --profile full --n 1000 --stacks cluster --no-reference   # one stack, one N
 python -m bench report bench/results/*.jsonl   # medians over several runs
 python -m bench report FILES --charts DIR      # and PNG charts of them (matplotlib)
 python -m bench profile --shape pairs --rate 500 --seconds 20
@@ -26,7 +27,7 @@ from pathlib import Path
 from bench import report, storm
 from bench.procs import Process, raise_fd_limit
 from bench.run import PACED_PHASES, PHASES, PROFILES, RESULTS, Profile, Runner, log
-from bench.servers import Source
+from bench.servers import STACKS, Source
 
 
 def _install_loop(choice: str) -> str:
@@ -55,7 +56,10 @@ def _profile(args: argparse.Namespace) -> Profile:
     if args.n:
         profile = replace(profile, sizes=tuple(args.n))
     if args.stacks:
-        profile = replace(profile, stacks=tuple(args.stacks.split(",")))
+        stacks = tuple(s.strip() for s in args.stacks.split(",") if s.strip())
+        if unknown := [s for s in stacks if s not in STACKS]:
+            raise SystemExit(f"unknown stack {', '.join(unknown)}: choose from {','.join(STACKS)}")
+        profile = replace(profile, stacks=stacks)
     if args.no_reference:
         profile = replace(profile, reference=False)
     if args.no_longpoll:
@@ -100,6 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     log(f"done in {time.monotonic() - started:.0f} s; results in {output}")
     records = report.read_records([output])
     print()
+    if len(report.Results(records).labels("devtone")) > 1:
+        print(report.overview(records))  # the stacks side by side, one row per N
     print(report.markdown(records))
     print(report.broadcast_steps(records))
     _charts(records, output.parent / f"{output.stem}-charts")
@@ -191,7 +197,12 @@ def parser() -> argparse.ArgumentParser:
             help="quick (default; BENCH=full in the environment picks full)",
         )
         p.add_argument("--n", type=int, action="append", help="stream count (repeatable)")
-        p.add_argument("--stacks", help="embedded,postgres")
+        p.add_argument(
+            "--stacks",
+            help=f"devtone's stacks, comma-separated, of {','.join(STACKS)} (default: the"
+            " profile's; quick: embedded, full: all three); e.g. --profile full --n 1000"
+            " --stacks cluster --no-reference runs the cluster stack alone at one N",
+        )
         p.add_argument(
             "--no-reference", action="store_true", help="skip the references (flask-sse, nchan)"
         )

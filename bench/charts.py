@@ -21,6 +21,8 @@ from bench.report import REFERENCES, Results
 
 PERCENTILES = ("p50", "p90", "p99")
 COLOURS = {"devtone": "#2563eb", "flask-sse": "#f59e0b", "nchan": "#10b981"}
+#: devtone's stacks in shades of its blue, so each bar's legend entry tells them apart.
+STACK_COLOURS = {"embedded": "#2563eb", "postgres": "#1e3a8a", "cluster": "#7c3aed"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Bar:
     latency_ms: dict[str, float | None]
     rate: float | None
     wanted: float | None
+    colour: str = "#888888"
 
 
 def _median(
@@ -117,6 +120,7 @@ def chart_data(records: list[Record]) -> dict[tuple[str, int], list[Bar]]:
     results = Results(records)
     labels = [(label, "devtone") for label in results.labels("devtone")]
     labels += [(label, kind) for kind in REFERENCES for label in results.labels(kind)]
+    stacks = {r["label"]: r.get("stack") for r in results.records}
     charts: dict[tuple[str, int], list[Bar]] = {}
     for shape in SHAPES:
         for n in results.sizes():
@@ -129,7 +133,10 @@ def chart_data(records: list[Record]) -> dict[tuple[str, int], list[Bar]]:
                 }
                 rate = _median(results, shape.rate, shape, label, n)
                 wanted = _median(results, shape.wanted, shape, label, n) if shape.wanted else None
-                bars.append(Bar(label, kind, latency, rate, wanted))
+                colour = COLOURS.get(kind, "#888888")
+                if kind == "devtone":
+                    colour = STACK_COLOURS.get(stacks.get(label) or "", colour)
+                bars.append(Bar(label, kind, latency, rate, wanted, colour))
             if bars:
                 charts[(shape.name, n)] = bars
     return charts
@@ -168,7 +175,7 @@ def _figure(pyplot: Any, shape: Shape, n: int, bars: list[Bar]) -> Any:
     for i, bar in enumerate(bars):
         xs = [j + (i - (len(bars) - 1) / 2) * width for j in range(len(PERCENTILES))]
         values = [bar.latency_ms[p] or 0.0 for p in PERCENTILES]
-        drawn = left.bar(xs, values, width, label=bar.label, color=COLOURS.get(bar.kind, "#888888"))
+        drawn = left.bar(xs, values, width, label=bar.label, color=bar.colour)
         left.bar_label(
             drawn, labels=[_short(bar.latency_ms[p]) for p in PERCENTILES], fontsize=7, padding=1
         )
@@ -181,7 +188,7 @@ def _figure(pyplot: Any, shape: Shape, n: int, bars: list[Bar]) -> Any:
     left.grid(axis="y", alpha=0.3)
     names = [bar.label for bar in bars]
     rates = [bar.rate or 0.0 for bar in bars]
-    drawn = right.barh(names, rates, color=[COLOURS.get(b.kind, "#888888") for b in bars])
+    drawn = right.barh(names, rates, color=[bar.colour for bar in bars])
     right.bar_label(drawn, labels=[_short(bar.rate) for bar in bars], fontsize=8, padding=2)
     wanted = [bar.wanted for bar in bars if bar.wanted]
     if wanted:

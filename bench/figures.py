@@ -208,6 +208,16 @@ PACED_FIGURES: tuple[Figure, ...] = (
         0,
     ),
     Figure(
+        "few publishers, pairs: Redis CPU (% of one core; a cluster's six nodes summed)",
+        ("sse", "paced_pairs"),
+        ("cpu", "shared_pct"),
+        " %",
+        "lower",
+        "",
+        None,
+        0,
+    ),
+    Figure(
         "few publishers, broadcast, 50 msg/s wanted (10 at 5,000): achieved",
         ("sse", "paced_broadcast"),
         ("posts", "achieved_rate"),

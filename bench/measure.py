@@ -43,11 +43,14 @@ def memory_growth(before: dict[str, int], after: dict[str, int], streams: int) -
 
 
 class CpuMeter:
-    """Server tree and client CPU over a span, as % of one core."""
+    """Server tree and client CPU over a span, as % of one core; and apart, the shared
+    processes' (Redis: one server, or the six nodes of a cluster, summed)."""
 
     def __init__(self, server: Server):
         self.server = server
+        self.shared = server.shared_pids()  # read once: finding Redis's PID asks Redis
         self.start = CpuSample.take(server.tree())
+        self.shared_start = CpuSample.take(self.shared)
         self.client_start = client_cpu_seconds()
 
     def read(self) -> dict[str, Any]:
@@ -56,11 +59,15 @@ class CpuMeter:
         per_pid = end.percent_since(self.start)
         wall = end.at - self.start.at
         client = 100.0 * (client_cpu_seconds() - self.client_start) / wall if wall > 0 else 0.0
+        shared = CpuSample.take(self.shared).percent_since(self.shared_start)
         return {
             "seconds": wall,
             "server_pct": sum(per_pid.values()),
             "per_process_pct": {str(pid): pct for pid, pct in per_pid.items()},
             "client_pct": client,
+            # None without shared processes (embedded, nchan): not 0 %, not measured.
+            "shared_pct": sum(shared.values()) if self.shared else None,
+            "shared_per_process_pct": {str(pid): pct for pid, pct in shared.items()},
         }
 
 

@@ -2,7 +2,8 @@
 
 One JSON line per phase (see bench/run.py). Several runs of the same profile are
 summarised by the median of each figure over the runs. The references are flask-sse and
-nchan; each row gives devtone ÷ each of them.
+nchan; each row gives devtone ÷ each of them. devtone's stacks are labelled by their name,
+`devtone (embedded)`, `devtone (postgres)`, `devtone (cluster)`, and listed in that order.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bench.figures import FAULT_KINDS, FIGURES, PACED_FIGURES, Figure, Record, faults, get
+from bench.servers import STACKS
 
 REFERENCES = ("flask-sse", "nchan")  # server kinds measured beside devtone, in column order
+#: What the cluster rows' Redis figures count, said under every table that has one.
+CLUSTER_NOTE = (
+    "devtone (cluster) is devtone on PostgreSQL and a Redis Cluster of 3 masters and 3"
+    " replicas on loopback (the sharded broker, one SSUBSCRIBE per conversation): its"
+    " memory per stream counts the PSS of all six nodes, summed, beside its own processes',"
+    " and its Redis CPU the six nodes' CPU, summed; the postgres rows count their one Redis."
+)
 
 
 def read_records(paths: Iterable[Path]) -> list[Record]:
@@ -82,8 +91,19 @@ class Results:
         return {k: statistics.median(t[k] for t in per_run.values()) for k in FAULT_KINDS}
 
     def labels(self, kind: str) -> list[str]:
-        """Server labels of one kind (devtone stacks, or a reference)."""
-        return sorted({r["label"] for r in self.records if r["server"] == kind})
+        """Server labels of one kind (devtone stacks in the order of STACKS, or a reference)."""
+        stacks = {r["label"]: r.get("stack") for r in self.records if r["server"] == kind}
+
+        def order(label: str) -> tuple[int, str]:
+            stack = stacks[label]
+            rank = STACKS.index(stack) if stack in STACKS else len(STACKS)
+            return rank, label
+
+        return sorted(stacks, key=order)
+
+    def on_cluster(self, label: str) -> bool:
+        """Whether `label`'s records ran on the Redis Cluster stack."""
+        return any(r["label"] == label and r.get("stack") == "cluster" for r in self.records)
 
     def sizes(self) -> list[int]:
         """Every N measured."""
@@ -157,6 +177,8 @@ def table(results: Results, devtone: str, references: Sequence[str | None], n: i
         " (its memory per stream also counts what the failed ones left behind)."
         for label, held in short.items()
     )
+    if results.on_cluster(devtone):
+        footnotes += f"\n{CLUSTER_NOTE}"
     return (
         "\n".join(lines)
         + f"\n\n({note}; ↑ higher is better, so a ratio above 1× is devtone ahead; ↓ lower is"
@@ -258,4 +280,6 @@ def overview(records: Iterable[Record]) -> str:
                     cells.append(_fmt(value, digits))
             faults_text = _faults_text(results.fault_counts(label, n))
             lines.append(f"| {label} | {n:,} | " + " | ".join(cells) + f" | {faults_text} |")
+    if any(results.on_cluster(label) for label in labels):
+        lines.append(f"\n{CLUSTER_NOTE}")
     return "\n".join(lines) + "\n"

@@ -4,7 +4,10 @@
 reference and nchan (bench/nchan.py, when nginx and its module are installed); SSE pairs,
 SSE broadcast, long-poll pairs (devtone and nchan), and the few-publishers shape of
 bench/paced.py. Under 6 minutes.
-`full` (BENCH=full make bench): N = 100, 1,000, 5,000, 10,000; devtone on both stacks.
+`full` (BENCH=full make bench): N = 100, 1,000, 5,000, 10,000; devtone on every stack:
+embedded, postgres (PostgreSQL + one Redis) and cluster (PostgreSQL + a Redis Cluster of
+3 masters and 3 replicas on loopback, started for each N's cluster phases and stopped
+after them, by PID; skipped, saying why, without redis-server or redis-cli).
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from bench.adapters import adapter_for
 from bench.load import Plan
 from bench.nchan import NchanServer, nchan_missing
 from bench.procs import Process, raise_fd_limit
+from bench.redis_cluster import LoopbackCluster, cluster_missing
 from bench.servers import (
     HOST,
+    STACKS,
     DevtoneServer,
     FlaskSseServer,
     Server,
@@ -76,7 +81,7 @@ PROFILES = {
     "full": Profile(
         "full",
         (100, 1_000, 5_000, 10_000),
-        ("embedded", "postgres"),
+        STACKS,
         Plan(n=0, pairs_seconds=15.0, ramp_step_seconds=4.0, drain_seconds=15.0),
     ),
 }
@@ -128,6 +133,7 @@ class Runner:
         self.workdir = Path(tempfile.mkdtemp(prefix="devtone-bench-"))
         self.nchan = False  # whether nchan runs (beside flask-sse, at the first stack)
         self.first_stack = ""
+        self.cluster: LoopbackCluster | None = None  # while the cluster stack runs
         if ref:
             self.source = Source.at(ref, self.workdir)
         elif root:
@@ -215,6 +221,11 @@ class Runner:
             if why:
                 skipped["devtone (postgres)"] = why
                 stacks.remove("postgres")
+        if "cluster" in stacks:
+            why = cluster_missing() or pg_available()
+            if why:
+                skipped["devtone (cluster)"] = why
+                stacks.remove("cluster")
         return reference, stacks, skipped
 
     async def run(self) -> None:
@@ -226,6 +237,7 @@ class Runner:
         self.nchan = self.profile.reference and "nchan" not in skipped
         self.first_stack = stacks[0] if stacks else ""
         header["skipped"] = skipped
+        header["stacks"] = stacks
         self.write(header)
         for label, why in skipped.items():
             log(f"skipping {label}: {why}")
@@ -235,13 +247,56 @@ class Runner:
             connections = n + 2 * plan.posters + 1_000
             for stack in stacks:
                 with_reference = reference and stack == stacks[0]
-                await self.size(plan, connections, stack, with_reference)
+                if stack == "cluster":
+                    await self.on_cluster(plan, connections, with_reference)
+                else:
+                    await self.size(plan, connections, stack, with_reference)
 
-    async def size(self, plan: Plan, connections: int, stack: str, reference: bool) -> None:
+    async def on_cluster(self, plan: Plan, connections: int, reference: bool) -> None:
+        """The cluster stack's phases at one N, on a Redis Cluster started for them and
+        stopped after them (every phase's devtone keeps channels and counts of its own)."""
+        cluster = LoopbackCluster(self.workdir / f"redis-cluster-{plan.n}")
+        log(f"devtone (cluster), N = {plan.n:,}: starting a Redis Cluster, 3 masters + 3 replicas")
+        started = time.monotonic()
+        self.cluster = cluster
+        try:
+            try:
+                await asyncio.to_thread(cluster.start)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+                log(f"  FAILED: the Redis Cluster did not start: {error}")
+                self.write(
+                    {
+                        "kind": "error",
+                        "run": self.run_id,
+                        "stack": "cluster",
+                        "n": plan.n,
+                        "error": f"the Redis Cluster did not start: {error}",
+                    }
+                )
+                return
+            log(
+                f"  cluster up in {time.monotonic() - started:.1f} s; node PIDs"
+                f" {', '.join(map(str, cluster.pids()))}"
+            )
+            await self.size(plan, connections, "cluster", reference, cluster)
+        finally:
+            await asyncio.to_thread(cluster.stop)
+            self.cluster = None
+
+    async def size(
+        self,
+        plan: Plan,
+        connections: int,
+        stack: str,
+        reference: bool,
+        cluster: LoopbackCluster | None = None,
+    ) -> None:
         """The phases at one N on one devtone stack (and the reference, once per N)."""
 
         def devtone() -> Server:
-            return DevtoneServer(self.workdir, connections, stack, self.run_id, self.source)
+            return DevtoneServer(
+                self.workdir, connections, stack, self.run_id, self.source, cluster
+            )
 
         def flask_sse() -> Server:
             return FlaskSseServer(self.workdir, connections)
@@ -298,6 +353,9 @@ class Runner:
     def close(self) -> None:
         """Stop anything still running (Ctrl-C) and remove the work folder."""
         Process.stop_all()
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
         import shutil
 
         shutil.rmtree(self.workdir, ignore_errors=True)

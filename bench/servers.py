@@ -1,9 +1,11 @@
 """The servers under test, each started by the benchmark on a socket it binds itself.
 
-- devtone: gunicorn with ONE gevent worker (`-c gunicorn.conf.py --workers 1`), on the
-  embedded stack (a SQLite file in a temporary folder, the in-process broker) or the
-  production one (a PostgreSQL database of its own, created and dropped here, and Redis
-  on a channel of its own).
+- devtone: gunicorn with ONE gevent worker (`-c gunicorn.conf.py --workers 1`), on one of
+  STACKS: `embedded` (a SQLite file in a temporary folder, the in-process broker),
+  `postgres` (a PostgreSQL database of its own, created and dropped here, and one Redis on
+  a channel of its own) or `cluster` (the same database, and a Redis Cluster of 3 masters
+  and 3 replicas the run starts on loopback, bench/redis_cluster.py, through
+  REDIS_URL=redis+cluster://…: the sharded broker, one SSUBSCRIBE per conversation).
 - flask-sse: `bench/reference_app.py` on gunicorn with one gevent worker and Redis.
 
 Like tests/conftest.py, the benchmark binds 127.0.0.1:0 and hands the listening socket
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.procs import Process, pss_kib
+from bench.redis_cluster import LoopbackCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -33,6 +36,8 @@ HOST = "127.0.0.1"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 START_TIMEOUT = 60.0
+#: devtone's stacks, in the order a run measures them (and the tables list them).
+STACKS = ("embedded", "postgres", "cluster")
 #: devtone's /metrics answers this bearer token, made for each benchmark run.
 METRICS_TOKEN = secrets.token_urlsafe(16)
 
@@ -257,8 +262,14 @@ class DevtoneServer(Server):
         stack: str,
         run_id: str,
         source: Source | None = None,
+        cluster: LoopbackCluster | None = None,
     ):
+        if stack not in STACKS:
+            raise ValueError(f"unknown stack {stack!r}: choose from {', '.join(STACKS)}")
+        if (stack == "cluster") != (cluster is not None):
+            raise ValueError("the cluster stack, and only it, runs on a LoopbackCluster")
         self.stack = stack
+        self.cluster = cluster
         super().__init__(workdir, connections)
         self.run_id = run_id
         self.database = ""
@@ -269,7 +280,7 @@ class DevtoneServer(Server):
 
     @property
     def label(self) -> str:
-        """devtone (embedded), devtone (postgres); with the ref when not the work tree."""
+        """devtone (embedded), (postgres), (cluster); with the ref when not the work tree."""
         ref = f" {self.version.name}" if self.version.name else ""
         return f"devtone{ref} ({self.stack})"
 
@@ -309,8 +320,10 @@ class DevtoneServer(Server):
         env["DEVTONE_STREAMS_PER_CONVERSATION"] = str(self.connections)
         env["DEVTONE_MAX_STREAMS"] = str(self.connections)
         env["DEVTONE_METRICS_TOKEN"] = METRICS_TOKEN  # the storm reads its catch-up counts
-        if self.stack == "postgres":
-            env["REDIS_URL"] = redis_url()
+        if self.stack != "embedded":
+            env["REDIS_URL"] = self.cluster.url if self.cluster else redis_url()
+            # Its channels, and on the cluster its stream counts and rate limits, apart from
+            # every earlier phase's (the cluster serves all the phases of one N).
             env["DEVTONE_REDIS_CHANNEL"] = f"devtone-bench:{self.run_id}:{self.dir.name}"
         return env
 
@@ -341,7 +354,10 @@ class DevtoneServer(Server):
             self._pg_name = None
 
     def shared_pids(self) -> list[int]:
-        """Redis, on the production stack (one pub/sub connection per process)."""
+        """Redis on the postgres stack (one pub/sub connection per process); on the cluster
+        stack all six nodes, masters and replicas: their PSS is summed with the tree's."""
+        if self.cluster is not None:
+            return self.cluster.pids()
         if self.stack != "postgres":
             return []
         pid = redis_pid(redis_url())

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from bench.redis_cluster import LoopbackCluster, cluster_missing
 from devtone import connections, create_app
 from devtone.domain import agents, conversations, log_writer
 from devtone.domain.agents import AgentIdentity
@@ -25,7 +26,6 @@ from devtone.extensions import db, limiter
 from devtone.realtime.cluster_broker import ClusterBroker
 from devtone.realtime.redis_broker import RedisBroker
 from tests.mail_server import MailServer
-from tests.redis_cluster import LoopbackCluster
 from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -439,12 +439,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def redis_cluster(tmp_path: Path) -> Iterator[LoopbackCluster]:
     """A Redis Cluster of our own (3 masters, 3 replicas), every node stopped by PID after."""
+    missing = cluster_missing()
+    require(missing is None, missing or "")
     cluster = LoopbackCluster(tmp_path / "cluster")
-    require(
-        Path(cluster.binary).exists(),
-        "redis-server is not installed (apt-get install redis-server)",
-    )
-    require(Path(cluster.cli).exists(), "redis-cli is not installed (apt-get install redis-tools)")
     try:
         yield cluster.start()
     finally:

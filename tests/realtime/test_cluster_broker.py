@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from redis.crc import key_slot
 
+from bench.redis_cluster import LoopbackCluster
 from devtone.connections import redis_cluster as parse_cluster
 from devtone.realtime.broker import HEADS, MISSED, Subscription
 from devtone.realtime.cluster_broker import ClusterBroker
 from devtone.realtime.shards import Shards
-from tests.redis_cluster import LoopbackCluster
 
 Make = Callable[..., ClusterBroker]
 
