@@ -48,8 +48,8 @@ def changes(
 ) -> None:
     """Announce committed entries, each with the conversation after all of them, or (with
     no entry) the conversation's own change; `marks_of` names the side whose marks moved.
-    The dashboard feed hears every channel; `mentions` (notes.py) are for it alone, so
-    they ride beside the conversation, never in it (the visitor's readers pass it on)."""
+    The dashboard feed hears each change's head; `mentions` (notes.py) are for it alone,
+    so they ride beside the conversation, never in it (the visitor's readers pass it on)."""
     also = {"mentions": mentions} if mentions else {}
     # One head per change: every entry carries the same conversation, and a dashboard
     # upserts a version once.
