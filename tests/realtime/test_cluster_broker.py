@@ -53,6 +53,19 @@ def drain(subscription: Subscription, count: int, timeout: float = 10) -> list:
     return items
 
 
+def post_until_live(posting, channel: str, subscription: Subscription, deadline: float) -> list:
+    """Publish on `channel` until `subscription` gets an item (not just MISSED); what it got."""
+    seen, n = [], 0
+    while not any(isinstance(item, dict) for item in seen):
+        assert time.monotonic() < deadline, f"still nothing live: {seen}"
+        n += 1
+        posting.publish(channel, {"n": n})
+        item = subscription.get(timeout=0.2)
+        if item is not None:
+            seen.append(item)
+    return seen
+
+
 def test_a_process_hears_only_the_channels_its_readers_subscribed_to(make_broker):
     counts, count = received_counter()
     reading, posting = make_broker(on_received=count), make_broker()
@@ -142,14 +155,7 @@ def test_a_killed_master_is_repaired_once_its_replica_serves_the_channel(
 
     # Posts go on; the reader is told MISSED (it reads the gap from the database) once
     # the channel is subscribed on the promoted replica, then hears what follows.
-    seen, n = [], 0
-    while not any(isinstance(item, dict) for item in seen):
-        assert time.monotonic() - promoted_at < 15, f"still nothing live: {seen}"
-        n += 1
-        posting.publish("conversation:5", {"n": n})
-        item = subscription.get(timeout=0.2)
-        if item is not None:
-            seen.append(item)
+    seen = post_until_live(posting, "conversation:5", subscription, promoted_at + 15)
     assert seen[0] is MISSED
     assert seen.count(MISSED) == 1
     assert reading.losses() is not None  # whole again
@@ -266,14 +272,7 @@ def test_a_resharded_slot_is_subscribed_again_on_its_new_master(make_broker, red
 
     # Redis unsubscribed the channel on the old master; the process subscribes it on the
     # new one, tells its reader it may have missed something, and hears what follows.
-    seen, n, deadline = [], 0, time.monotonic() + 15
-    while not any(isinstance(item, dict) for item in seen):
-        assert time.monotonic() < deadline, f"still nothing live: {seen}"
-        n += 1
-        posting.publish("conversation:21", {"n": n})
-        item = subscription.get(timeout=0.2)
-        if item is not None:
-            seen.append(item)
+    seen = post_until_live(posting, "conversation:21", subscription, time.monotonic() + 15)
     assert seen[0] is MISSED
     assert reading.channels() == {"channels": 1, "shards": 1, "lost": 0}
 
