@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import redis
@@ -148,17 +148,14 @@ class ClusterBroker:
         waits: list[_Wire] = []
         with self.lock:
             self._fan_out.add(subscription)
-            for channel in subscription.channels:
-                for name in self._wire_names(channel):
-                    wire = self._wires.get(name)
-                    if wire is None:
-                        wire = self._wires[name] = _Wire(
-                            name, self._slot_of(channel, name), channel
-                        )
-                        self._unplaced.add(name)
-                    wire.readers += 1
-                    if not wire.confirmed.is_set():
-                        waits.append(wire)
+            for channel, name in self._names_of(subscription):
+                wire = self._wires.get(name)
+                if wire is None:
+                    wire = self._wires[name] = _Wire(name, self._slot_of(channel, name), channel)
+                    self._unplaced.add(name)
+                wire.readers += 1
+                if not wire.confirmed.is_set():
+                    waits.append(wire)
         if waits:
             self._wake_keeper()
             deadline = time.monotonic() + SUBSCRIBE_WAIT
@@ -172,11 +169,9 @@ class ClusterBroker:
         """Forget `subscription`; a channel left without readers is left on Redis too."""
         with self.lock:
             self._fan_out.remove(subscription)
-            for channel in subscription.channels:
-                for name in self._wire_names(channel):
-                    wire = self._wires.get(name)
-                    if wire is None:
-                        continue
+            for _, name in self._names_of(subscription):
+                wire = self._wires.get(name)
+                if wire is not None:
                     wire.readers -= 1
                     if wire.readers <= 0:
                         self._drop(wire)
@@ -258,10 +253,12 @@ class ClusterBroker:
 
     # -- channels and nodes --------------------------------------------------------------
 
-    def _wire_names(self, channel: str) -> list[str]:
-        if channel == HEADS:
-            return self.shards.heads()
-        return [self.shards.wire(channel)]
+    def _names_of(self, subscription: Subscription) -> Iterator[tuple[str, str]]:
+        """Each channel of `subscription` with the Redis channels that carry it."""
+        for channel in subscription.channels:
+            names = self.shards.heads() if channel == HEADS else [self.shards.wire(channel)]
+            for name in names:
+                yield channel, name
 
     def _slot_of(self, channel: str, name: str) -> int:
         if channel == HEADS:
