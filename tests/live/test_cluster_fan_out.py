@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -256,3 +257,44 @@ def service_back_after(readers: list[Reader], posts: list[Post], promoted_at: fl
         if read_at[(post.channel.key, post.seq)] - post.sent > 1.0:
             last_slow = post.sent
     return last_slow - promoted_at
+
+
+def test_a_long_poll_and_a_poll_on_one_process_get_a_post_made_on_the_other(
+    app, live_server, redis_cluster
+):
+    env = {"REDIS_URL": redis_cluster.url, **SERVER_ENV}
+    first, second = live_server(**env), live_server(**env)
+    started = requests.post(first.url + "/api/conversations", json={"name": "Ana"}, timeout=5)
+    conversation, token = started.json()["conversation"], started.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    messages = f"/api/conversations/{conversation['id']}/messages"
+
+    def post(body: str) -> int:
+        answer = requests.post(
+            second.url + messages, json={"body": body}, headers=headers, timeout=5
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["message"]["seq"]
+
+    # The long-poll waits on the first process; the post lands on the second, and only the
+    # cluster carries it across: the long-poll answers well before its 20 s wait.
+    waiting: dict = {}
+    poller = threading.Thread(
+        target=lambda: waiting.update(
+            answer=requests.get(
+                first.url + messages, params={"after": 0, "wait": 20}, headers=headers, timeout=30
+            ),
+            at=time.monotonic(),
+        )
+    )
+    poller.start()
+    time.sleep(1)  # it is waiting now
+    posted_at, seq = time.monotonic(), post("Olá, alguém aí?")
+    poller.join(30)
+    assert [m["seq"] for m in waiting["answer"].json()["messages"]] == [seq]
+    assert waiting["at"] - posted_at < 10  # woken by the post, not by its 20 s timeout
+
+    # A poll (wait 0) reads the database: it sees the next post at once, wherever made.
+    later = post("Ainda aqui")
+    polled = requests.get(first.url + messages, params={"after": seq}, headers=headers, timeout=5)
+    assert [m["seq"] for m in polled.json()["messages"]] == [later]
