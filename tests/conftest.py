@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from devtone import connections, create_app
 from devtone.domain import agents, conversations, log_writer
 from devtone.domain.agents import AgentIdentity
 from devtone.extensions import db, limiter
 from devtone.realtime.redis_broker import RedisBroker
+from tests.databases import PostgresDatabases
 from tests.mail_server import MailServer
 from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
@@ -65,25 +66,31 @@ def _fresh_rate_limiter() -> None:
 # -- storage backends -------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """This process's PostgreSQL test databases (tests/databases.py): made ahead, dropped
+    in the background, all dropped by the end of the session."""
+    databases = PostgresDatabases(PG_URL)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the test's own: a SQLite file, or a PostgreSQL database
-    created for this test and dropped after it (so live servers and concurrent
-    connections see real commits, and nothing leaks between tests)."""
+    """A database of the test's own: a SQLite file, or a PostgreSQL database made for this
+    test and dropped after it (so live servers and concurrent connections see real
+    commits, and nothing leaks between tests). Empty, except that a PostgreSQL database
+    for a test with the `app` fixture already holds the tables its `create_all()` makes."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'devtone.sqlite3'}"
         return
     require(PG_URL is not None, "DEVTONE_TEST_DATABASE_URL is not set (PostgreSQL tests)")
-    name = f"devtone_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.take(with_schema="app" in request.fixturenames)
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield databases.url(name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.drop(name)
 
 
 #: What a page shows or says does not depend on the storage pair: a test of that runs on the
