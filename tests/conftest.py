@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from devtone import connections, create_app
 from devtone.domain import agents, conversations, log_writer
@@ -273,13 +275,31 @@ class AgentAccount:
         return self.identity.email
 
 
+@cache
+def _agent_password_hash() -> str:
+    """AGENT_PASSWORD's scrypt hash, made once per process (see make_agent)."""
+    return generate_password_hash(AGENT_PASSWORD)
+
+
+def _hash_agent_password_once(secret: str, *args, **kwargs) -> str:
+    if secret == AGENT_PASSWORD and not args and not kwargs:
+        return _agent_password_hash()
+    return generate_password_hash(secret, *args, **kwargs)
+
+
 @pytest.fixture
 def make_agent(app):
-    """Add agents through the domain, as `flask create-agent` would."""
+    """Add agents through the domain, as `flask create-agent` would.
+
+    Every agent it adds is stored with the one scrypt hash of AGENT_PASSWORD this process
+    made (salt included), as if hashed on its own: scrypt costs 80 ms or more of CPU on
+    purpose, and the suite adds well over a thousand agents. Signing in still checks
+    the password against it for real, and any other password is hashed as always."""
 
     def make(name: str = "Maria", role: str = "agent", email: str | None = None) -> AgentAccount:
         address = email or f"{name.lower().replace(' ', '.')}@example.com"
-        with app.app_context():
+        with app.app_context(), pytest.MonkeyPatch.context() as patch:
+            patch.setattr(agents, "generate_password_hash", _hash_agent_password_once)
             added = agents.create_agent(address, name, AGENT_PASSWORD, role)
         return AgentAccount(AgentIdentity(added["id"], added["email"], added["name"], role))
 
