@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from bench.redis_cluster import LoopbackCluster, cluster_missing
 from devtone import connections, create_app
@@ -25,6 +27,7 @@ from devtone.domain.agents import AgentIdentity
 from devtone.extensions import db, limiter
 from devtone.realtime.cluster_broker import ClusterBroker
 from devtone.realtime.redis_broker import RedisBroker
+from tests.databases import PostgresDatabases
 from tests.mail_server import MailServer
 from tests.servers import ROOT, LiveServer, Nginx, RedisServer, SilentServer
 
@@ -67,25 +70,31 @@ def _fresh_rate_limiter() -> None:
 # -- storage backends -------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """This process's PostgreSQL test databases (tests/databases.py): made ahead, dropped
+    in the background, all dropped by the end of the session."""
+    databases = PostgresDatabases(PG_URL)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the test's own: a SQLite file, or a PostgreSQL database
-    created for this test and dropped after it (so live servers and concurrent
-    connections see real commits, and nothing leaks between tests)."""
+    """A database of the test's own: a SQLite file, or a PostgreSQL database made for this
+    test and dropped after it (so live servers and concurrent connections see real
+    commits, and nothing leaks between tests). Empty, except that a PostgreSQL database
+    for a test with the `app` fixture already holds the tables its `create_all()` makes."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'devtone.sqlite3'}"
         return
     require(PG_URL is not None, "DEVTONE_TEST_DATABASE_URL is not set (PostgreSQL tests)")
-    name = f"devtone_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.take(with_schema="app" in request.fixturenames)
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield databases.url(name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.drop(name)
 
 
 #: What a page shows or says does not depend on the storage pair: a test of that runs on the
@@ -272,13 +281,31 @@ class AgentAccount:
         return self.identity.email
 
 
+@cache
+def _agent_password_hash() -> str:
+    """AGENT_PASSWORD's scrypt hash, made once per process (see make_agent)."""
+    return generate_password_hash(AGENT_PASSWORD)
+
+
+def _hash_agent_password_once(secret: str, *args, **kwargs) -> str:
+    if secret == AGENT_PASSWORD and not args and not kwargs:
+        return _agent_password_hash()
+    return generate_password_hash(secret, *args, **kwargs)
+
+
 @pytest.fixture
 def make_agent(app):
-    """Add agents through the domain, as `flask create-agent` would."""
+    """Add agents through the domain, as `flask create-agent` would.
+
+    Every agent it adds is stored with the one scrypt hash of AGENT_PASSWORD this process
+    made (salt included), as if hashed on its own: scrypt costs 80 ms or more of CPU on
+    purpose, and the suite adds well over a thousand agents. Signing in still checks
+    the password against it for real, and any other password is hashed as always."""
 
     def make(name: str = "Maria", role: str = "agent", email: str | None = None) -> AgentAccount:
         address = email or f"{name.lower().replace(' ', '.')}@example.com"
-        with app.app_context():
+        with app.app_context(), pytest.MonkeyPatch.context() as patch:
+            patch.setattr(agents, "generate_password_hash", _hash_agent_password_once)
             added = agents.create_agent(address, name, AGENT_PASSWORD, role)
         return AgentAccount(AgentIdentity(added["id"], added["email"], added["name"], role))
 
